@@ -1,0 +1,185 @@
+"""The `thesislab` command: one entry point for importing, training, shrinking, measuring and
+publishing. Each command's implementation lives in the package that owns it; this module only
+wires them together and turns a `ThesislabError` into a one-line message and exit code 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from thesislab.errors import ThesislabError
+
+DEFAULT_RESULTS = Path("experiments")
+
+app = typer.Typer(
+    name="thesislab",
+    help=(
+        "Train, shrink, convert, measure and publish small, fast neural networks.\n\n"
+        "Example: thesislab import thesis2019 ../shared/seed --results experiments/thesis-2019"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+results_app = typer.Typer(
+    help="Inspect result records.\n\nExample: thesislab results table --format csv",
+    no_args_is_help=True,
+)
+import_app = typer.Typer(
+    help="Import published results as records.\n\n"
+    "Example: thesislab import thesis2019 ../shared/seed --results experiments/thesis-2019",
+    no_args_is_help=True,
+)
+app.add_typer(results_app, name="results")
+app.add_typer(import_app, name="import")
+
+ResultsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--results",
+        "-r",
+        help="Results directory (repeatable); a directory of results directories also works. "
+        "Default: every results directory under ./experiments.",
+    ),
+]
+
+
+class TableFormat(StrEnum):
+    """Output formats of `results table`."""
+
+    text = "text"
+    csv = "csv"
+    json = "json"
+
+
+@import_app.command("thesis2019")
+def import_thesis2019(
+    source_dir: Annotated[Path, typer.Argument(help="Directory of the thesis CSV files.")],
+    results: Annotated[
+        Path, typer.Option("--results", "-r", help="Results directory to write the records to.")
+    ] = DEFAULT_RESULTS / "thesis-2019",
+) -> None:
+    """Import the 2019 thesis CSVs (architectures, quantized, test_KD*, pruning methods).
+
+    All or nothing: a malformed file stops the import before any record is written.
+    Importing twice changes nothing.
+
+    Example: thesislab import thesis2019 ../shared/seed --results experiments/thesis-2019
+    """
+    from thesislab.legacy.thesis2019 import import_thesis
+    from thesislab.store import Store
+
+    summary = import_thesis(source_dir, Store(results))
+    typer.echo(
+        f"{summary.files} files, {summary.records} records, {summary.written} new in {results}"
+    )
+
+
+@results_app.command("table")
+def results_table(
+    results: ResultsOption = None,
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", "-f", help="text, csv or json.")
+    ] = TableFormat.text,
+) -> None:
+    """Print one row per (model configuration, artifact, device), seeds aggregated.
+
+    Example: thesislab results table --results experiments/thesis-2019 --format json
+    """
+    from thesislab.store import discover, table
+
+    directories = discover(results or [DEFAULT_RESULTS])
+    if not directories:
+        shown = ", ".join(str(path) for path in results or [DEFAULT_RESULTS])
+        raise ThesislabError(
+            f"expected results directories (with model/ folders), found none in {shown}"
+        )
+    frame = table(directories)
+    if output_format is TableFormat.json:
+        typer.echo(frame.to_json(orient="records", indent=2))
+    elif output_format is TableFormat.csv:
+        typer.echo(frame.to_csv(index=False), nl=False)
+    else:
+        _print_table(frame)
+
+
+def _print_table(frame: object) -> None:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    assert isinstance(frame, pd.DataFrame)
+    shown = [
+        "name",
+        "family",
+        "stage",
+        "quantization",
+        "device",
+        "accuracy",
+        "n_seeds",
+        "latency_ms",
+        "source",
+    ]
+    rich_table = Table(*shown)
+    for row in frame[shown].itertuples(index=False):
+        rich_table.add_row(*("" if pd.isna(value) else _format_cell(value) for value in row))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=240)
+    console.print(rich_table)
+
+
+def _format_cell(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@results_app.command("schema")
+def results_schema() -> None:
+    """Print the JSON Schema of a result record file.
+
+    Example: thesislab results schema > record.schema.json
+    """
+    from thesislab.records import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@results_app.command("check")
+def results_check(results: ResultsOption = None) -> None:
+    """Validate every record file; the first invalid one is named with its field.
+
+    Example: thesislab results check --results experiments/thesis-2019
+    """
+    from thesislab.store import Store, discover
+
+    total = 0
+    for directory in discover(results or [DEFAULT_RESULTS]):
+        total += len(Store(directory).load())
+    typer.echo(f"{total} records valid")
+
+
+@app.command("quickstart")
+def quickstart(results: ResultsOption = None) -> None:
+    """The README's main job on its bundled default: show every committed result.
+
+    Example: thesislab quickstart
+    """
+    results_table(results=results, output_format=TableFormat.text)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning user errors into one line and exit code 1."""
+    try:
+        app()
+    except ThesislabError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

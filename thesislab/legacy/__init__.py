@@ -1,0 +1,1 @@
+"""Readers of the 2019 thesis's CSV result formats."""

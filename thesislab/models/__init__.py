@@ -1,0 +1,1 @@
+"""Architecture families, their registry, specs and parameter/MAC counting."""

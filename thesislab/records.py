@@ -1,0 +1,211 @@
+"""The schema of result records: trained models, deployable artifacts and latency measurements.
+
+Every result thesislab produces or imports is one of three immutable record kinds:
+
+- `ModelRecord`: a trained network (architecture spec, recipe, seed, data set, lineage, accuracy);
+- `ArtifactRecord`: a deployable file made from a model (TFLite format and quantization, its own
+  test accuracy);
+- `MeasurementRecord`: a latency measurement of an artifact on a device, under a protocol.
+
+Units are part of field names: `*_ms` milliseconds, `*_s` seconds, `*_bytes` bytes; accuracies are
+fractions in [0, 1]. The schema is versioned by `SCHEMA_VERSION`; `json_schema()` publishes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from thesislab.models.spec import ArchSpec
+
+SCHEMA_VERSION = 1
+"""Bumped on any incompatible change; `_Record.schema_version` follows it."""
+
+Quantization = Literal["fp32", "fp16", "dynamic", "int8"]
+Stage = Literal["trained", "pruned", "fine_tuned", "retrained"]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(_Frozen):
+    """Where a record comes from: thesislab itself, or an imported publication."""
+
+    name: str = Field(default="thesislab", description="'thesislab' or e.g. 'thesis-2019'.")
+    reference: str | None = Field(default=None, description="Citation or repository and commit.")
+
+
+class Dataset(_Frozen):
+    """The data a model was trained and evaluated on."""
+
+    name: str = Field(description="e.g. 'cifar10', 'cifar10-jpeg', 'sample'.")
+    fingerprint: str | None = Field(default=None, description="Content hash of the decoded data.")
+
+
+class Environment(_Frozen):
+    """The software and hardware a record was produced with."""
+
+    versions: dict[str, str] = Field(default_factory=dict, description="Package -> version.")
+    backend: str | None = Field(default=None, description="Keras backend: tensorflow, jax, ...")
+    device: str | None = Field(default=None, description="e.g. 'cpu', 'NVIDIA H100'.")
+    commit: str | None = Field(default=None, description="thesislab's git commit, if known.")
+
+
+class Pruning(_Frozen):
+    """How a pruned model's architecture was found."""
+
+    method: str = Field(description="fisher, netadapt, morphnet, uniform, random, ...")
+    settings: dict[str, Any] = Field(default_factory=dict, description="The method's options.")
+
+
+class Lineage(_Frozen):
+    """Where a model comes from: its stage, parent, teacher and pruning method."""
+
+    stage: Stage = "trained"
+    parent_id: str | None = Field(default=None, description="Model this one was pruned from.")
+    teacher_id: str | None = Field(default=None, description="Teacher model (distillation).")
+    distilled: bool = Field(default=False, description="Trained with knowledge distillation.")
+    pruning: Pruning | None = None
+
+
+class EpochStats(_Frozen):
+    """One epoch of a training run."""
+
+    epoch: int = Field(ge=1)
+    loss: float
+    accuracy: Fraction | None = Field(default=None, description="Training accuracy.")
+    validation_accuracy: Fraction | None = None
+    seconds: NonNegative
+
+
+class _Record(_Frozen):
+    schema_version: Literal[1] = 1
+    source: Source = Field(default_factory=Source)
+    created_at: datetime | None = None
+    environment: Environment | None = None
+
+
+class ModelRecord(_Record):
+    """A trained network."""
+
+    kind: Literal["model"] = "model"
+    name: str = Field(min_length=1, description="Human-readable name, e.g. a thesis-style name.")
+    architecture: ArchSpec
+    recipe: dict[str, Any] = Field(default_factory=dict, description="Training recipe.")
+    seed: int | None = None
+    dataset: Dataset | None = None
+    lineage: Lineage = Field(default_factory=Lineage)
+    accuracy: Fraction | None = Field(default=None, description="Test accuracy (fraction).")
+    validation_accuracy: Fraction | None = None
+    params: int | None = Field(default=None, ge=0, description="Trainable + frozen parameters.")
+    macs: int | None = Field(default=None, ge=0, description="Multiply-accumulates, batch 1.")
+    epochs: int | None = Field(default=None, ge=0)
+    training_time_s: NonNegative | None = None
+    images_per_s: NonNegative | None = None
+    history: list[EpochStats] = Field(default_factory=list)
+    weights_path: str | None = Field(
+        default=None, description="Weights file, relative to the results directory."
+    )
+
+
+class ArtifactRecord(_Record):
+    """A deployable file made from a model."""
+
+    kind: Literal["artifact"] = "artifact"
+    model_id: str
+    format: Literal["tflite"] = "tflite"
+    quantization: Quantization
+    io_dtype: Literal["float32", "int8", "uint8"] = "float32"
+    size_bytes: int | None = Field(default=None, ge=0)
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    path: str | None = Field(default=None, description="File, relative to the results directory.")
+    accuracy: Fraction | None = Field(default=None, description="The artifact's test accuracy.")
+
+
+class Protocol(_Frozen):
+    """How a latency was measured."""
+
+    name: str | None = Field(default=None, description="A named preset, e.g. 'thesis2019'.")
+    threads: int | None = Field(default=None, ge=1)
+    warmup_runs: int | None = Field(default=None, ge=0)
+    runs: int | None = Field(default=None, ge=1, description="Timed runs per call.")
+    passes: int | None = Field(default=None, ge=1, description="Shuffled passes over the models.")
+    pause_s: NonNegative | None = Field(default=None, description="Pause before each call.")
+    batch_size: int = Field(default=1, ge=1)
+
+
+class LatencyStats(_Frozen):
+    """Latency statistics of one artifact on one device, in milliseconds."""
+
+    mean_ms: NonNegative
+    median_ms: NonNegative | None = None
+    p5_ms: NonNegative | None = None
+    p95_ms: NonNegative | None = None
+    std_ms: NonNegative | None = None
+    init_ms: NonNegative | None = None
+    first_ms: NonNegative | None = Field(default=None, description="First inference.")
+    pass_means_ms: list[NonNegative] = Field(default_factory=list, description="One per pass.")
+
+    @property
+    def headline_ms(self) -> float:
+        """The figure to plot: the median where it was recorded, else the mean."""
+        return self.median_ms if self.median_ms is not None else self.mean_ms
+
+
+class DeviceInfo(_Frozen):
+    """The device a measurement ran on."""
+
+    name: str = Field(min_length=1, description="Inventory name, e.g. 'local', 'raspberry-pi-3b'.")
+    description: str | None = Field(default=None, description="CPU, OS, ...")
+
+
+class MeasurementRecord(_Record):
+    """A latency measurement of an artifact on a device."""
+
+    kind: Literal["measurement"] = "measurement"
+    artifact_id: str
+    device: DeviceInfo
+    runtime: str = Field(description="e.g. 'ai-edge-litert 2.3', 'tflite-1.13.1 benchmark_model'.")
+    protocol: Protocol
+    latency: LatencyStats
+    predicted_latency_ms: NonNegative | None = Field(
+        default=None, description="Latency predicted by a per-layer lookup table for this device."
+    )
+
+
+Record = Annotated[ModelRecord | ArtifactRecord | MeasurementRecord, Field(discriminator="kind")]
+RecordKind = Literal["model", "artifact", "measurement"]
+RECORD_ADAPTER: TypeAdapter[Record] = TypeAdapter(Record)
+
+
+def canonical_json(record: BaseModel) -> str:
+    """The record as JSON with sorted keys and no optional whitespace."""
+    return json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def record_id(record: BaseModel) -> str:
+    """A content-derived id: the same record always gets the same id.
+
+    Fields left at their default do not enter the hash, so adding an optional field to the
+    schema keeps the ids of existing records.
+    """
+    content = {
+        "kind": getattr(record, "kind", type(record).__name__),
+        **record.model_dump(mode="json", exclude_defaults=True),
+    }
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of a record file."""
+    schema = RECORD_ADAPTER.json_schema()
+    schema["title"] = f"thesislab result record (schema version {SCHEMA_VERSION})"
+    return schema
