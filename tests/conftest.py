@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,17 @@ def shared_dir() -> Path:
 def seed_dir(shared_dir: Path) -> Path:
     """The 2019 thesis CSV files."""
     return shared_dir / "seed"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--skip-missing-system-deps",
+        action="store_true",
+        help="Skip (instead of fail) tests whose system packages (chromium, openssh-server) are "
+        "missing; the same as THESISLAB_SKIP_MISSING_SYSTEM_DEPS=1.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--skip-missing-system-deps"):
+        os.environ["THESISLAB_SKIP_MISSING_SYSTEM_DEPS"] = "1"

@@ -13,7 +13,13 @@ from typing import Annotated
 
 import typer
 
+from thesislab.bench.cli import bench, devices_app
+from thesislab.data.cli import app as data_app
+from thesislab.deploy.cli import convert
 from thesislab.errors import ThesislabError
+from thesislab.models.cli import app as models_app
+from thesislab.studies.cli import run
+from thesislab.train.cli import train
 
 DEFAULT_RESULTS = Path("experiments")
 
@@ -38,6 +44,13 @@ import_app = typer.Typer(
 )
 app.add_typer(results_app, name="results")
 app.add_typer(import_app, name="import")
+app.add_typer(data_app, name="data")
+app.add_typer(models_app, name="models")
+app.command("train")(train)
+app.command("convert")(convert)
+app.command("bench")(bench)
+app.add_typer(devices_app, name="devices")
+app.command("run")(run)
 
 ResultsOption = Annotated[
     list[Path] | None,

@@ -29,7 +29,7 @@ import pydantic
 if TYPE_CHECKING:
     import pandas as pd
 
-from thesislab.errors import ThesislabError
+from thesislab.errors import ThesislabError, validation_message
 from thesislab.records import (
     RECORD_ADAPTER,
     ArtifactRecord,
@@ -70,14 +70,6 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
-def _describe_validation_error(path: Path, error: pydantic.ValidationError) -> str:
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(record)"
-    received = first.get("input")
-    shown = json.dumps(received)[:60] if not isinstance(received, dict) else "an object"
-    return f"{path}: invalid field '{location}': {first['msg']} (received {shown})"
-
-
 def read_record(path: Path) -> Record:
     """Load and validate one record file; errors name the file and the field."""
     try:
@@ -87,7 +79,7 @@ def read_record(path: Path) -> Record:
     try:
         return RECORD_ADAPTER.validate_python(raw)
     except pydantic.ValidationError as error:
-        raise ThesislabError(_describe_validation_error(path, error)) from None
+        raise ThesislabError(f"{path}: invalid {validation_message(error)}") from None
 
 
 @dataclass
@@ -220,6 +212,7 @@ def _mean(values: list[float]) -> float | None:
 
 
 def _rows_of_configuration(
+    config_id: str,
     models: dict[str, ModelRecord],
     artifacts: dict[str, ArtifactRecord],
     measurements_of: dict[str, list[MeasurementRecord]],
@@ -235,7 +228,7 @@ def _rows_of_configuration(
         "macs": next((m.macs for m in models.values() if m.macs is not None), None),
         "source": first.source.name,
         "architecture": json.dumps(first.architecture.model_dump(mode="json"), sort_keys=True),
-        "config_id": configuration_id(first),
+        "config_id": config_id,
         "model_ids": sorted(models),
     }
     model_accuracies = [m.accuracy for m in models.values() if m.accuracy is not None]
@@ -286,6 +279,34 @@ def _row(
     }
 
 
+_parsed: dict[Path, dict[str, tuple[tuple[int, int], Record]]] = {}
+"""Records `table()` has read, by folder and file name, with the (mtime, size) they had: a
+rebuild in the same process (e.g. under `mkdocs serve`) reads and validates only new files."""
+
+_configuration_ids: dict[str, str] = {}
+"""`configuration_id` of each model id seen (ids are content hashes: the mapping never changes)."""
+
+
+def _records_in(folder: Path) -> list[tuple[str, Record]]:
+    """The records of one kind folder, by id, in file name order; read once per file version."""
+    previous = _parsed.get(folder, {})
+    current: dict[str, tuple[tuple[int, int], Record]] = {}
+    if folder.is_dir():
+        with os.scandir(folder) as entries:
+            names = sorted(
+                (entry.name, entry.stat())
+                for entry in entries
+                if not entry.name.startswith(".") and entry.name.endswith(".json")
+            )
+        for name, stat in names:
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            known = previous.get(name)
+            record = known[1] if known and known[0] == stamp else read_record(folder / name)
+            current[name] = (stamp, record)
+    _parsed[folder] = current
+    return [(name.removesuffix(".json"), record) for name, (_, record) in current.items()]
+
+
 def table(results_dirs: Path | str | Iterable[Path | str]) -> pd.DataFrame:
     """Join every record of the results directories into one row per (configuration, artifact
     quantization, device), seeds of one configuration aggregated (mean and sample std).
@@ -299,13 +320,20 @@ def table(results_dirs: Path | str | Iterable[Path | str]) -> pd.DataFrame:
     artifacts: dict[str, ArtifactRecord] = {}
     measurements: dict[str, MeasurementRecord] = {}
     for directory in directories:
-        store = Store(Path(directory))
-        models.update(store.of_kind(ModelRecord))
-        artifacts.update(store.of_kind(ArtifactRecord))
-        measurements.update(store.of_kind(MeasurementRecord))
+        for identifier, record in _records_in(Path(directory) / "model"):
+            if isinstance(record, ModelRecord):
+                models[identifier] = record
+        for identifier, record in _records_in(Path(directory) / "artifact"):
+            if isinstance(record, ArtifactRecord):
+                artifacts[identifier] = record
+        for identifier, record in _records_in(Path(directory) / "measurement"):
+            if isinstance(record, MeasurementRecord):
+                measurements[identifier] = record
     configurations: dict[str, dict[str, ModelRecord]] = {}
     for identifier, model in models.items():
-        configurations.setdefault(configuration_id(model), {})[identifier] = model
+        if identifier not in _configuration_ids:
+            _configuration_ids[identifier] = configuration_id(model)
+        configurations.setdefault(_configuration_ids[identifier], {})[identifier] = model
     artifacts_of: dict[str, dict[str, ArtifactRecord]] = {}
     for identifier, artifact in artifacts.items():
         artifacts_of.setdefault(artifact.model_id, {})[identifier] = artifact
@@ -313,9 +341,9 @@ def table(results_dirs: Path | str | Iterable[Path | str]) -> pd.DataFrame:
     for measurement in measurements.values():
         measurements_of.setdefault(measurement.artifact_id, []).append(measurement)
     rows: list[dict[str, object]] = []
-    for group in configurations.values():
+    for config_id, group in configurations.items():
         group_artifacts = {k: a for m in group for k, a in artifacts_of.get(m, {}).items()}
-        rows.extend(_rows_of_configuration(group, group_artifacts, measurements_of))
+        rows.extend(_rows_of_configuration(config_id, group, group_artifacts, measurements_of))
     frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     return frame.sort_values(["source", "family", "name", "quantization", "device"]).reset_index(
         drop=True

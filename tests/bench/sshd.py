@@ -1,0 +1,131 @@
+"""A private sshd on 127.0.0.1 for tests: its own host key and authorized key, public-key login
+only, listening on a free port, ended by its PID."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.system_deps import require_executable
+from thesislab.bench.devices import DeviceSpec
+
+SSHD = "/usr/sbin/sshd"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def keygen(path: Path) -> Path:
+    """A new unencrypted Ed25519 key pair at `path` and `path.pub`."""
+    ssh_keygen = require_executable("ssh-keygen", "openssh-client")
+    subprocess.run(
+        [ssh_keygen, "-q", "-t", "ed25519", "-N", "", "-C", "thesislab-test", "-f", str(path)],
+        check=True,
+    )
+    return path
+
+
+@dataclass(frozen=True)
+class SshServer:
+    """A running private sshd and the files a client needs."""
+
+    port: int
+    host_public_key: str
+    client_key: Path
+    other_key: Path
+
+    def known_hosts(self, path: Path, public_key: str | None = None) -> Path:
+        """A known_hosts file at `path` holding this server's key (or `public_key` instead)."""
+        key_type, key = (public_key or self.host_public_key).split()[:2]
+        path.write_text(f"[127.0.0.1]:{self.port} {key_type} {key}\n")
+        return path
+
+    def spec(self, tmp_path: Path, **fields: Any) -> DeviceSpec:
+        """A device for this server, trusted through a known_hosts file in `tmp_path`."""
+        values: dict[str, Any] = {
+            "name": "sshtest",
+            "host": "127.0.0.1",
+            "port": self.port,
+            "key_file": str(self.client_key),
+            "known_hosts": str(self.known_hosts(tmp_path / "known_hosts")),
+            "workdir": str(tmp_path / "remote"),
+            "python": sys.executable,
+            "timeout_s": 10.0,
+            **fields,
+        }
+        return DeviceSpec.model_validate(values)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"sshd exited with {process.returncode}: {log.read_text()[-500:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"sshd did not listen on port {port} within 15 s: {log.read_text()[-500:]}")
+
+
+@contextmanager
+def running_sshd(directory: Path) -> Iterator[SshServer]:
+    """`sshd -D -e -f CONFIG` on a free 127.0.0.1 port, keys and config in `directory`."""
+    sshd = require_executable(SSHD, "openssh-server")
+    directory.mkdir(parents=True, exist_ok=True)
+    host_key = keygen(directory / "host_ed25519")
+    client_key = keygen(directory / "client_ed25519")
+    other_key = keygen(directory / "other_ed25519")
+    (directory / "authorized_keys").write_text((directory / "client_ed25519.pub").read_text())
+    port = _free_port()
+    config = directory / "sshd_config"
+    config.write_text(
+        f"Port {port}\n"
+        "ListenAddress 127.0.0.1\n"
+        f"HostKey {host_key}\n"
+        f"AuthorizedKeysFile {directory / 'authorized_keys'}\n"
+        f"PidFile {directory / 'sshd.pid'}\n"
+        "UsePAM no\n"
+        "StrictModes no\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "PubkeyAuthentication yes\n"
+        "PermitRootLogin prohibit-password\n"
+        "Subsystem sftp internal-sftp\n"
+        "LogLevel ERROR\n"
+    )
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    log = directory / "sshd.log"
+    with log.open("wb") as log_handle:
+        process = subprocess.Popen(
+            [sshd, "-D", "-e", "-f", str(config)], stdout=log_handle, stderr=log_handle
+        )
+    try:
+        _wait_for_port(port, process, log)
+        yield SshServer(
+            port=port,
+            host_public_key=(directory / "host_ed25519.pub").read_text(),
+            client_key=client_key,
+            other_key=other_key,
+        )
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

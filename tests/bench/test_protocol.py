@@ -1,0 +1,108 @@
+"""The measurement protocol: presets, shuffled passes, pauses and statistics."""
+
+from __future__ import annotations
+
+import random
+import statistics
+
+import numpy as np
+import pytest
+
+from thesislab.bench.protocol import (
+    PRESETS,
+    CallResult,
+    pass_spread,
+    resolve_protocol,
+    run_schedule,
+    schedule,
+    summarize,
+)
+from thesislab.errors import ThesislabError
+
+
+def test_thesis_preset_matches_the_2019_protocol():
+    thesis = PRESETS["thesis2019"]
+    assert (thesis.runs, thesis.passes, thesis.pause_s, thesis.threads) == (50, 3, 10.0, 1)
+    assert resolve_protocol("thesis2019") is thesis
+
+
+def test_overrides_rename_the_preset():
+    custom = resolve_protocol("thesis2019", runs=20, pause_s=0)
+    assert (custom.name, custom.runs, custom.pause_s, custom.passes) == ("custom", 20, 0, 3)
+    assert resolve_protocol("quick", runs=PRESETS["quick"].runs).name == "quick"
+    with pytest.raises(ThesislabError, match=r"unknown protocol 'slow': expected one of quick"):
+        resolve_protocol("slow")
+
+
+def test_each_pass_is_a_new_shuffle():
+    items = list(range(12))
+    orders = schedule(items, 3, random.Random(5))
+    assert all(sorted(order) == items for order in orders)
+    assert len({tuple(order) for order in orders}) == 3
+    assert schedule(items, 3, random.Random(5)) == orders
+
+
+def test_run_schedule_pauses_before_every_call():
+    protocol = PRESETS["thesis2019"]
+    events: list[object] = []
+    done: list[str] = []
+
+    def call(item: str) -> CallResult:
+        events.append(item)
+        return CallResult(mean_ms=1.0, count=1)
+
+    results = run_schedule(
+        ["a", "b"],
+        protocol,
+        call,
+        rng=random.Random(0),
+        on_call=done.append,
+        sleep=events.append,
+    )
+    assert events[0::2] == [10.0] * 6
+    assert sorted(events[1::2]) == ["a"] * 3 + ["b"] * 3
+    assert done == events[1::2]
+    assert {key: len(value) for key, value in results.items()} == {"a": 3, "b": 3}
+
+
+def test_summary_of_timed_runs():
+    rng = np.random.default_rng(0)
+    passes = [rng.normal(10 + shift, 0.5, 40) for shift in (0.0, 0.1, 0.2)]
+    calls = [
+        CallResult(
+            mean_ms=float(np.mean(times)),
+            count=len(times),
+            times_ms=tuple(times),
+            init_ms=init,
+            first_ms=init * 2,
+        )
+        for times, init in zip(passes, (3.0, 4.0, 5.0), strict=True)
+    ]
+    stats = summarize(calls)
+    pooled = np.concatenate(passes)
+    assert stats.median_ms == pytest.approx(np.median(pooled))
+    assert stats.p5_ms == pytest.approx(np.percentile(pooled, 5))
+    assert stats.p95_ms == pytest.approx(np.percentile(pooled, 95))
+    assert stats.std_ms == pytest.approx(np.std(pooled))
+    assert stats.mean_ms == pytest.approx(np.mean(pooled))
+    assert (stats.init_ms, stats.first_ms) == (4.0, 8.0)
+    assert stats.pass_means_ms == [pytest.approx(np.mean(times)) for times in passes]
+
+
+def test_summary_of_reported_means_pools_the_deviations():
+    rng = np.random.default_rng(1)
+    passes = [rng.normal(mean, 1.0, 50) for mean in (20.0, 20.5)]
+    calls = [
+        CallResult(mean_ms=float(np.mean(times)), count=50, std_ms=float(np.std(times)))
+        for times in passes
+    ]
+    stats = summarize(calls)
+    assert stats.std_ms == pytest.approx(np.std(np.concatenate(passes)))
+    assert stats.mean_ms == pytest.approx(statistics.fmean(call.mean_ms for call in calls))
+    assert stats.median_ms is None and stats.init_ms is None
+
+
+def test_pass_spread():
+    stats = summarize([CallResult(mean_ms=value, count=1) for value in (10.0, 10.1, 10.3)])
+    assert pass_spread(stats) == pytest.approx(0.03)
+    assert pass_spread(summarize([CallResult(mean_ms=5.0, count=1)])) == 0.0

@@ -1,0 +1,90 @@
+"""From a model record to evaluated artifact records, through the API and `thesislab convert`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from thesislab.bench.hosts import sha256_file
+from thesislab.deploy.artifacts import deploy_data, make_artifacts
+from thesislab.deploy.cli import convert as convert_command
+from thesislab.deploy.convert import Variant
+from thesislab.errors import ThesislabError
+from thesislab.records import ArtifactRecord, Dataset, ModelRecord
+from thesislab.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+def test_artifacts_are_written_evaluated_and_recorded_once(
+    model_store: tuple[Store, str], data_source: Path
+):
+    store, model_id = model_store
+    data = deploy_data(store, model_id[:8], source=data_source, representative_size=100)
+    assert data.representative is not None and len(data.representative) == 100
+    variants = [Variant("fp32"), Variant("int8", "uint8")]
+    made = make_artifacts(store, model_id, variants, data)
+    for (identifier, record), variant in zip(made, variants, strict=True):
+        assert store.get(identifier) == record
+        assert (record.quantization, record.io_dtype) == (variant.quantization, variant.io_dtype)
+        path = store.root / (record.path or "")
+        assert path.parent == store.files_dir() / "tflite"
+        assert (record.sha256, record.size_bytes) == (sha256_file(path), path.stat().st_size)
+        assert record.model_id == model_id and record.accuracy is not None
+        assert record.environment and "tensorflow" in record.environment.versions
+    fp32, int8 = (record.accuracy or 0.0 for _, record in made)
+    assert fp32 > 0.75 and abs(fp32 - int8) < 0.04
+    again = make_artifacts(store, model_id, variants, data)
+    assert [identifier for identifier, _ in again] == [identifier for identifier, _ in made]
+    assert len(list((store.files_dir() / "tflite").iterdir())) == 2
+
+
+def test_convert_command(model_store: tuple[Store, str], data_source: Path):
+    store, model_id = model_store
+    app = typer.Typer()
+    app.command()(convert_command)
+    app.command("other")(lambda: None)  # keeps `convert` a named subcommand
+    arguments = ["convert", model_id[:10], "--results", str(store.root), "--data", str(data_source)]
+    result = CliRunner().invoke(app, [*arguments, "-q", "fp16,dynamic", "--no-evaluate"])
+    assert result.exit_code == 0, result.output
+    records = store.of_kind(ArtifactRecord).values()
+    assert sorted(record.quantization for record in records) == ["dynamic", "fp16"]
+    assert all(record.accuracy is None for record in records)
+    help_text = CliRunner().invoke(app, ["convert", "--help"]).output
+    assert "Example: thesislab convert" in help_text
+
+
+def test_data_and_model_mismatches_are_clear(model_store: tuple[Store, str], data_source: Path):
+    store, model_id = model_store
+    record = store.get(model_id)
+    assert isinstance(record, ModelRecord)
+    other = store.write(
+        record.model_copy(update={"dataset": Dataset(name="x", fingerprint="0" * 20)})
+    )
+    with pytest.raises(ThesislabError, match=r"expected the data set the model was trained on"):
+        deploy_data(store, other, source=data_source)
+    missing = store.write(record.model_copy(update={"name": "gone", "weights_path": "files/no"}))
+    nothing = deploy_data(store, missing, representative_size=0, evaluate_test=False)
+    with pytest.raises(ThesislabError, match=r"expected its weights file files/no under"):
+        make_artifacts(store, missing, [Variant("fp32")], nothing)
+    artifact = store.write(ArtifactRecord(model_id=model_id, quantization="fp32"))
+    with pytest.raises(ThesislabError, match=r"expected a model record .* of kind 'artifact'"):
+        deploy_data(store, artifact)
+
+
+def test_conversion_uses_tensorflow_whatever_the_backend_setting():
+    code = (
+        "from thesislab.deploy.sources import keras_on_tensorflow; keras_on_tensorflow(); "
+        "import keras; print(keras.backend.backend())"
+    )
+    environment = {**os.environ, "KERAS_BACKEND": "jax"}
+    output = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip() == "tensorflow"

@@ -1,0 +1,89 @@
+"""TFLite conversion of each variant and the accuracy of each with LiteRT."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from thesislab.deploy import evaluate
+from thesislab.deploy.convert import Variant, convert, parse_variants
+from thesislab.errors import ThesislabError
+
+ALL_VARIANTS = [
+    Variant("fp32"),
+    Variant("fp16"),
+    Variant("dynamic"),
+    Variant("int8", "int8"),
+    Variant("int8", "uint8"),
+    Variant("int8", "float32"),
+]
+
+
+def test_parse_variants():
+    assert parse_variants("int8, fp32", "uint8") == [Variant("fp32"), Variant("int8", "uint8")]
+    with pytest.raises(ThesislabError, match=r"expected a comma-separated list of fp32, fp16"):
+        parse_variants("fp32,fp8", "int8")
+    with pytest.raises(ThesislabError, match=r"received ''"):
+        parse_variants("", "int8")
+    with pytest.raises(
+        ThesislabError, match=r"uint8 input/output needs full int8 quantization, received fp16"
+    ):
+        Variant("fp16", "uint8")
+    assert Variant("int8", "uint8").label == "int8-uint8io"
+    assert Variant("int8", "int8").label == "int8"
+
+
+@pytest.mark.slow
+def test_every_variant_converts_and_keeps_its_accuracy(trained_model):
+    model, data = trained_model
+    inputs = data.test.images.astype(np.float32)
+    labels = data.test.labels
+    keras_accuracy = float(np.mean(np.argmax(model.predict(inputs, verbose=0), -1) == labels))
+    representative = data.train.images[:200].astype(np.float32)
+    converted = {v: convert(model, v, representative) for v in ALL_VARIANTS}
+    accuracies = {v: evaluate.accuracy(content, inputs, labels) for v, content in converted.items()}
+
+    assert 0.75 < keras_accuracy < 1.0  # learnt, not trivially
+    assert accuracies[Variant("fp32")] == pytest.approx(keras_accuracy, abs=0.005)
+    for variant, accuracy in accuracies.items():
+        assert accuracy == pytest.approx(keras_accuracy, abs=0.04), variant
+    sizes = {v.label: len(content) for v, content in converted.items()}
+    assert sizes["int8"] < sizes["fp16"] < sizes["fp32"]
+    assert sizes["dynamic"] < sizes["fp32"]
+
+
+@pytest.mark.slow
+def test_tensor_types_and_fp32_logits(trained_model):
+    from ai_edge_litert.interpreter import Interpreter
+
+    model, data = trained_model
+    inputs = data.test.images[:8].astype(np.float32)
+    representative = data.train.images[:50].astype(np.float32)
+    for variant, dtype in (
+        (Variant("int8", "uint8"), np.uint8),
+        (Variant("int8", "int8"), np.int8),
+    ):
+        interpreter = Interpreter(model_content=convert(model, variant, representative))
+        assert interpreter.get_input_details()[0]["dtype"] == dtype
+        assert interpreter.get_output_details()[0]["dtype"] == dtype
+    interpreter = Interpreter(model_content=convert(model, Variant("fp32")))
+    interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], inputs.shape)
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], inputs)
+    interpreter.invoke()
+    logits = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    np.testing.assert_allclose(logits, model.predict(inputs, verbose=0), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_full_int8_needs_representative_images(trained_model):
+    with pytest.raises(ThesislabError, match=r"expected representative images, received none"):
+        convert(trained_model[0], Variant("int8"), None)
+
+
+def test_quantize_input_uses_scale_and_zero_point():
+    detail = {"dtype": np.int8, "quantization": (0.5, -3)}
+    quantized = evaluate.quantize_input(np.array([0.0, 1.0, 1000.0, -1000.0]), detail)
+    assert quantized.tolist() == [-3, -1, 127, -128] and quantized.dtype == np.int8
+    with pytest.raises(ThesislabError, match=r"expected as many labels as inputs"):
+        evaluate.accuracy(b"", np.zeros((2, 1)), np.zeros(3))

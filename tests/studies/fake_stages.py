@@ -1,0 +1,78 @@
+"""Deterministic stand-ins for the stage functions, to test planning and scheduling quickly.
+
+They write real records to the real store, derived only from the job's parameters, so two
+executors running the same plan must produce identical results directories.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from thesislab.models.spec import ArchSpec
+from thesislab.records import (
+    ArtifactRecord,
+    DeviceInfo,
+    LatencyStats,
+    MeasurementRecord,
+    ModelRecord,
+    Protocol,
+)
+from thesislab.store import Store
+from thesislab.studies.ledger import JobResult
+from thesislab.studies.plan import Job
+
+
+def _number(text: str) -> float:
+    return int(hashlib.sha256(text.encode()).hexdigest()[:6], 16) / 0xFFFFFF
+
+
+def model_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    parent = inputs[0].output("model_id") if inputs else None
+    arch = job.params.get("arch", {"family": "wideresnet", "params": {"depth": 10, "width": 16}})
+    record = ModelRecord(
+        name=f"{job.params.get('name', 'pruned')}-{job.stage}",
+        architecture=ArchSpec.model_validate(arch),
+        seed=job.params.get("seed"),
+        accuracy=_number(job.key),
+        recipe={"parent": parent},
+    )
+    identifier = Store(results_dir).write(record)
+    return JobResult((identifier,), (("model_id", identifier),))
+
+
+def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    record = ArtifactRecord(
+        model_id=inputs[0].output("model_id"), quantization=job.params["quantization"]
+    )
+    identifier = Store(results_dir).write(record)
+    return JobResult((identifier,), (("artifact_id", identifier),))
+
+
+def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    store = Store(results_dir)
+    identifiers = tuple(
+        store.write(
+            MeasurementRecord(
+                artifact_id=converted.output("artifact_id"),
+                device=DeviceInfo(name=job.params["device"]),
+                runtime="fake",
+                protocol=Protocol(name=job.params["protocol"]),
+                latency=LatencyStats(
+                    mean_ms=1 + _number(job.key + converted.output("artifact_id"))
+                ),
+            )
+        )
+        for converted in inputs
+    )
+    return JobResult(identifiers, ())
+
+
+FAKE_STAGES = {
+    "train": model_stage,
+    "prune": model_stage,
+    "fine_tune": model_stage,
+    "retrain": model_stage,
+    "convert": convert_stage,
+    "bench": bench_stage,
+}

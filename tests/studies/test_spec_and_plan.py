@@ -1,0 +1,165 @@
+"""Study specs: validation errors, defaults and overrides, and the plan they turn into."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from thesislab.errors import ThesislabError
+from thesislab.studies.plan import plan
+from thesislab.studies.spec import load_study, parse_study
+
+REPO = Path(__file__).resolve().parents[2]
+
+BASE = {
+    "name": "tiny",
+    "recipe": {"epochs": 1},
+    "defaults": {
+        "seeds": [1, 2],
+        "stages": {
+            "train": {},
+            "convert": {"quantization": ["fp32", "int8"]},
+            "bench": {"devices": ["local"]},
+        },
+    },
+    "architectures": [
+        "res_d10_w16",
+        {"arch": "mobilenetv2_d9_er4_w16", "seeds": [1], "recipe": {"epochs": 3}},
+    ],
+}
+
+
+def study_with(**changes):
+    data = copy.deepcopy(BASE)
+    data.update(changes)
+    return data
+
+
+def test_defaults_and_overrides():
+    study = parse_study(BASE)
+    first, second = study.architectures
+    assert study.seeds_of(first) == [1, 2] and study.seeds_of(second) == [1]
+    assert study.recipe_of(second) == {"epochs": 3}
+    assert study.results_dir() == Path("experiments/tiny")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (study_with(recipes={}), r"field 'recipes': unknown key"),
+        (study_with(architectures=["res_d10_w16", "foonet_d3"]), r"architectures.1 .*foonet"),
+        (
+            study_with(architectures=[{"arch": "res_d10_w16", "stages": {"trian": {}}}]),
+            r"field 'architectures.0.stages.trian': unknown key",
+        ),
+        (
+            study_with(
+                architectures=[{"arch": "res_d10_w16", "stages": {"train": {"teacher": "big"}}}]
+            ),
+            r"expected the teacher to be an entry of the study",
+        ),
+        (
+            study_with(
+                architectures=[{"arch": "res_d10_w16", "stages": {"bench": {"devices": ["pi"]}}}]
+            ),
+            r"bench needs artifacts",
+        ),
+        (
+            study_with(
+                architectures=[
+                    {
+                        "arch": "res_d10_w16",
+                        "stages": {
+                            "train": {},
+                            "prune": [
+                                {"method": "fisher", "targets": [{"macs": 0.5, "params": 0.5}]}
+                            ],
+                        },
+                    }
+                ]
+            ),
+            r"exactly one of",
+        ),
+        (study_with(architectures=[]), r"field 'architectures': List should have at least 1 item"),
+    ],
+)
+def test_invalid_studies_give_one_line_errors(data, message):
+    with pytest.raises(ThesislabError, match=message) as error:
+        parse_study(data, origin="tiny.yaml")
+    assert "\n" not in str(error.value) and str(error.value).startswith("tiny.yaml: ")
+
+
+def test_yaml_errors_name_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(ThesislabError, match=r"broken.yaml: not valid YAML"):
+        load_study(path)
+    with pytest.raises(ThesislabError, match="cannot read study"):
+        load_study(tmp_path / "missing.yaml")
+
+
+def test_plan_has_every_job_once_after_its_inputs():
+    jobs = plan(parse_study(BASE))
+    stages = [job.stage for job in jobs]
+    # res: 2 seeds x (train, 2 conversions, 1 bench); mobilenetv2: 1 seed x the same.
+    assert stages.count("train") == 3
+    assert stages.count("convert") == 6
+    assert stages.count("bench") == 3
+    bench = next(job for job in jobs if job.stage == "bench")
+    assert len(bench.deps) == 2
+    seen: set[str] = set()
+    for job in jobs:
+        assert set(job.deps) <= seen
+        seen.add(job.key)
+    assert len(seen) == len(jobs)
+    assert {job.device for job in jobs if job.stage == "bench"} == {"local"}
+
+
+def test_keys_change_only_with_inputs():
+    keys = {job.label: job.key for job in plan(parse_study(BASE))}
+    changed = study_with(recipe={"epochs": 2})
+    changed_keys = {job.label: job.key for job in plan(parse_study(changed))}
+    assert keys.keys() == changed_keys.keys()
+    mobilenet = [label for label in keys if "mobilenetv2" in label]
+    resnet = [label for label in keys if "res_d10" in label]
+    # The mobilenet entry overrides epochs itself, so its jobs keep their keys.
+    assert all(keys[label] == changed_keys[label] for label in mobilenet)
+    assert all(keys[label] != changed_keys[label] for label in resnet)
+
+
+def test_distillation_and_pruning_plan():
+    data = study_with(
+        architectures=[
+            "res_d16_w32",
+            {
+                "arch": "res_d10_w16",
+                "stages": {
+                    "train": {"teacher": "res_d16_w32"},
+                    "prune": [{"method": "uniform", "targets": [{"channels": 0.5}]}],
+                    "convert": {"quantization": ["fp32"]},
+                },
+            },
+        ],
+        defaults={"seeds": [1], "stages": {"train": {}}},
+    )
+    jobs = {job.label: job for job in plan(parse_study(data))}
+    student = jobs["train res_d10_w16 seed 1"]
+    assert student.deps == (jobs["train res_d16_w32 seed 1"].key,)
+    assert student.params["kd_lambda"] == 0.2 and student.params["kd_temperature"] == 2.0
+    stages = sorted(job.stage for job in jobs.values())
+    assert stages.count("prune") == 1 and stages.count("fine_tune") == 1
+    assert stages.count("retrain") == 1
+    # One artifact per model of the student: trained, pruned, fine-tuned, retrained.
+    assert stages.count("convert") == 4
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "experiments").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_shipped_studies_validate_and_plan(path):
+    study = load_study(path)
+    assert plan(study)
+    assert yaml.safe_load(path.read_text())["name"] == study.name

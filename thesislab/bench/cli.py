@@ -1,0 +1,242 @@
+"""`thesislab devices list|add|check|remove` and `thesislab bench`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from thesislab.bench.devices import DEFAULT_KNOWN_HOSTS, Runtime
+from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
+
+devices_app = typer.Typer(
+    help="Devices to measure latency on: this machine ('local') and SSH hosts.\n\n"
+    "Example: thesislab devices add pi3 --host 192.168.1.20 --user pi "
+    "--key-file ~/.ssh/id_ed25519 --trust-host-key",
+    no_args_is_help=True,
+)
+
+InventoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory",
+        help="Device inventory (YAML); default: $THESISLAB_DEVICES, ./devices.yaml, or "
+        "devices.yaml in the user's config directory.",
+        show_default=False,
+    ),
+]
+NameArgument = Annotated[str, typer.Argument(help="Device name in the inventory.")]
+
+
+@devices_app.command("list")
+def list_devices(inventory: InventoryOption = None) -> None:
+    """List the devices of the inventory, 'local' first.
+
+    Example: thesislab devices list --inventory devices.yaml
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from thesislab.bench.devices import Inventory
+
+    loaded = Inventory.load(inventory)
+    table = Table("name", "address", "runtime", "workdir", title=f"devices ({loaded.path})")
+    for spec in loaded.all():
+        runtime = spec.benchmark_model if spec.runtime == "benchmark_model" else spec.runtime
+        table.add_row(spec.name, spec.address, runtime, spec.workdir if spec.is_remote else "")
+    Console().print(table)
+
+
+@devices_app.command("add")
+def add_device(
+    name: NameArgument,
+    host: Annotated[
+        str | None, typer.Option("--host", help="SSH host name or address; none = this machine.")
+    ] = None,
+    port: Annotated[int, typer.Option("--port", help="SSH port.")] = 22,
+    user: Annotated[str | None, typer.Option("--user", help="SSH user.")] = None,
+    key_file: Annotated[
+        str | None,
+        typer.Option("--key-file", help="Private key file (its path is stored, never the key)."),
+    ] = None,
+    known_hosts: Annotated[
+        str, typer.Option("--known-hosts", help="known_hosts file that host keys are checked in.")
+    ] = DEFAULT_KNOWN_HOSTS,
+    workdir: Annotated[
+        str, typer.Option("--workdir", help="Remote directory for uploaded files.")
+    ] = "thesislab-bench",
+    runtime: Annotated[
+        Runtime, typer.Option("--runtime", help="How latency is measured on the device.")
+    ] = "litert-python",
+    python: Annotated[
+        str, typer.Option("--python", help="Remote Python with ai-edge-litert or tflite-runtime.")
+    ] = "python3",
+    benchmark_model: Annotated[
+        str | None,
+        typer.Option(
+            "--benchmark-model", help="Path of benchmark_model (runtime benchmark_model)."
+        ),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds allowed to connect and set up.")
+    ] = 20.0,
+    trust_host_key: Annotated[
+        bool,
+        typer.Option(
+            "--trust-host-key",
+            help="Fetch the host's key now and record it in known_hosts (check its fingerprint).",
+        ),
+    ] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a device of this name.")] = (
+        False
+    ),
+    inventory: InventoryOption = None,
+) -> None:
+    """Add a device to the inventory; with --trust-host-key, record its SSH host key.
+
+    Example: thesislab devices add pi3 --host 192.168.1.20 --user pi --key-file ~/.ssh/id_ed25519
+    --runtime benchmark_model --benchmark-model /home/pi/benchmark_model --trust-host-key
+    """
+    from thesislab.bench.devices import Inventory, make_spec
+
+    loaded = Inventory.load(inventory)
+    fields = {
+        "name": name,
+        "host": host,
+        "port": port,
+        "user": user,
+        "key_file": key_file,
+        "known_hosts": known_hosts,
+        "workdir": workdir,
+        "runtime": runtime,
+        "python": python,
+        "benchmark_model": benchmark_model,
+        "timeout_s": timeout,
+    }
+    spec = make_spec(fields, "devices add")
+    if trust_host_key and spec.is_remote:
+        from thesislab.bench.ssh import trust_host_key as trust
+
+        typer.echo(f"trusted host key of {spec.address}: {trust(spec)} (in {spec.known_hosts})")
+    loaded.add(spec, replace=replace)
+    typer.echo(f"added {spec.name} ({spec.address}) to {loaded.path}")
+
+
+@devices_app.command("check")
+def check_device(name: NameArgument, inventory: InventoryOption = None) -> None:
+    """Connect to a device and report its CPU, OS, runtime version, frequency governor and, on a
+    Raspberry Pi, temperature and throttling.
+
+    Example: thesislab devices check pi3
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from thesislab.bench.check import check_device as check
+    from thesislab.bench.devices import Inventory
+    from thesislab.bench.hosts import open_host
+    from thesislab.bench.runtimes import runtime_for
+
+    spec = Inventory.load(inventory).get(name)
+    host = open_host(spec)
+    try:
+        facts = check(host, runtime_for(spec))
+    finally:
+        host.close()
+    table = Table("", "", title=f"{spec.name} ({spec.address})", show_header=False)
+    for key, value in asdict(facts).items():
+        if value:
+            table.add_row(key, value)
+    console = Console()
+    console.print(table)
+    for warning in facts.warnings():
+        console.print(f"warning: {warning}", style="yellow")
+
+
+@devices_app.command("remove")
+def remove_device(name: NameArgument, inventory: InventoryOption = None) -> None:
+    """Remove a device from the inventory (its known_hosts entry stays).
+
+    Example: thesislab devices remove pi3
+    """
+    from thesislab.bench.devices import Inventory
+
+    loaded = Inventory.load(inventory)
+    loaded.remove(name)
+    typer.echo(f"removed {name} from {loaded.path}")
+
+
+def bench(
+    artifact_ids: Annotated[
+        list[str], typer.Argument(help="Artifact record ids (or unique prefixes).")
+    ],
+    results: Annotated[
+        Path, typer.Option("--results", "-r", help="Results directory holding the artifacts.")
+    ],
+    device: Annotated[str, typer.Option("--device", "-d", help="Device name.")] = "local",
+    protocol: Annotated[
+        str,
+        typer.Option("--protocol", "-p", help=f"Protocol preset: {', '.join(sorted(PRESETS))}."),
+    ] = DEFAULT_PRESET,
+    threads: Annotated[int | None, typer.Option(min=1, help="Override: threads.")] = None,
+    warmup: Annotated[int | None, typer.Option(min=0, help="Override: warm-up runs.")] = None,
+    runs: Annotated[int | None, typer.Option(min=1, help="Override: timed runs per call.")] = None,
+    passes: Annotated[int | None, typer.Option(min=1, help="Override: shuffled passes.")] = None,
+    pause: Annotated[
+        float | None, typer.Option(min=0, help="Override: seconds of pause before each call.")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed for one call.")] = 600.0,
+    seed: Annotated[int | None, typer.Option(help="Seed of the shuffled order.")] = None,
+    inventory: InventoryOption = None,
+) -> None:
+    """Measure the latency of ARTIFACT_IDS on a device and write one measurement record each.
+
+    Each call is a fresh runtime process; the protocol fixes threads, warm-up and timed runs,
+    shuffled passes over the artifacts, and the pause before each call.
+
+    Example: thesislab bench 8c1d2e 51aa07 -d pi3 --protocol thesis2019 --results experiments/wrn
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from thesislab.bench.devices import Inventory
+    from thesislab.bench.measure import bench as measure
+    from thesislab.bench.protocol import resolve_protocol
+    from thesislab.store import Store
+
+    chosen = resolve_protocol(
+        protocol, threads=threads, warmup_runs=warmup, runs=runs, passes=passes, pause_s=pause
+    )
+    spec = Inventory.load(inventory).get(device)
+    store = Store(results)
+    with Progress(transient=True) as progress:
+        task = progress.add_task(
+            f"measuring on {spec.name}", total=len(artifact_ids) * (chosen.passes or 1)
+        )
+        outcome = measure(
+            store,
+            artifact_ids,
+            spec,
+            chosen,
+            call_timeout_s=timeout,
+            seed=seed,
+            on_call=lambda _: progress.advance(task),
+        )
+    table = Table("artifact", "measurement", "median ms", "mean ms", "p95 ms", "passes")
+    for measurement_id, record in outcome.measurements:
+        latency = record.latency
+        table.add_row(
+            record.artifact_id,
+            measurement_id,
+            "-" if latency.median_ms is None else f"{latency.median_ms:.3f}",
+            f"{latency.mean_ms:.3f}",
+            "-" if latency.p95_ms is None else f"{latency.p95_ms:.3f}",
+            " / ".join(f"{value:.3f}" for value in latency.pass_means_ms),
+        )
+    console = Console()
+    console.print(table)
+    for warning in outcome.warnings:
+        console.print(f"warning: {warning}", style="yellow")

@@ -1,0 +1,184 @@
+"""The measurement protocol: named presets, the shuffled schedule of calls, and the statistics.
+
+A protocol (`records.Protocol`, saved in every measurement) fixes the thread count, the warm-up
+and timed runs of one call, the number of passes over the models (each pass in a new shuffled
+order) and the pause before each call. One call is one fresh runtime process measuring one
+model, as the 2019 thesis did with `benchmark_model`.
+
+The statistics of a model pool its calls: the mean is the mean of the pass means (the thesis's
+figure); median, p5 and p95 come from every timed run where the runtime reports them one by one.
+Passes that disagree by more than `PASS_TOLERANCE` are worth a warning: the machine was not quiet.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from thesislab.errors import ThesislabError
+from thesislab.records import LatencyStats, Protocol
+
+PRESETS: dict[str, Protocol] = {
+    "thesis2019": Protocol(
+        name="thesis2019", threads=1, warmup_runs=1, runs=50, passes=3, pause_s=10.0
+    ),
+    "quick": Protocol(name="quick", threads=1, warmup_runs=10, runs=100, passes=2, pause_s=0.0),
+}
+"""`thesis2019`: the thesis's Raspberry Pi protocol (`benchmark_model --num_runs=50`, its default
+single thread and warm-up run, three shuffled passes, 10 s pause before each call).
+`quick`: for a development machine."""
+
+DEFAULT_PRESET = "quick"
+PASS_TOLERANCE = 0.02
+"""Relative spread of the pass means above which a measurement is flagged."""
+
+T = TypeVar("T")
+
+
+def resolve_protocol(
+    preset: str,
+    *,
+    threads: int | None = None,
+    warmup_runs: int | None = None,
+    runs: int | None = None,
+    passes: int | None = None,
+    pause_s: float | None = None,
+) -> Protocol:
+    """A preset, with any given field overridden; an overridden preset is named `custom`."""
+    if preset not in PRESETS:
+        raise ThesislabError(
+            f"unknown protocol {preset!r}: expected one of {', '.join(sorted(PRESETS))}"
+        )
+    base = PRESETS[preset]
+    changes = {
+        key: value
+        for key, value in {
+            "threads": threads,
+            "warmup_runs": warmup_runs,
+            "runs": runs,
+            "passes": passes,
+            "pause_s": pause_s,
+        }.items()
+        if value is not None and value != getattr(base, key)
+    }
+    if not changes:
+        return base
+    return Protocol.model_validate({**base.model_dump(), **changes, "name": "custom"})
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one call of a runtime on one model reported, in milliseconds."""
+
+    mean_ms: float
+    count: int
+    std_ms: float | None = None
+    times_ms: tuple[float, ...] = ()
+    median_ms: float | None = None
+    p5_ms: float | None = None
+    p95_ms: float | None = None
+    init_ms: float | None = None
+    first_ms: float | None = None
+
+
+def schedule(items: Sequence[T], passes: int, rng: random.Random) -> list[list[T]]:
+    """`passes` orders of `items`, each shuffled anew."""
+    orders = []
+    for _ in range(passes):
+        order = list(items)
+        rng.shuffle(order)
+        orders.append(order)
+    return orders
+
+
+def run_schedule(
+    items: Sequence[T],
+    protocol: Protocol,
+    call: Callable[[T], CallResult],
+    *,
+    rng: random.Random,
+    on_call: Callable[[T], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[T, list[CallResult]]:
+    """Call every item once per pass, passes in shuffled order, pausing before each call.
+
+    Returns each item's results in pass order. `on_call` is told of each finished call.
+    """
+    results: dict[T, list[CallResult]] = {item: [] for item in items}
+    for order in schedule(items, protocol.passes or 1, rng):
+        for item in order:
+            if protocol.pause_s:
+                sleep(protocol.pause_s)
+            results[item].append(call(item))
+            if on_call is not None:
+                on_call(item)
+    return results
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [value for value in values if value is not None]
+    return statistics.fmean(present) if present else None
+
+
+def _percentile(ordered: Sequence[float], fraction: float) -> float:
+    """Linear interpolation between closest ranks (NumPy's default)."""
+    position = fraction * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _pooled_std(calls: Sequence[CallResult], mean: float) -> float | None:
+    """The standard deviation of all timed runs, from each call's count, mean and std."""
+    if any(call.std_ms is None for call in calls):
+        return None
+    total = sum(call.count for call in calls)
+    spread = sum(
+        call.count * ((call.std_ms or 0.0) ** 2 + (call.mean_ms - mean) ** 2) for call in calls
+    )
+    return math.sqrt(spread / total)
+
+
+def summarize(calls: Sequence[CallResult]) -> LatencyStats:
+    """Pool the calls of one model (one per pass) into its latency statistics."""
+    if not calls:
+        raise ThesislabError("expected at least one call to summarize, received none")
+    pass_means = [call.mean_ms for call in calls]
+    mean = statistics.fmean(pass_means)
+    times = sorted(time_ms for call in calls for time_ms in call.times_ms)
+    median: float | None
+    p5: float | None
+    p95: float | None
+    std: float | None
+    if times:
+        median, p5, p95 = (_percentile(times, fraction) for fraction in (0.5, 0.05, 0.95))
+        std = statistics.pstdev(times)
+    else:
+        median, p5, p95 = (
+            _mean([getattr(call, key) for call in calls])
+            for key in ("median_ms", "p5_ms", "p95_ms")
+        )
+        std = _pooled_std(calls, mean)
+    return LatencyStats(
+        mean_ms=mean,
+        median_ms=median,
+        p5_ms=p5,
+        p95_ms=p95,
+        std_ms=std,
+        init_ms=_mean([call.init_ms for call in calls]),
+        first_ms=_mean([call.first_ms for call in calls]),
+        pass_means_ms=pass_means,
+    )
+
+
+def pass_spread(stats: LatencyStats) -> float:
+    """(largest - smallest pass mean) / smallest: 0 for a single pass."""
+    if len(stats.pass_means_ms) < 2:
+        return 0.0
+    low, high = min(stats.pass_means_ms), max(stats.pass_means_ms)
+    return (high - low) / low if low > 0 else 0.0

@@ -1,0 +1,297 @@
+"""Remote devices over SSH (paramiko): verified connection, commands with timeouts, uploads.
+
+- Host keys are checked against the device's known_hosts file and unknown hosts are rejected;
+  `trust_host_key` is the one explicit way to record a new host's key.
+- A command runs as `echo $$; exec CMD`: the remote shell prints its PID and becomes the command,
+  so a command that times out or is interrupted is killed on the remote side (closing the channel
+  alone would leave it running).
+- Uploads go through SFTP to a content-addressed name in the device's working directory, are
+  checked with `sha256sum`, and are reused when an identical file is already there.
+- Every failure becomes a one-line `ThesislabError`; key material never appears in messages.
+"""
+
+from __future__ import annotations
+
+import select
+import shlex
+import socket
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import paramiko
+
+from thesislab.bench.devices import DeviceSpec
+from thesislab.bench.hosts import CommandResult, HostFile, sha256_file
+from thesislab.errors import ThesislabError
+
+_CHUNK = 65536
+
+
+class _UnknownHostError(paramiko.SSHException):
+    def __init__(self, key: paramiko.PKey) -> None:
+        super().__init__("host key not in known_hosts")
+        self.key = key
+
+
+class _RejectUnknownHost(paramiko.RejectPolicy):
+    """`RejectPolicy` that keeps the offered key, to show its fingerprint."""
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: Any) -> NoReturn:
+        raise _UnknownHostError(key)
+
+
+def _known_hosts_path(spec: DeviceSpec) -> Path:
+    return Path(spec.known_hosts).expanduser()
+
+
+def _host_key_name(spec: DeviceSpec) -> str:
+    """How known_hosts names the host: `host`, or `[host]:port` off port 22."""
+    host = spec.host or ""
+    return host if spec.port == 22 else f"[{host}]:{spec.port}"
+
+
+def _connection_error(spec: DeviceSpec, error: BaseException) -> ThesislabError:
+    address, known_hosts = spec.address, _known_hosts_path(spec)
+    timeout = f"{spec.timeout_s:g} s"
+    if isinstance(error, _UnknownHostError):
+        message = (
+            f"unknown host {address}: expected its key in {known_hosts}, received "
+            f"{error.key.get_name()} {error.key.fingerprint}; to trust it, run "
+            f"'thesislab devices add {spec.name} ... --trust-host-key --replace'"
+        )
+    elif isinstance(error, paramiko.BadHostKeyException):
+        message = (
+            f"host key of {address} changed: expected {error.expected_key.fingerprint} "
+            f"({known_hosts}), received {error.key.fingerprint}; refusing to connect (if the "
+            "device was reinstalled, delete its line in known_hosts and trust it again)"
+        )
+    elif isinstance(error, paramiko.PasswordRequiredException):
+        message = (
+            f"key file {spec.key_file} for {address} is encrypted: expected an unencrypted key"
+        )
+    elif isinstance(error, paramiko.AuthenticationException):
+        key = f"key file {spec.key_file}" if spec.key_file else "the SSH agent's keys"
+        message = f"SSH authentication failed for {address}: the server refused {key}"
+    elif isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
+        message = f"cannot connect to {address}: connection refused (expected an SSH server)"
+    elif isinstance(error, socket.gaierror):
+        message = f"unknown host name {spec.host!r}: it does not resolve ({error.strerror})"
+    elif isinstance(error, TimeoutError):
+        message = f"timed out after {timeout} connecting to {address}"
+    elif isinstance(error, paramiko.SSHException) and "banner" in str(error):
+        message = f"no SSH answer from {address} within {timeout}: is it an SSH server?"
+    elif isinstance(error, (paramiko.SSHException, ValueError)) and "key" in str(error).lower():
+        message = f"cannot use key file {spec.key_file} for {address}: {str(error)[:120]}"
+    elif isinstance(error, OSError):
+        message = f"cannot connect to {address}: {error.strerror or error}"
+    else:
+        message = f"SSH error with {address}: {str(error)[:160]}"
+    return ThesislabError(message)
+
+
+def _take_pid(stdout: bytearray) -> int | None:
+    """Remove the first line (the PID printed by `echo $$`) from `stdout` once it is complete."""
+    head, newline, rest = bytes(stdout).partition(b"\n")
+    if not newline:
+        return None
+    stdout[:] = rest
+    return int(head)
+
+
+def _key_file(spec: DeviceSpec) -> str | None:
+    if spec.key_file is None:
+        return None
+    path = Path(spec.key_file).expanduser()
+    if not path.is_file():
+        raise ThesislabError(
+            f"key file for {spec.address}: expected a private key at {path}, found none"
+        )
+    return str(path)
+
+
+class SshHost:
+    """A connected remote device (see the module docstring)."""
+
+    def __init__(self, spec: DeviceSpec) -> None:
+        self.name = spec.name
+        self._spec = spec
+        self._client = paramiko.SSHClient()
+        known_hosts = _known_hosts_path(spec)
+        if known_hosts.is_file():
+            self._client.load_host_keys(str(known_hosts))
+        self._client.set_missing_host_key_policy(_RejectUnknownHost())
+        key_file = _key_file(spec)
+        try:
+            self._client.connect(
+                spec.host or "",
+                port=spec.port,
+                username=spec.user,
+                key_filename=key_file,
+                allow_agent=key_file is None,
+                look_for_keys=key_file is None,
+                # paramiko's handshake wait gives up silently at `timeout`: let the banner
+                # timeout, which raises a clear error, come first
+                timeout=2 * spec.timeout_s,
+                banner_timeout=spec.timeout_s,
+                auth_timeout=spec.timeout_s,
+                channel_timeout=spec.timeout_s,
+            )
+        except (paramiko.SSHException, OSError, ValueError) as error:
+            self._client.close()
+            raise _connection_error(spec, error) from None
+        self._sftp: paramiko.SFTPClient | None = None
+        self._workdir: str | None = None
+
+    def _transport(self) -> paramiko.Transport:
+        transport = self._client.get_transport()
+        if transport is None or not transport.is_active():
+            raise ThesislabError(f"SSH connection to {self._spec.address} was lost")
+        return transport
+
+    def run(self, argv: Sequence[str], timeout_s: float) -> CommandResult:
+        """Run `argv` remotely; past `timeout_s`, or on interruption, kill it there."""
+        channel = self._transport().open_session(timeout=self._spec.timeout_s)
+        stdout, stderr = bytearray(), bytearray()
+        pid: int | None = None
+        try:
+            channel.exec_command(f"echo $$; exec {shlex.join(argv)}")
+            deadline = time.monotonic() + timeout_s
+            while not channel.exit_status_ready():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                readable, _, _ = select.select([channel], [], [], min(remaining, 1.0))
+                if readable and not self._drain(channel, stdout, stderr):
+                    channel.status_event.wait(min(remaining, 0.05))  # end of output, no status yet
+                pid = pid if pid is not None else _take_pid(stdout)
+            self._drain(channel, stdout, stderr)
+            pid = pid if pid is not None else _take_pid(stdout)
+            returncode = channel.recv_exit_status()
+        except BaseException as error:
+            if pid is not None and isinstance(error, (TimeoutError, KeyboardInterrupt)):
+                self._kill(pid)
+            if isinstance(error, TimeoutError):
+                raise ThesislabError(
+                    f"command on {self.name} timed out after {timeout_s:g} s and was killed: "
+                    f"{shlex.join(argv)[:120]}"
+                ) from None
+            raise
+        finally:
+            channel.close()
+        return CommandResult(
+            returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace")
+        )
+
+    @staticmethod
+    def _drain(channel: paramiko.Channel, stdout: bytearray, stderr: bytearray) -> bool:
+        """Move whatever output has arrived into the buffers; whether there was any."""
+        moved = False
+        while channel.recv_ready():
+            stdout += channel.recv(_CHUNK)
+            moved = True
+        while channel.recv_stderr_ready():
+            stderr += channel.recv_stderr(_CHUNK)
+            moved = True
+        return moved
+
+    def _kill(self, pid: int) -> None:
+        self.run(["kill", "-KILL", str(pid)], timeout_s=self._spec.timeout_s)
+
+    def workdir(self) -> str:
+        """The absolute remote working directory, created on first use."""
+        if self._workdir is None:
+            relative = self._spec.workdir.removeprefix("~/")
+            made = self.run(["mkdir", "-p", relative], self._spec.timeout_s)
+            if made.returncode != 0:
+                raise ThesislabError(
+                    f"cannot create working directory {self._spec.workdir!r} on {self.name}: "
+                    f"{made.last_line()}"
+                )
+            self._workdir = self._sftp_client().normalize(relative)
+        return self._workdir
+
+    def _sftp_client(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            self._sftp = self._client.open_sftp()
+            channel = self._sftp.get_channel()
+            if channel is not None:
+                channel.settimeout(self._spec.timeout_s)
+        return self._sftp
+
+    def _sha256(self, remote: str) -> str | None:
+        result = self.run(["sha256sum", remote], self._spec.timeout_s)
+        return result.stdout.split()[0] if result.returncode == 0 and result.stdout else None
+
+    def put(self, path: Path) -> HostFile:
+        """Upload `path` unless an identical file is already there; verify its checksum."""
+        digest = sha256_file(path)
+        remote = f"{self.workdir()}/{digest[:16]}-{path.name}"
+        if self._sha256(remote) == digest:
+            return HostFile(remote, copied=False)
+        partial = f"{remote}.part"
+        try:
+            self._sftp_client().put(str(path), partial)
+        except (OSError, paramiko.SSHException) as error:
+            raise ThesislabError(
+                f"upload of {path.name} to {self.name} failed: {str(error)[:160] or 'timed out'}"
+            ) from None
+        received = self._sha256(partial)
+        if received != digest:
+            raise ThesislabError(
+                f"upload of {path.name} to {self.name}: expected sha256 {digest}, "
+                f"received {received or 'none (is sha256sum installed?)'}"
+            )
+        self._sftp_client().posix_rename(partial, remote)
+        return HostFile(remote, copied=True)
+
+    def close(self) -> None:
+        """Close the SFTP session and the connection."""
+        if self._sftp is not None:
+            self._sftp.close()
+        self._client.close()
+
+
+def fetch_host_key(spec: DeviceSpec) -> paramiko.PKey:
+    """The host key the device offers, unverified (to show it and, if asked, trust it)."""
+    try:
+        sock = socket.create_connection((spec.host or "", spec.port), timeout=spec.timeout_s)
+    except OSError as error:
+        if isinstance(error, ConnectionRefusedError):
+            error = paramiko.ssh_exception.NoValidConnectionsError(
+                {(spec.host or "", spec.port): error}
+            )
+        raise _connection_error(spec, error) from None
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = spec.timeout_s
+    try:
+        transport.start_client(timeout=spec.timeout_s)
+        return transport.get_remote_server_key()
+    except (paramiko.SSHException, OSError) as error:
+        raise _connection_error(spec, error) from None
+    finally:
+        transport.close()
+
+
+def trust_host_key(spec: DeviceSpec) -> str:
+    """Record the device's host key in its known_hosts file; return the key's fingerprint.
+
+    A host already known with the same key is left as it is; one known with a different key is
+    refused, as when connecting.
+    """
+    key = fetch_host_key(spec)
+    known_hosts = _known_hosts_path(spec)
+    name = _host_key_name(spec)
+    recorded = paramiko.HostKeys(str(known_hosts)) if known_hosts.is_file() else None
+    entry = recorded.lookup(name) if recorded is not None else None
+    if entry is not None and key.get_name() in entry:
+        if entry[key.get_name()] != key:
+            raise _connection_error(
+                spec, paramiko.BadHostKeyException(name, key, entry[key.get_name()])
+            )
+        return key.fingerprint
+    known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with known_hosts.open("a", encoding="utf-8") as handle:
+        handle.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+    return key.fingerprint

@@ -1,0 +1,1 @@
+"""Deployment: TFLite conversion and quantization of trained models, and artifact evaluation."""

@@ -1,0 +1,84 @@
+"""What deployment needs from the rest of thesislab, in one place: the trained Keras model of a
+model record, and the images it was trained and is tested on, in the form the model takes (float
+pixel values in [0, 255]: the network normalises them itself).
+
+Conversion runs under Keras's TensorFlow backend whatever backend trained the model: the saved
+model file is backend-independent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from thesislab.errors import ThesislabError
+from thesislab.records import ModelRecord, record_id
+from thesislab.store import Store
+
+if TYPE_CHECKING:
+    import keras
+
+    from thesislab.data import ImageData
+
+
+def model_record(store: Store, model_id: str) -> tuple[str, ModelRecord]:
+    """The full id and the record of a model (an id prefix also works)."""
+    record = store.get(model_id)
+    if not isinstance(record, ModelRecord):
+        raise ThesislabError(
+            f"expected a model record for {model_id!r}, received a record of kind {record.kind!r}"
+        )
+    return record_id(record), record
+
+
+def keras_on_tensorflow() -> None:
+    """Make sure Keras runs on TensorFlow in this process (conversion needs it)."""
+    if "keras" not in sys.modules:
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ThesislabError(
+            "TFLite conversion needs Keras's TensorFlow backend, received backend "
+            f"{keras.backend.backend()!r}: run it in a process with KERAS_BACKEND=tensorflow"
+        )
+
+
+def load_keras_model(store: Store, model_id: str) -> keras.Model:
+    """The trained network of a model record: the whole-model `.keras` file training saved (pixel
+    values in, logits out), loaded under TensorFlow."""
+    identifier, record = model_record(store, model_id)
+    if record.weights_path is None or not (store.root / record.weights_path).is_file():
+        raise ThesislabError(
+            f"model {identifier}: expected its weights file {record.weights_path} under "
+            f"{store.root}, found none"
+        )
+    keras_on_tensorflow()
+    import thesislab.models.layers  # noqa: F401  (registers the zoo's custom layers)
+    from thesislab.train.network import load_network
+
+    return load_network(store.root / record.weights_path)
+
+
+def load_images(record: ModelRecord, source: str | Path | None) -> ImageData:
+    """The data set a model was trained on, from `source` (default: thesislab's default source),
+    checked against the fingerprint the model record holds."""
+    from thesislab.data import load_data
+
+    data = load_data(source)
+    expected = record.dataset.fingerprint if record.dataset else None
+    if expected is not None and data.fingerprint != expected:
+        raise ThesislabError(
+            f"data source {data.source!r}: expected the data set the model was trained on "
+            f"(fingerprint {expected}), received {data.name} (fingerprint {data.fingerprint})"
+        )
+    return data
+
+
+def model_inputs(images: np.ndarray) -> np.ndarray:
+    """Images (uint8) as the model's input: float32 pixel values in [0, 255]."""
+    return images.astype(np.float32)

@@ -1,0 +1,1 @@
+"""Studies: experiment specs, planning into stage jobs, the resumable runner and its executors."""

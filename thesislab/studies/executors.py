@@ -1,0 +1,124 @@
+"""Executors: where jobs run. `local` uses threads in this process; `ray` sends each job to a Ray
+cluster as a task with its resource needs (a GPU for training where asked for).
+
+Both run the same function, `run_job(stage_functions, job, inputs, results_dir)`, and both retry a
+failing job a set number of times before the scheduler reports it with the job's name.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import traceback
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from thesislab.studies.ledger import JobResult
+from thesislab.studies.plan import Job
+
+StageFunction = Callable[[Job, list[JobResult], Path], JobResult]
+
+
+class JobFailedError(Exception):
+    """A job failed on every attempt; the message carries the last error."""
+
+
+def run_job(
+    stage_functions: Mapping[str, StageFunction],
+    job: Job,
+    inputs: list[JobResult],
+    results_dir: Path,
+    attempts: int = 1,
+) -> JobResult:
+    """Run one job's stage function, retrying up to `attempts` times in all."""
+    error_text = ""
+    for _ in range(attempts):
+        try:
+            return stage_functions[job.stage](job, inputs, results_dir)
+        except Exception as error:
+            error_text = f"{type(error).__name__}: {error}"
+            last_trace = traceback.format_exc()
+    raise JobFailedError(f"{error_text} (after {attempts} attempts)\n{last_trace}")
+
+
+class Executor(Protocol):
+    """Starts jobs and hands back futures of their results."""
+
+    def submit(self, job: Job, inputs: list[JobResult]) -> concurrent.futures.Future[JobResult]:
+        """Start `job`; the future holds its result or a `JobFailedError`."""
+        ...
+
+    def close(self) -> None:
+        """Release the executor's workers."""
+        ...
+
+
+class LocalExecutor:
+    """Jobs on a pool of threads in this process."""
+
+    def __init__(
+        self,
+        stage_functions: Mapping[str, StageFunction],
+        results_dir: Path,
+        workers: int = 1,
+        attempts: int = 1,
+    ) -> None:
+        self._stage_functions = stage_functions
+        self._results_dir = results_dir
+        self._attempts = attempts
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+
+    def submit(self, job: Job, inputs: list[JobResult]) -> concurrent.futures.Future[JobResult]:
+        return self._pool.submit(
+            run_job, self._stage_functions, job, inputs, self._results_dir, self._attempts
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+class RayExecutor:
+    """Jobs as Ray tasks on the cluster at `address` (or a new local one when None).
+
+    The results directory must be visible at the same path on every node (e.g. a shared
+    mount): workers write their records there, as the local executor does.
+    """
+
+    def __init__(
+        self,
+        stage_functions: Mapping[str, StageFunction],
+        results_dir: Path,
+        address: str | None = None,
+        attempts: int = 1,
+        gpus_per_training: float = 0.0,
+    ) -> None:
+        import ray
+
+        if not ray.is_initialized():
+            if address is None:
+                ray.init(include_dashboard=False, log_to_driver=False)
+            else:
+                ray.init(address=address, log_to_driver=False)
+        self._ray = ray
+        self._remote: Any = ray.remote(run_job)  # Ray's stubs cannot type a 5-argument task
+        self._stage_functions = ray.put(dict(stage_functions))
+        self._results_dir = results_dir.resolve()
+        self._attempts = attempts
+        self._gpus_per_training = gpus_per_training
+
+    def submit(self, job: Job, inputs: list[JobResult]) -> concurrent.futures.Future[JobResult]:
+        training = job.stage in {"train", "fine_tune", "retrain", "prune"}
+        options = self._remote.options(
+            num_cpus=1,
+            num_gpus=self._gpus_per_training if training else 0,
+            max_retries=0,
+            name=job.label[:100],
+        )
+        reference = options.remote(
+            self._stage_functions, job, inputs, self._results_dir, self._attempts
+        )
+        future: concurrent.futures.Future[JobResult] = reference.future()
+        return future
+
+    def close(self) -> None:
+        self._ray.shutdown()

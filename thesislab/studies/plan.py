@@ -1,0 +1,146 @@
+"""Planning: a study becomes stage jobs with dependencies, each keyed by a hash of its inputs.
+
+Every model an entry produces (trained, pruned, fine-tuned, retrained) is converted to each
+quantization; one bench job per entry, seed and device then measures all of those artifacts
+together, in the protocol's shuffled passes, as the thesis measured its models.
+
+The key of a job hashes its stage, its parameters and the keys of the jobs it depends on, so a
+job's key changes exactly when something that feeds it changes, and an unchanged job is found
+done in the ledger and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from thesislab.studies.spec import ConvertStage, Entry, PruneStage, Study
+
+StageName = Literal["train", "prune", "fine_tune", "retrain", "convert", "bench"]
+MODEL_STAGES: frozenset[str] = frozenset({"train", "prune", "fine_tune", "retrain"})
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: a stage applied to the outputs of the jobs it depends on."""
+
+    key: str
+    stage: StageName
+    label: str
+    params: dict[str, Any]
+    deps: tuple[str, ...] = ()
+    device: str | None = field(default=None, metadata={"doc": "Device locked while it runs."})
+
+
+def job_key(stage: str, params: dict[str, Any], deps: tuple[str, ...]) -> str:
+    """The hash of everything that determines a job's result."""
+    text = json.dumps({"stage": stage, "params": params, "deps": list(deps)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _job(
+    stage: StageName, label: str, params: dict[str, Any], deps: tuple[str, ...] = (), **extra: Any
+) -> Job:
+    return Job(job_key(stage, params, deps), stage, label, params, deps, **extra)
+
+
+class _Planner:
+    def __init__(self, study: Study) -> None:
+        self.study = study
+        self.jobs: dict[str, Job] = {}
+        self.train_keys: dict[tuple[str, int], str] = {}
+
+    def add(self, job: Job) -> Job:
+        self.jobs.setdefault(job.key, job)
+        return job
+
+    def train(self, entry: Entry, seed: int) -> Job:
+        """The training job of `entry` and `seed` (its teacher's first)."""
+        known = self.train_keys.get((entry.label, seed))
+        if known is not None:
+            return self.jobs[known]
+        stages = self.study.stages_of(entry)
+        assert stages.train is not None
+        params: dict[str, Any] = {
+            "name": entry.label,
+            "arch": entry.spec.model_dump(mode="json"),
+            "recipe": self.study.recipe_of(entry),
+            "seed": seed,
+            "data": self.study.data,
+        }
+        deps: tuple[str, ...] = ()
+        if stages.train.teacher is not None:
+            teacher_entry = next(
+                e for e in self.study.architectures if e.label == stages.train.teacher
+            )
+            teacher = self.train(teacher_entry, seed)
+            deps = (teacher.key,)
+            params["kd_lambda"] = stages.train.kd_lambda
+            params["kd_temperature"] = stages.train.kd_temperature
+        job = self.add(_job("train", f"train {entry.label} seed {seed}", params, deps))
+        self.train_keys[(entry.label, seed)] = job.key
+        return job
+
+    def prune(self, entry: Entry, seed: int, trained: Job, stage: PruneStage) -> Iterator[Job]:
+        """Pruning jobs towards each target, then fine-tuning and retraining from scratch."""
+        for target in stage.targets:
+            budget = target.model_dump(exclude_none=True)
+            shown = ", ".join(f"{k}={v}" for k, v in budget.items())
+            label = f"{entry.label} seed {seed} {stage.method} ({shown})"
+            params = {"method": stage.method, "target": budget, "settings": stage.settings}
+            pruned = self.add(_job("prune", f"prune {label}", params, (trained.key,)))
+            yield pruned
+            follow_up = {
+                "recipe": self.study.recipe_of(entry),
+                "seed": seed,
+                "data": self.study.data,
+            }
+            if stage.fine_tune:
+                yield self.add(_job("fine_tune", f"fine-tune {label}", follow_up, (pruned.key,)))
+            if stage.retrain:
+                yield self.add(_job("retrain", f"retrain {label}", follow_up, (pruned.key,)))
+
+    def entry(self, entry: Entry) -> None:
+        stages = self.study.stages_of(entry)
+        if stages.train is None:
+            return
+        for seed in self.study.seeds_of(entry):
+            trained = self.train(entry, seed)
+            models = [trained]
+            for prune_stage in stages.prune:
+                models.extend(self.prune(entry, seed, trained, prune_stage))
+            if stages.convert is None:
+                continue
+            conversions = [
+                self.convert(model_job, quantization, stages.convert)
+                for model_job in models
+                for quantization in stages.convert.quantization
+            ]
+            if stages.bench is None:
+                continue
+            deps = tuple(job.key for job in conversions)
+            for device in stages.bench.devices:
+                params = {"device": device, "protocol": stages.bench.protocol}
+                label = f"bench {entry.label} seed {seed} on {device}"
+                self.add(_job("bench", label, params, deps, device=device))
+
+    def convert(self, model_job: Job, quantization: str, stage: ConvertStage) -> Job:
+        """The conversion of one model to one quantization."""
+        params = {
+            "quantization": quantization,
+            "representative_size": stage.representative_size,
+            "data": self.study.data,
+        }
+        label = f"convert {quantization} <- {model_job.label}"
+        return self.add(_job("convert", label, params, (model_job.key,)))
+
+
+def plan(study: Study) -> list[Job]:
+    """Every job of the study, each after the jobs it depends on."""
+    planner = _Planner(study)
+    for entry in study.architectures:
+        planner.entry(entry)
+    return list(planner.jobs.values())

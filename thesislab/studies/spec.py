@@ -1,0 +1,232 @@
+"""Study specs (`experiments/<study>.yaml`): what to train, shrink, convert and measure.
+
+A study names its data source, a base recipe, a grid of architectures (thesis names or explicit
+specs) and seeds, and the stages to run for each entry. `defaults` apply to every entry; an entry
+may override its recipe, seeds and stages. Everything is validated before anything runs: unknown
+keys, unknown architectures and stages whose input is missing are one-line errors.
+
+Example::
+
+    name: quickstart
+    data: sample
+    recipe: {epochs: 2, batch_size: 64}
+    defaults:
+      seeds: [1]
+      stages:
+        train: {}
+        convert: {quantization: [fp32, int8]}
+        bench: {devices: [local], protocol: quick}
+    architectures:
+      - res_d10_w16
+      - arch: mobilenetv2_d9_er4_w16
+        recipe: {dropout: 0.1}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from thesislab.errors import ThesislabError, validation_message
+from thesislab.models.names import parse_name
+from thesislab.models.spec import ArchSpec
+from thesislab.records import Quantization
+
+DEFAULT_QUANTIZATIONS: tuple[Quantization, ...] = ("fp32", "int8")
+PruningMethod = Literal["fisher", "netadapt", "morphnet", "uniform", "random"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrainStage(_Strict):
+    """Train each entry from scratch (or distil it from a teacher entry of the study)."""
+
+    teacher: str | None = Field(default=None, description="Name of the teacher entry.")
+    kd_lambda: float = Field(default=0.2, ge=0.0, le=1.0)
+    kd_temperature: float = Field(default=2.0, gt=0.0)
+
+
+class PruneTarget(_Strict):
+    """A budget for a pruning method: a fraction of the unpruned network's cost to keep, or a
+    latency in milliseconds on a named device."""
+
+    channels: float | None = Field(default=None, gt=0.0, lt=1.0)
+    params: float | None = Field(default=None, gt=0.0, lt=1.0)
+    macs: float | None = Field(default=None, gt=0.0, lt=1.0)
+    latency_ms: float | None = Field(default=None, gt=0.0)
+    device: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_budget(self) -> PruneTarget:
+        given = [n for n in ("channels", "params", "macs", "latency_ms") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError(
+                f"expected exactly one of channels, params, macs, latency_ms; received {given}"
+            )
+        if self.latency_ms is not None and self.device is None:
+            raise ValueError("a latency_ms target needs the device it is measured on")
+        return self
+
+
+class PruneStage(_Strict):
+    """Prune each trained entry with one method towards each target, then fine-tune and/or
+    retrain the pruned architecture from scratch."""
+
+    method: PruningMethod
+    targets: list[PruneTarget] = Field(min_length=1)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    fine_tune: bool = True
+    retrain: bool = True
+
+
+class ConvertStage(_Strict):
+    """Convert every model of the entry to TFLite with these quantizations."""
+
+    quantization: list[Quantization] = Field(
+        default_factory=lambda: list(DEFAULT_QUANTIZATIONS), min_length=1
+    )
+    representative_size: int = Field(default=200, ge=1)
+
+
+class BenchStage(_Strict):
+    """Measure every artifact of the entry on these devices, under a named protocol."""
+
+    devices: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
+    protocol: str = "quick"
+
+
+class Stages(_Strict):
+    """The stages of one entry; a stage left out does not run."""
+
+    train: TrainStage | None = None
+    prune: list[PruneStage] = Field(default_factory=list)
+    convert: ConvertStage | None = None
+    bench: BenchStage | None = None
+
+
+class Defaults(_Strict):
+    """What every entry gets unless it says otherwise."""
+
+    seeds: list[int] = Field(default_factory=lambda: [1], min_length=1)
+    stages: Stages = Field(default_factory=lambda: Stages(train=TrainStage()))
+
+
+class Entry(_Strict):
+    """One architecture of the grid."""
+
+    arch: str | ArchSpec = Field(description="A thesis-style name or an explicit spec.")
+    name: str | None = Field(default=None, description="Defaults to the thesis-style name.")
+    seeds: list[int] | None = None
+    recipe: dict[str, Any] = Field(default_factory=dict)
+    stages: Stages | None = None
+
+    @property
+    def spec(self) -> ArchSpec:
+        """The architecture spec (a name is parsed)."""
+        return self.arch if isinstance(self.arch, ArchSpec) else parse_name(self.arch).spec
+
+    @property
+    def label(self) -> str:
+        """The entry's name in records, plans and teacher references."""
+        if self.name:
+            return self.name
+        return self.arch if isinstance(self.arch, str) else self.arch.family
+
+
+class Study(_Strict):
+    """A whole study."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    data: str = Field(default="sample", description="A data source: 'sample', a path, ...")
+    results: str | None = Field(default=None, description="Default: experiments/<name>.")
+    recipe: dict[str, Any] = Field(default_factory=dict)
+    defaults: Defaults = Field(default_factory=Defaults)
+    architectures: list[Entry] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries_may_be_names(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("architectures"), list):
+            data = dict(data)
+            data["architectures"] = [
+                {"arch": entry} if isinstance(entry, str) else entry
+                for entry in data["architectures"]
+            ]
+        return data
+
+    def seeds_of(self, entry: Entry) -> list[int]:
+        """The entry's seeds, or the study's default seeds."""
+        return entry.seeds or self.defaults.seeds
+
+    def stages_of(self, entry: Entry) -> Stages:
+        """The entry's stages, or the study's default stages."""
+        return entry.stages or self.defaults.stages
+
+    def recipe_of(self, entry: Entry) -> dict[str, Any]:
+        """The study recipe with the entry's overrides."""
+        return {**self.recipe, **entry.recipe}
+
+    def results_dir(self, study_file: Path | None = None) -> Path:
+        """Where the study's records go."""
+        if self.results:
+            return Path(self.results)
+        base = study_file.parent if study_file else Path("experiments")
+        return base / self.name
+
+
+def _check_references(study: Study) -> None:
+    from thesislab.models.registry import resolve
+
+    labels = [entry.label for entry in study.architectures]
+    for position, entry in enumerate(study.architectures):
+        where = f"architectures.{position} ({entry.label})"
+        try:
+            resolve(entry.spec)
+        except ThesislabError as error:
+            raise ThesislabError(f"{where}: {error}") from None
+        if labels.count(entry.label) > 1:
+            raise ThesislabError(f"{where}: the name {entry.label!r} is used by several entries")
+        stages = study.stages_of(entry)
+        teacher = stages.train.teacher if stages.train else None
+        if teacher is not None and teacher not in labels:
+            raise ThesislabError(
+                f"{where}: expected the teacher to be an entry of the study "
+                f"({', '.join(labels)}), received {teacher!r}"
+            )
+        if teacher == entry.label:
+            raise ThesislabError(f"{where}: an entry cannot be its own teacher")
+        if stages.train is None and (stages.prune or stages.convert):
+            raise ThesislabError(f"{where}: prune and convert need a trained model: add 'train'")
+        if stages.bench is not None and stages.convert is None:
+            raise ThesislabError(f"{where}: bench needs artifacts to measure: add 'convert'")
+
+
+def parse_study(data: Any, origin: str = "study") -> Study:
+    """Validate a study given as plain data; errors are one line naming `origin` and the field."""
+    try:
+        study = Study.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise ThesislabError(f"{origin}: {validation_message(error)}") from None
+    try:
+        _check_references(study)
+    except ThesislabError as error:
+        raise ThesislabError(f"{origin}: {error}") from None
+    return study
+
+
+def load_study(path: Path) -> Study:
+    """Read and validate `experiments/<study>.yaml`."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ThesislabError(f"cannot read study {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ThesislabError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
+    return parse_study(data, origin=str(path))

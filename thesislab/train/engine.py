@@ -1,0 +1,164 @@
+"""What a training step needs, whatever the backend: optimizer, schedule, loss, weight decay.
+
+An `Engine` owns a model, its optimizer and the training images placed on the device, and offers
+the loop four operations: one training step on a batch of indices, the running metrics of the
+epoch, predictions for a batch of images, and its state as NumPy arrays (for checkpoints). The
+backend-specific part, how gradients are taken and variables updated, lives in one small module
+per backend; `make_engine` picks it from `keras.backend.backend()`.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from thesislab.data import Split
+from thesislab.errors import ThesislabError
+from thesislab.train.augment import augment
+from thesislab.train.losses import cross_entropy, distillation_loss
+from thesislab.train.recipe import Recipe
+
+
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
+    """Linear warm-up from 0 to `peak`, then a cosine decay to 0 (or a constant rate)."""
+
+    def __init__(self, peak: float, warmup_steps: int, total_steps: int, cosine: bool) -> None:
+        self.peak = peak
+        self.warmup_steps = warmup_steps
+        self.total_steps = total_steps
+        self.cosine = cosine
+
+    def __call__(self, step: Any) -> Any:
+        step = ops.cast(step, "float32")
+        warmup = ops.minimum(1.0, (step + 1.0) / max(self.warmup_steps, 1))
+        if not self.cosine:
+            return self.peak * warmup
+        decay_steps = max(self.total_steps - self.warmup_steps, 1)
+        progress = ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
+        return self.peak * warmup * 0.5 * (1.0 + ops.cos(math.pi * progress))
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "peak": self.peak,
+            "warmup_steps": self.warmup_steps,
+            "total_steps": self.total_steps,
+            "cosine": self.cosine,
+        }
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """SGD with (Nesterov) momentum on the recipe's warm-up + cosine schedule."""
+    schedule = WarmupCosine(
+        peak=recipe.peak_learning_rate,
+        warmup_steps=round(recipe.warmup_epochs * steps_per_epoch),
+        total_steps=recipe.epochs * steps_per_epoch,
+        cosine=recipe.schedule == "cosine",
+    )
+    return keras.optimizers.SGD(
+        learning_rate=schedule, momentum=recipe.momentum, nesterov=recipe.nesterov
+    )
+
+
+class Engine(abc.ABC):
+    """A model, its optimizer and its training set on the device; see the module docstring."""
+
+    def __init__(
+        self,
+        model: keras.Model,
+        teacher: keras.Model | None,
+        recipe: Recipe,
+        train: Split,
+        steps_per_epoch: int,
+    ) -> None:
+        self.model = model
+        self.teacher = teacher
+        self.recipe = recipe
+        self.train = train
+        self.optimizer = make_optimizer(recipe, steps_per_epoch)
+        self.optimizer.build(model.trainable_variables)
+        # Weight decay applies to kernels (rank >= 2), not to biases or normalisation parameters.
+        self.decay = [
+            recipe.weight_decay if len(variable.shape) >= 2 else 0.0
+            for variable in model.trainable_variables
+        ]
+
+    def batch(self, images: Any, labels: Any, indices: Any, offsets: Any, flips: Any) -> Any:
+        """The augmented images and the labels of one batch (inside the compiled step)."""
+        pixels = augment(
+            ops.take(images, indices, axis=0), offsets, flips, self.recipe.crop_padding
+        )
+        return pixels, ops.take(labels, indices, axis=0)
+
+    def loss(self, labels: Any, logits: Any, teacher_logits: Any) -> Any:
+        """The recipe's loss: cross-entropy, or the distillation loss when there is a teacher."""
+        distillation = self.recipe.distillation
+        if distillation is None:
+            return cross_entropy(labels, logits, self.recipe.label_smoothing)
+        return distillation_loss(
+            labels,
+            logits,
+            teacher_logits,
+            distillation.kd_lambda,
+            distillation.temperature,
+            self.recipe.label_smoothing,
+        )
+
+    def decayed(self, gradients: list[Any], variables: list[Any]) -> list[Any]:
+        """Gradients with the L2 weight-decay term `decay · w` added."""
+        return [
+            gradient + decay * variable if decay else gradient
+            for gradient, variable, decay in zip(gradients, variables, self.decay, strict=True)
+        ]
+
+    @abc.abstractmethod
+    def train_step(self, indices: np.ndarray, offsets: np.ndarray, flips: np.ndarray) -> None:
+        """One optimisation step on the training images at `indices`, augmented as drawn."""
+
+    @abc.abstractmethod
+    def metrics(self) -> tuple[float, float]:
+        """Mean loss and accuracy of the steps since the last `reset_metrics`."""
+
+    @abc.abstractmethod
+    def reset_metrics(self) -> None:
+        """Start a new epoch's running metrics."""
+
+    @abc.abstractmethod
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Predicted classes of a batch of uint8 images (always `recipe.batch_size` of them)."""
+
+    @abc.abstractmethod
+    def state(self) -> list[np.ndarray]:
+        """Model and optimizer variables, as arrays, in a fixed order."""
+
+    @abc.abstractmethod
+    def load_state(self, arrays: list[np.ndarray]) -> None:
+        """Restore what `state` returned."""
+
+    @abc.abstractmethod
+    def sync_model(self) -> None:
+        """Make the Keras model's variables hold the trained values (before saving it)."""
+
+
+def make_engine(
+    model: keras.Model,
+    teacher: keras.Model | None,
+    recipe: Recipe,
+    train: Split,
+    steps_per_epoch: int,
+) -> Engine:
+    """The engine of the current Keras backend (TensorFlow or JAX)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        from thesislab.train.engine_jax import JaxEngine
+
+        return JaxEngine(model, teacher, recipe, train, steps_per_epoch)
+    if backend == "tensorflow":
+        from thesislab.train.engine_tensorflow import TensorflowEngine
+
+        return TensorflowEngine(model, teacher, recipe, train, steps_per_epoch)
+    raise ThesislabError(f"training needs the tensorflow or jax Keras backend, found {backend!r}")

@@ -1,0 +1,118 @@
+"""The training recipe: every hyperparameter of a training run, in one object.
+
+Defaults reproduce the 2019 thesis: 200 epochs of SGD with Nesterov momentum 0.9, batch 128,
+learning rate 0.1 on a cosine schedule, weight decay, random crops from images padded by 4 pixels
+(reflection) and horizontal flips, inputs normalised with the thesis's CIFAR-10 channel statistics.
+A recipe is saved in every model record, and with the architecture and the data fingerprint it
+decides the run key under which an interrupted run resumes.
+
+Override it from a YAML file of field values, then from command-line options::
+
+    epochs: 30
+    batch_size: 512
+    learning_rate: 0.1        # at base_batch_size; scaled linearly to batch_size
+    warmup_epochs: 5
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from thesislab.errors import ThesislabError, validation_message
+
+Precision = Literal["auto", "float32", "bfloat16"]
+
+
+class Distillation(BaseModel):
+    """Knowledge distillation from a stored teacher model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    teacher_id: str = Field(description="Id of the teacher's model record.")
+    kd_lambda: float = Field(default=0.2, ge=0.0, le=1.0, description="Weight of the label loss.")
+    temperature: float = Field(default=2.0, gt=0.0, description="Softening temperature T.")
+
+
+class Recipe(BaseModel):
+    """How to train a network; the defaults are the 2019 thesis's recipe."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    epochs: int = Field(default=200, ge=1)
+    batch_size: int = Field(default=128, ge=1)
+    learning_rate: float = Field(default=0.1, gt=0.0, description="Peak rate at base_batch_size.")
+    base_batch_size: int = Field(
+        default=128, ge=1, description="Batch size of learning_rate: the rate scales linearly."
+    )
+    warmup_epochs: float = Field(default=0.0, ge=0.0, description="Linear warm-up from zero.")
+    schedule: Literal["cosine", "constant"] = "cosine"
+    momentum: float = Field(default=0.9, ge=0.0, lt=1.0)
+    nesterov: bool = True
+    weight_decay: float = Field(default=1e-4, ge=0.0, description="L2 on kernels, in the gradient.")
+    label_smoothing: float = Field(default=0.0, ge=0.0, lt=1.0)
+    dropout: float | None = Field(
+        default=None, ge=0.0, lt=1.0, description="Overrides the architecture's dropout rate."
+    )
+    crop_padding: int = Field(default=4, ge=0, description="Random crops of reflect-padded images.")
+    flip: bool = Field(default=True, description="Random horizontal flips.")
+    mean: tuple[float, float, float] = Field(
+        default=(125.3, 123.0, 113.9), description="Per-channel input mean, in pixel values."
+    )
+    std: tuple[float, float, float] = Field(
+        default=(63.0, 62.1, 66.7), description="Per-channel input standard deviation."
+    )
+    precision: Precision = Field(
+        default="auto", description="auto = bfloat16 on a GPU, float32 elsewhere."
+    )
+    seed: int = Field(default=0, ge=0)
+    validation_size: int = Field(
+        default=0, ge=0, description="Training images held out for validation (thesis: 5000)."
+    )
+    distillation: Distillation | None = None
+
+    @property
+    def peak_learning_rate(self) -> float:
+        """The learning rate after warm-up, scaled linearly to the batch size."""
+        return self.learning_rate * self.batch_size / self.base_batch_size
+
+
+def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            inner = merged.get(key)
+            value = _merged(inner if isinstance(inner, dict) else {}, value) or None
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
+    """The default recipe, updated from a YAML file, then from the `overrides` that are not None.
+
+    Mappings merge field by field: ``distillation={"temperature": 4}`` keeps the file's teacher.
+    """
+    import yaml
+
+    values: dict[str, Any] = {}
+    origin = "recipe options"
+    if path is not None:
+        origin = str(path)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            reason = str(error).splitlines()[0]
+            raise ThesislabError(f"{path}: expected a readable YAML recipe ({reason})") from None
+        if not isinstance(loaded, dict):
+            raise ThesislabError(
+                f"{path}: expected a mapping of recipe fields, found {type(loaded).__name__}"
+            )
+        values.update(loaded)
+    try:
+        return Recipe.model_validate(_merged(values, overrides))
+    except pydantic.ValidationError as error:
+        raise ThesislabError(f"{origin}: recipe {validation_message(error)}") from None
