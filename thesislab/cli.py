@@ -18,10 +18,12 @@ from thesislab.data.cli import app as data_app
 from thesislab.deploy.cli import convert
 from thesislab.errors import ThesislabError
 from thesislab.models.cli import app as models_app
+from thesislab.site.cli import chart_app, site_app
 from thesislab.studies.cli import run
 from thesislab.train.cli import train
 
 DEFAULT_RESULTS = Path("experiments")
+QUICKSTART_STUDY = DEFAULT_RESULTS / "quickstart.yaml"
 
 app = typer.Typer(
     name="thesislab",
@@ -51,6 +53,8 @@ app.command("convert")(convert)
 app.command("bench")(bench)
 app.add_typer(devices_app, name="devices")
 app.command("run")(run)
+app.add_typer(site_app, name="site")
+app.add_typer(chart_app, name="chart")
 
 ResultsOption = Annotated[
     list[Path] | None,
@@ -178,12 +182,14 @@ def results_check(results: ResultsOption = None) -> None:
 
 
 @app.command("quickstart")
-def quickstart(results: ResultsOption = None) -> None:
-    """The README's main job on its bundled default: show every committed result.
+def quickstart() -> None:
+    """The README's main job: run the quickstart study on the bundled sample (jobs already
+    recorded are not redone), then build the results site from every results directory under
+    experiments/, the 2019 thesis's included.
 
     Example: thesislab quickstart
     """
-    results_table(results=results, output_format=TableFormat.text)
+    run(QUICKSTART_STUDY, site=True)
 
 
 def main() -> None:

@@ -6,9 +6,11 @@ repository `NatGr/Master_Thesis`. Every latency was measured on a Raspberry Pi 3
 
 Conversions: seconds become milliseconds, error percentages become accuracies, `NaN` and empty
 cells become missing values, `_quantized` means an int8 artifact and `KD` in a name a distilled
-model. A row's accuracy columns `acc1..accN` are seeds 1..N; a single `acc` column is a
-validation accuracy. Rows that repeat across files produce identical records, which the store
-deduplicates. The import is all or nothing: every file is parsed before anything is written.
+model. An int8 row joins the float configuration it was quantized from (same architecture and
+distillation; the same name, else the one in the same file). A row's accuracy columns
+`acc1..accN` are seeds 1..N; a single `acc` column is a validation accuracy. Rows that repeat
+across files produce identical records, which the store deduplicates. The import is all or
+nothing: every file is parsed before anything is written.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class _Configuration:
     lineage: Lineage
     accuracies: dict[int | None, float | None] = field(default_factory=dict)
     validation: float | None = None
+    files: set[Path] = field(default_factory=set)
 
     def models(self) -> dict[int | None, ModelRecord]:
         seeds = self.accuracies or {None: None}
@@ -116,18 +119,31 @@ class _Deployment:
     predicted_ms: float | None = None
 
 
+@dataclass(frozen=True)
+class _QuantizedRow:
+    """An int8 result, attached to its float configuration once every file is read."""
+
+    row: Row
+    candidate: _Configuration
+    accuracies: dict[int | None, float | None]
+    latency_ms: float | None
+
+
 @dataclass
 class _Plan:
     configurations: dict[str, _Configuration] = field(default_factory=dict)
     deployments: list[_Deployment] = field(default_factory=list)
+    quantized: list[_QuantizedRow] = field(default_factory=list)
 
     def configuration(self, row: Row, candidate: _Configuration) -> str:
         """Register `candidate` (merging with an identical earlier one); return its key."""
         key = f"{candidate.name}|{sorted(candidate.recipe.items())}|{candidate.lineage}"
         existing = self.configurations.get(key)
         if existing is None:
+            candidate.files.add(row.path)
             self.configurations[key] = candidate
             return key
+        existing.files.add(row.path)
         if existing.spec != candidate.spec:
             raise row.fail(
                 f"{candidate.name!r} appears earlier with architecture {existing.spec.params}, "
@@ -137,6 +153,35 @@ class _Plan:
             if existing.accuracies.get(seed) is None:
                 existing.accuracies[seed] = accuracy
         return key
+
+    def float_counterpart(self, quantized: _QuantizedRow) -> str | None:
+        """The float configuration an int8 row was quantized from: the same architecture and
+        distillation, trained (test accuracies known); the one of the same name, else the only
+        one in the same file, else the only one anywhere. None when that is ambiguous."""
+        wanted = quantized.candidate
+        matches = [
+            key
+            for key, config in self.configurations.items()
+            if config.spec == wanted.spec
+            and config.lineage == wanted.lineage
+            and any(value is not None for value in config.accuracies.values())
+        ]
+        same_name = [key for key in matches if self.configurations[key].name == wanted.name]
+        same_file = [key for key in matches if quantized.row.path in self.configurations[key].files]
+        for group in (same_name, same_file, matches):
+            if len(group) == 1:
+                return group[0]
+        return None
+
+    def attach_quantized(self) -> None:
+        """Turn every int8 row into artifacts of its float configuration (or of its own)."""
+        for quantized in self.quantized:
+            key = self.float_counterpart(quantized) or self.configuration(
+                quantized.row, quantized.candidate
+            )
+            self.deployments.append(
+                _Deployment(key, "int8", quantized.accuracies, quantized.latency_ms)
+            )
 
 
 def _family(row: Row, arch_column: str) -> str:
@@ -204,14 +249,15 @@ def _plan_architectures(plan: _Plan, thesis_file: ThesisFile) -> None:
             recipe={"tags": recipe_tags, **({"split": "validation"} if single_validation else {})},
             lineage=Lineage(distilled=any("KD" in tag for tag in recipe_tags)),
         )
+        if quantized and not single_validation:
+            plan.quantized.append(_QuantizedRow(row, candidate, accuracies, latency))
+            continue
         if single_validation:
             candidate.validation = accuracies[1]
-        elif not quantized:
+        else:
             candidate.accuracies = accuracies
         key = plan.configuration(row, candidate)
-        if quantized:
-            plan.deployments.append(_Deployment(key, "int8", accuracies, latency))
-        elif latency is not None:
+        if latency is not None:
             plan.deployments.append(_Deployment(key, "fp32", {}, latency))
 
 
@@ -350,6 +396,7 @@ def plan_import(paths: Iterable[Path]) -> list[Record]:
     for path in sorted(paths):
         thesis_file = read_thesis_file(path)
         _PLANNERS[thesis_file.format](plan, thesis_file)
+    plan.attach_quantized()
     unique = {record_id(record): record for record in _records(plan)}
     return list(unique.values())
 

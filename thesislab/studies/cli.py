@@ -82,4 +82,5 @@ def run(
     if site:
         from thesislab.site.build import build_site
 
-        build_site(None, None)
+        built = build_site()
+        typer.echo(f"site built: open {built / 'index.html'} (or run: mkdocs serve)")

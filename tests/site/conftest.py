@@ -1,0 +1,64 @@
+"""Fixtures of the site tests: the results (the thesis's and a few of our own) and the site,
+built once per session."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.site.site_records import REPO, THESIS_RESULTS, write_own_results
+from thesislab.store import Store, table
+
+
+@dataclass
+class BuiltSite:
+    """The site built from the fixture's results."""
+
+    results: list[Path]
+    root: Path
+    cache: Path
+
+
+@pytest.fixture(scope="session")
+def own_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results directory of thesislab records (see `write_own_results`)."""
+    root = tmp_path_factory.mktemp("own-results")
+    write_own_results(Store(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def results_dirs(own_results: Path) -> list[Path]:
+    """The thesis's imported results and the fixture's own."""
+    return [THESIS_RESULTS, own_results]
+
+
+@pytest.fixture(scope="session")
+def results_table(results_dirs: list[Path]):
+    """`table()` of the fixture's results directories."""
+    return table(results_dirs)
+
+
+@pytest.fixture(scope="session")
+def site_port() -> int:
+    """A free port on 127.0.0.1 for serving the site (its address is built into it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def built_site(
+    results_dirs: list[Path], site_port: int, tmp_path_factory: pytest.TempPathFactory
+) -> BuiltSite:
+    """The site, built once per test session with `build_site` (as `thesislab site build`)."""
+    from thesislab.site.build import build_site
+
+    out = tmp_path_factory.mktemp("built") / "site"
+    cache = tmp_path_factory.mktemp("site-cache")
+    url = f"http://127.0.0.1:{site_port}/"
+    build_site(results_dirs, out, REPO / "mkdocs.yml", cache_dir=cache, site_url=url)
+    return BuiltSite(results_dirs, out, cache)

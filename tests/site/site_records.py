@@ -1,0 +1,92 @@
+"""The site tests' own results: a few thesislab records written beside the thesis's.
+
+They include a name and a family that are markup, a second device (`local`), an int8 artifact
+paired with its fp32 one, a distilled student with its non-distilled twin and a pruned model with
+a lookup-table prediction, so that every page has something to draw.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from thesislab.models.spec import ArchSpec
+from thesislab.records import (
+    ArtifactRecord,
+    DeviceInfo,
+    LatencyStats,
+    Lineage,
+    MeasurementRecord,
+    ModelRecord,
+    Protocol,
+    Pruning,
+)
+from thesislab.store import Store
+
+REPO = Path(__file__).resolve().parents[2]
+THESIS_RESULTS = REPO / "experiments" / "thesis-2019"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+HOSTILE_FAMILY = '<svg onload=alert(2)>"'
+PI = "raspberry-pi-3b"
+LOCAL = "local"
+
+SMALL = ArchSpec(family="mobilenetv2", params={"depth": 9, "width": 16, "expansion": 4})
+LARGE = ArchSpec(family="mobilenetv2", params={"depth": 12, "width": 24, "expansion": 6})
+
+
+def _measure(
+    store: Store, artifact_id: str, device: str, ms: float, predicted: float | None = None
+):
+    store.write(
+        MeasurementRecord(
+            artifact_id=artifact_id,
+            device=DeviceInfo(name=device),
+            runtime="ai-edge-litert 2.3",
+            protocol=Protocol(threads=1, warmup_runs=5, runs=50),
+            latency=LatencyStats(mean_ms=ms * 1.01, median_ms=ms),
+            predicted_latency_ms=predicted,
+        )
+    )
+
+
+def _deploy(store: Store, model: ModelRecord, quantization: str = "fp32") -> str:
+    model_id = store.write(model)
+    accuracy = (model.accuracy or 0.0) - (0.004 if quantization == "int8" else 0.0)
+    return store.write(
+        ArtifactRecord(model_id=model_id, quantization=quantization, accuracy=accuracy)
+    )
+
+
+def write_own_results(store: Store) -> None:
+    """The thesislab records of the fixture."""
+    small = ModelRecord(
+        name="mobilenetv2_d9_er4_w16_own", architecture=SMALL, seed=1, accuracy=0.925
+    )
+    fp32 = _deploy(store, small)
+    _measure(store, fp32, LOCAL, 3.1)
+    _measure(store, fp32, PI, 30.0)
+    _measure(store, _deploy(store, small, "int8"), LOCAL, 1.2)
+    teacher = ModelRecord(
+        name=HOSTILE_NAME, architecture=LARGE, seed=1, accuracy=0.95, params=2_000_000
+    )
+    _measure(store, _deploy(store, teacher), PI, 60.0)
+    student = ModelRecord(
+        name="mobilenetv2_d9_er4_w16_own_KD",
+        architecture=SMALL,
+        seed=1,
+        accuracy=0.93,
+        lineage=Lineage(distilled=True, teacher_id=store.write(teacher)),
+    )
+    _measure(store, _deploy(store, student), LOCAL, 3.1)
+    strange = ModelRecord(
+        name="strange-family-net",
+        architecture=ArchSpec(family=HOSTILE_FAMILY, params={"depth": 3}),
+        accuracy=0.8,
+    )
+    _measure(store, _deploy(store, strange), LOCAL, 2.0)
+    pruned = ModelRecord(
+        name="wrn-40-2-netadapt-own",
+        architecture=ArchSpec(family="wideresnet", params={"depth": 40, "width": 32}),
+        accuracy=0.93,
+        lineage=Lineage(stage="retrained", pruning=Pruning(method="netadapt")),
+    )
+    _measure(store, _deploy(store, pruned), LOCAL, 10.0, predicted=9.5)

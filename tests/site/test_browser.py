@@ -1,0 +1,256 @@
+"""The built site in Debian's Chromium, over http://127.0.0.1 and over file://.
+
+Every page draws its charts with the expected number of points, without a console error and
+without one request leaving the machine; tooltips, legend highlighting and downloads work; names
+that are markup stay text.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, LOCAL
+from tests.system_deps import require_executable
+from thesislab.site.pages import site_pages, slug
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_SCHEMES = {"file", "data", "blob", "about"}
+DRAWN = """() => {
+    const charts = document.querySelectorAll('.tl-chart');
+    const views = window.thesislabViews || {};
+    return [...charts].every((chart) => views[chart.dataset.chartId]);
+}"""
+
+
+@dataclass
+class Watch:
+    """What the pages of one browser context did that a test may not allow."""
+
+    outside: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def http_root(built_site, site_port) -> Iterator[str]:
+    """The built site served by `http.server` on 127.0.0.1, stopped at teardown."""
+    port = site_port
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=built_site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, started once for the module."""
+    executable = require_executable(CHROMIUM, "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=["http", "file"])
+def root(request, http_root, built_site) -> str:
+    """The site's address, over http://127.0.0.1 and over file://."""
+    return http_root if request.param == "http" else built_site.root.as_uri()
+
+
+@pytest.fixture
+def watched(browser):
+    """A page whose requests, console errors and dialogs are recorded; a request for anything
+    but this machine is refused."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    watch = Watch()
+
+    def route(route):
+        url = urlsplit(route.request.url)
+        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            watch.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page, watch
+    context.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function(DRAWN, timeout=30_000)
+
+
+def test_every_page_draws_its_charts_with_all_their_points(watched, root, results_table):
+    page, watch = watched
+    for generated in site_pages(results_table):
+        _open(page, f"{root}/{generated.path.removesuffix('.md')}.html")
+        drawn = page.evaluate(
+            "Object.fromEntries(Object.entries(window.thesislabViews)"
+            ".map(([id, view]) => [id, view.data('points').length]))"
+        )
+        expected = {
+            chart.spec.chart_id: len(chart.shown)
+            for chart in generated.charts.values()
+            if not chart.empty
+        }
+        assert drawn == expected, generated.path
+    _open(page, f"{root}/about.html")
+    assert watch.errors == [] and watch.outside == [] and watch.dialogs == []
+
+
+def test_the_marks_follow_the_device_selector(watched, root, results_table):
+    page, watch = watched
+    _open(page, f"{root}/index.html")
+    overview = site_pages(results_table)[0].charts["overview"]
+    symbols = "#chart-overview g.mark-symbol.role-mark path"  # not the legend's symbols
+    on_the_pi = (overview.shown["device"] == overview.defaults["device"]).sum()
+    assert page.locator(symbols).count() == on_the_pi
+    page.locator("#chart-overview select").select_option(LOCAL)
+    on_local = (overview.shown["device"] == LOCAL).sum()
+    page.wait_for_function(f"document.querySelectorAll('{symbols}').length === {on_local}")
+    page.locator("#chart-overview input[type=checkbox]").uncheck()  # hide the thesis's results
+    own_on_local = ((overview.shown["device"] == LOCAL) & ~overview.shown["reference"]).sum()
+    page.wait_for_function(f"document.querySelectorAll('{symbols}').length === {own_on_local}")
+    assert watch.errors == []
+
+
+def test_a_tooltip_shows_a_markup_name_as_text(watched, root):
+    page, watch = watched
+    _open(page, f"{root}/index.html")
+    point = page.locator("#chart-overview g.role-mark path[aria-label*='onerror']")
+    assert point.count() == 1
+    point.hover(force=True)
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(state="visible")
+    assert HOSTILE_NAME in tooltip.inner_text()
+    assert "2,000,000" in tooltip.inner_text()  # parameters, formatted
+    assert tooltip.locator("img").count() == 0
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def test_clicking_a_legend_entry_highlights_its_points(watched, root):
+    page, watch = watched
+    _open(page, f"{root}/families/index.html")
+    faded = "#chart-families g.mark-symbol.role-mark path[opacity='0.08']"
+    assert page.locator(faded).count() == 0
+    label = page.locator("#chart-families .role-legend-label text", has_text="wideresnet")
+    label.click(force=True)  # the SVG, not the text element, receives pointer events
+    page.wait_for_function(f'document.querySelectorAll("{faded}").length > 0')
+    store = page.evaluate("window.thesislabViews['families'].data('highlight_store')")
+    assert [entry["values"] for entry in store] == [["wideresnet"]]
+    assert watch.errors == []
+
+
+def test_markup_in_names_stays_text_on_the_pages(watched, root):
+    page, watch = watched
+    _open(page, f"{root}/families/{slug(HOSTILE_FAMILY)}.html")
+    assert page.locator("h1").inner_text() == HOSTILE_FAMILY
+    assert page.locator("svg[onload]").count() == 0
+    page.goto(f"{root}/results.html")
+    page.locator(".tl-filter").fill("onerror")
+    page.wait_for_function("document.querySelector('.tl-count').textContent.startsWith('1 of')")
+    assert page.locator(".tl-results tbody td").first.inner_text() == HOSTILE_NAME
+    assert page.locator("img[src='x']").count() == 0
+    assert watch.dialogs == [] and watch.errors == []
+
+
+def test_the_results_table_sorts_and_pages(watched, root, results_table):
+    page, watch = watched
+    page.goto(f"{root}/results.html")
+    count = page.locator(".tl-count")
+    count.wait_for()
+    assert count.inner_text() == f"{len(results_table)} of {len(results_table)} results"
+    assert page.locator(".tl-results tbody tr").count() == 100
+    page.locator("th[data-column=latency_ms] button").click()
+    fastest = results_table["latency_ms"].min()
+    assert page.locator(".tl-results tbody tr").first.locator("td").nth(10).inner_text() == (
+        f"{fastest:.2f}"
+    )
+    page.locator(".tl-next").click()
+    assert page.locator(".tl-page").inner_text().startswith("page 2 of")
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize("root", ["file"], indirect=True)
+def test_every_download_works_from_disk(watched, root):
+    page, watch = watched
+    _open(page, f"{root}/quantization.html")
+    files = {}
+    for button in page.locator("#chart-quantization >> xpath=.. >> .tl-download").all():
+        with page.expect_download() as download:
+            button.click()
+        files[download.value.suggested_filename] = Path(download.value.path()).read_bytes()
+    assert sorted(files) == [
+        "quantization.csv",
+        "quantization.pdf",
+        "quantization.png",
+        "quantization.svg",
+        "quantization.vl.json",
+    ]
+    assert files["quantization.pdf"].startswith(b"%PDF")
+    assert files["quantization.png"].startswith(b"\x89PNG")
+    png_width = int.from_bytes(files["quantization.png"][16:20], "big")
+    assert png_width == round(241 * 300 / 72)  # 8.5 cm at 300 dpi
+    assert b"<svg" in files["quantization.svg"][:200]
+    spec = json.loads(files["quantization.vl.json"])
+    assert spec["width"] == 241 and len(spec["datasets"]["points"]) == 2 * (6 + 1)  # 7 pairs
+    assert files["quantization.csv"].decode().startswith("name,family,method,stage")
+    assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["http"], indirect=True)
+def test_instant_navigation_draws_the_next_page(watched, root):
+    page, watch = watched
+    _open(page, f"{root}/index.html")
+    page.evaluate("window.stillTheSameDocument = true")
+    page.locator("nav.md-nav a.md-nav__link", has_text="Quantization").first.click()
+    page.wait_for_url("**/quantization.html")
+    page.wait_for_function("(window.thesislabViews || {}).quantization !== undefined")
+    assert page.evaluate("window.stillTheSameDocument") is True  # no full reload
+    assert page.evaluate("Object.keys(window.thesislabViews)") == ["quantization"]
+    assert watch.errors == [] and watch.outside == []

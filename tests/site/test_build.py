@@ -1,0 +1,153 @@
+"""The built site: every page and asset in place, nothing loaded from elsewhere, values from result
+files still text, and `thesislab site build` the same as `mkdocs build`."""
+
+from __future__ import annotations
+
+import base64
+import filecmp
+import json
+import os
+import re
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, REPO
+from thesislab.errors import ThesislabError
+from thesislab.site.cli import chart_app, site_app
+from thesislab.site.pages import site_pages, slug
+
+pytestmark = pytest.mark.slow
+
+
+def _html_files(site):
+    return sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+
+
+def test_every_page_is_built(built_site, results_table):
+    expected = {page.path.removesuffix(".md") + ".html" for page in site_pages(results_table)}
+    built = set(_html_files(built_site.root))
+    assert expected <= built
+    assert {"about.html", "404.html"} <= built
+
+
+def test_each_chart_has_its_exports_script_with_a_pdf_and_the_data(built_site, results_table):
+    exports = built_site.root / "assets" / "thesislab" / "exports"
+    charts = [
+        chart
+        for page in site_pages(results_table)
+        for chart in page.charts.values()
+        if not chart.empty
+    ]
+    assert sorted(path.stem for path in exports.glob("*.js")) == sorted(
+        chart.spec.chart_id for chart in charts
+    )
+    script = (exports / "quantization.js").read_text()
+    files = json.loads(script.split('["quantization"] = ', 1)[1].rstrip(";\n"))
+    assert base64.b64decode(files["pdf"]).startswith(b"%PDF")
+    assert files["csv"].splitlines()[0].startswith("name,family,method,stage")
+    assert (built_site.root / "assets" / "thesislab" / "vega.js").stat().st_size > 500_000
+
+
+def test_pages_load_nothing_from_elsewhere(built_site):
+    for path in _html_files(built_site.root):
+        text = (built_site.root / path).read_text()
+        for reference in re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="([^"]+)"', text):
+            host = urlsplit(reference).hostname
+            assert host in (None, "127.0.0.1"), (path, reference)  # the site's own address
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_values_from_result_files_stay_text_on_every_page(built_site):
+    for path in _html_files(built_site.root):
+        text = (built_site.root / path).read_text()
+        assert HOSTILE_NAME not in text, path
+        assert "<svg onload" not in text, path
+    family_page = (built_site.root / "families" / f"{slug(HOSTILE_FAMILY)}.html").read_text()
+    assert "&lt;svg onload=alert(2)&gt;" in family_page
+
+
+def _build_with_mkdocs(out, env):
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def _build_with_thesislab(out, env):
+    code = "from thesislab.site.cli import site_app; site_app()"
+    subprocess.run(
+        [sys.executable, "-c", code, "build", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_thesislab_site_build_is_mkdocs_build(tmp_path):
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    _build_with_mkdocs(tmp_path / "mkdocs", env)
+    _build_with_thesislab(tmp_path / "thesislab", env)
+    comparison = filecmp.dircmp(tmp_path / "mkdocs", tmp_path / "thesislab", ignore=[])
+    differing = []
+
+    def walk(node, prefix=""):
+        assert not node.left_only and not node.right_only, (prefix, node.left_only, node.right_only)
+        differing.extend(prefix + name for name in node.diff_files)
+        for name, child in node.subdirs.items():
+            walk(child, f"{prefix}{name}/")
+
+    walk(comparison)
+    assert differing in ([], ["sitemap.xml.gz"])  # gzip records the time it was written
+
+
+def test_site_build_reports_a_missing_configuration(tmp_path):
+    with pytest.raises(ThesislabError, match="expected a MkDocs configuration"):
+        CliRunner().invoke(
+            site_app, ["build", "--config-file", str(tmp_path / "none.yml")], catch_exceptions=False
+        )
+
+
+@pytest.mark.parametrize(
+    ("output_format", "magic"), [("pdf", b"%PDF"), ("svg", b"<svg"), ("png", b"\x89PNG")]
+)
+def test_chart_export_writes_each_format(results_dirs, tmp_path, output_format, magic):
+    out = tmp_path / f"figure.{output_format}"
+    arguments = ["export", "quantization", "--format", output_format, "--out", str(out)]
+    for directory in results_dirs:
+        arguments += ["--results", str(directory)]
+    result = CliRunner().invoke(chart_app, arguments, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(magic)
+
+
+def test_chart_export_of_a_page_writes_each_chart_and_checks_names(results_dirs, tmp_path):
+    results = [item for directory in results_dirs for item in ("--results", str(directory))]
+    arguments = ["export", "pruning/index", "--format", "svg", "--out", str(tmp_path), *results]
+    result = CliRunner().invoke(chart_app, arguments, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pruning-change.svg", "pruning.svg"]
+    with pytest.raises(ThesislabError, match="expected a chart id or page"):
+        CliRunner().invoke(chart_app, ["export", "nope", *results], catch_exceptions=False)
+    with pytest.raises(ThesislabError, match="expected --select FIELD=VALUE"):
+        CliRunner().invoke(
+            chart_app,
+            ["export", "overview", "--select", "device", *results],
+            catch_exceptions=False,
+        )
+
+
+@pytest.mark.parametrize(
+    ("app", "command"), [(site_app, "build"), (chart_app, "export"), (chart_app, "list")]
+)
+def test_every_command_has_help_with_an_example(app, command):
+    result = CliRunner().invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example: thesislab" in result.output

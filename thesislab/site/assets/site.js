@@ -1,0 +1,241 @@
+/* thesislab results site: draws the charts, offers their downloads, runs the results table.
+ *
+ * Specs come from HTML-escaped data-spec attributes; data from data-datasets / data-table
+ * attributes holding gzip-compressed, base64-encoded JSON tables ({columns, data}). Everything from result files
+ * is written into the page with textContent or handed to Vega as data, never as markup.
+ * Runs on Material's document$ (instant navigation) and on DOMContentLoaded (file://).
+ */
+(function () {
+  "use strict";
+
+  const views = (window.thesislabViews = window.thesislabViews || {});
+  const exportsLoaded = (window.thesislabExports = window.thesislabExports || {});
+
+  async function decode(text) {
+    const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return JSON.parse(await new Response(stream).text());
+  }
+
+  /* {columns: [names], data: [[values]]} to [{name: value}] */
+  function toRows(table) {
+    return table.data.map((values) => {
+      const row = {};
+      table.columns.forEach((name, i) => (row[name] = values[i]));
+      return row;
+    });
+  }
+
+  async function datasetsOf(element) {
+    const tables = await decode(element.dataset.datasets);
+    const datasets = {};
+    for (const [name, table] of Object.entries(tables)) datasets[name] = toRows(table);
+    return datasets;
+  }
+
+  async function drawChart(element) {
+    element.dataset.rendered = "1";
+    const spec = JSON.parse(element.dataset.spec);
+    spec.datasets = Object.assign(spec.datasets || {}, await datasetsOf(element));
+    const result = await vegaEmbed(element, spec, { actions: false, renderer: "svg" });
+    views[element.dataset.chartId] = result.view;
+  }
+
+  /* The print spec with its data, selectors set as they are on screen now. */
+  async function printSpec(element) {
+    const spec = JSON.parse(element.dataset.printSpec);
+    spec.datasets = Object.assign(spec.datasets || {}, await datasetsOf(element));
+    const view = views[element.dataset.chartId];
+    for (const param of spec.params || []) {
+      if (view && "value" in param) param.value = view.signal(param.name);
+    }
+    return spec;
+  }
+
+  function save(blob, filename) {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }
+
+  function loadExports(element) {
+    const id = element.dataset.chartId;
+    if (exportsLoaded[id]) return Promise.resolve(exportsLoaded[id]);
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = element.dataset.exports;
+      script.onload = () => resolve(exportsLoaded[id]);
+      script.onerror = () => reject(new Error("could not load " + script.src));
+      document.head.append(script);
+    });
+  }
+
+  async function download(element, format) {
+    const id = element.dataset.chartId;
+    if (format === "pdf" || format === "csv") {
+      const files = await loadExports(element);
+      if (format === "pdf") {
+        const bytes = Uint8Array.from(atob(files.pdf), (c) => c.charCodeAt(0));
+        save(new Blob([bytes], { type: "application/pdf" }), id + ".pdf");
+      } else {
+        save(new Blob([files.csv], { type: "text/csv" }), id + ".csv");
+      }
+      return;
+    }
+    const spec = await printSpec(element);
+    if (format === "json") {
+      save(new Blob([JSON.stringify(spec, null, 2)], { type: "application/json" }), id + ".vl.json");
+      return;
+    }
+    // A second, offscreen view of the print spec (only vegaEmbed is global in the bundle).
+    const printed = await vegaEmbed(document.createElement("div"), spec, {
+      actions: false,
+      renderer: "none",
+    });
+    try {
+      if (format === "svg") {
+        save(new Blob([await printed.view.toSVG()], { type: "image/svg+xml" }), id + ".svg");
+      } else {
+        const canvas = await printed.view.toCanvas(300 / 72);
+        save(await new Promise((resolve) => canvas.toBlob(resolve, "image/png")), id + ".png");
+      }
+    } finally {
+      printed.finalize();
+    }
+  }
+
+  /* ---- the all-results table ---- */
+
+  const PAGE_SIZE = 100;
+  const FORMATS = {
+    accuracy: (v) => (v * 100).toFixed(2) + " %",
+    accuracy_std: (v) => (v * 100).toFixed(2) + " %",
+    latency_ms: (v) => v.toFixed(2),
+    latency_predicted_ms: (v) => v.toFixed(2),
+    params: (v) => v.toLocaleString("en-US"),
+    macs: (v) => v.toLocaleString("en-US"),
+  };
+
+  function cellText(column, value) {
+    if (value === null || value === undefined) return "";
+    return FORMATS[column] ? FORMATS[column](value) : String(value);
+  }
+
+  function compare(a, b) {
+    if (a === b) return 0;
+    if (a === null || a === undefined) return 1;
+    if (b === null || b === undefined) return -1;
+    return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
+  }
+
+  async function setUpTable(container) {
+    container.dataset.rendered = "1";
+    const columns = container.dataset.columns.split(",");
+    const rows = toRows(await decode(container.dataset.table));
+    const texts = rows.map((row) => columns.map((c) => cellText(c, row[c])).join(" ").toLowerCase());
+    const state = { sort: null, descending: false, page: 0, shown: rows.map((_, i) => i) };
+    const head = container.querySelector("thead");
+    const body = container.querySelector("tbody");
+    const filter = container.querySelector(".tl-filter");
+    const count = container.querySelector(".tl-count");
+    const pageLabel = container.querySelector(".tl-page");
+
+    const headRow = document.createElement("tr");
+    for (const column of columns) {
+      const th = document.createElement("th");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = column.replace(/_/g, " ");
+      button.addEventListener("click", () => {
+        state.descending = state.sort === column ? !state.descending : false;
+        state.sort = column;
+        update(false);
+      });
+      th.append(button);
+      th.dataset.column = column;
+      headRow.append(th);
+    }
+    head.append(headRow);
+
+    function update(resetPage) {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      let shown = rows.map((_, i) => i).filter((i) => words.every((w) => texts[i].includes(w)));
+      if (state.sort) {
+        const sign = state.descending ? -1 : 1;
+        shown.sort((i, j) => sign * compare(rows[i][state.sort], rows[j][state.sort]) || i - j);
+      }
+      state.shown = shown;
+      if (resetPage) state.page = 0;
+      const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
+      state.page = Math.min(state.page, pages - 1);
+      body.replaceChildren();
+      for (const i of shown.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE)) {
+        const tr = document.createElement("tr");
+        for (const column of columns) {
+          const td = document.createElement("td");
+          td.textContent = cellText(column, rows[i][column]);
+          if (typeof rows[i][column] === "number") td.className = "tl-number";
+          tr.append(td);
+        }
+        body.append(tr);
+      }
+      for (const th of head.querySelectorAll("th")) {
+        th.setAttribute(
+          "aria-sort",
+          th.dataset.column === state.sort ? (state.descending ? "descending" : "ascending") : "none"
+        );
+      }
+      count.textContent = shown.length + " of " + rows.length + " results";
+      pageLabel.textContent = "page " + (state.page + 1) + " of " + pages;
+    }
+
+    filter.addEventListener("input", () => update(true));
+    container.querySelector(".tl-previous").addEventListener("click", () => {
+      state.page = Math.max(0, state.page - 1);
+      update(false);
+    });
+    container.querySelector(".tl-next").addEventListener("click", () => {
+      state.page += 1;
+      update(false);
+    });
+    update(true);
+  }
+
+  function report(element, error) {
+    console.error("thesislab:", error);
+    const message = document.createElement("p");
+    message.className = "tl-empty";
+    message.textContent = "This chart could not be drawn: " + error.message;
+    element.replaceChildren(message);
+  }
+
+  function init() {
+    for (const [id, view] of Object.entries(views)) {
+      if (!document.getElementById("chart-" + id)) {
+        view.finalize();
+        delete views[id];
+      }
+    }
+    for (const element of document.querySelectorAll(".tl-chart:not([data-rendered])")) {
+      drawChart(element).catch((error) => report(element, error));
+    }
+    for (const container of document.querySelectorAll(".tl-results:not([data-rendered])")) {
+      setUpTable(container).catch((error) => report(container, error));
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest(".tl-download");
+    if (!button) return;
+    const element = button.closest("figure").querySelector(".tl-chart");
+    download(element, button.dataset.format).catch((error) => console.error("thesislab:", error));
+  });
+
+  if (window.document$) window.document$.subscribe(init);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,181 @@
+"""Generating the result pages and their assets, and running a whole MkDocs build.
+
+`generate` is what the MkDocs plugin calls: it joins the records into the results table, decides
+the pages, renders their HTML and produces the assets (the site's script and stylesheet, and, in
+a worker process while MkDocs builds, the Vega bundle and one exports script per chart).
+`build_site` is `thesislab site build`: the same MkDocs build as `mkdocs build`, with the results
+directories and output folder overridable.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from thesislab.errors import ThesislabError
+from thesislab.site import exports
+from thesislab.site.pages import HOME, Page, site_pages
+from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page
+
+PACKAGE_ASSETS = Path(__file__).parent / "assets"
+SCRIPTS = (f"{ASSETS_DIR}/vega.js", f"{ASSETS_DIR}/site.js")
+STYLESHEETS = (f"{ASSETS_DIR}/site.css",)
+PLUGIN_NAME = "thesislab"
+
+log = logging.getLogger("mkdocs.plugins.thesislab")
+
+
+@dataclass
+class GeneratedSite:
+    """The generated pages (HTML bodies by Markdown path) and assets (bytes by site path), some
+    of them still being rendered in the background (`later`)."""
+
+    pages: list[Page]
+    html: dict[str, str] = field(default_factory=dict)
+    assets: dict[str, bytes] = field(default_factory=dict)
+    later: dict[str, Future[bytes]] = field(default_factory=dict)
+
+    def write_later_assets(self, site_dir: Path, wait: bool = True) -> None:
+        """Write the background assets into the built site: now, waiting for them, or (when not
+        `wait`ing, as under `mkdocs serve`) each as soon as it is ready."""
+        for path, future in self.later.items():
+            target = site_dir / path
+            if wait:
+                _write(target, future.result())
+            else:
+                future.add_done_callback(partial(_write_when_done, target))
+
+    def cancel(self) -> None:
+        """Drop the background work that has not started (a newer build supersedes it)."""
+        for future in self.later.values():
+            future.cancel()
+
+    def stub(self, page: Page) -> str:
+        """The Markdown source standing in for a generated page: front matter with its title."""
+        return f"---\ntitle: {json.dumps(safe_title(page.title))}\n---\n"
+
+    def nav(self) -> list[dict[str, object]]:
+        """Navigation entries for the generated pages (not the home page), in order."""
+        entries: list[dict[str, object]] = []
+        sections: dict[str, list[dict[str, object]]] = {}
+        for page in self.pages:
+            if page.path == HOME:
+                continue
+            entry: dict[str, object] = {safe_title(page.title): page.path}
+            if page.section is None:
+                entries.append(entry)
+            elif page.section not in sections:
+                sections[page.section] = [entry]
+                entries.append({page.section: sections[page.section]})
+            else:
+                sections[page.section].append(entry)
+        return entries
+
+
+def _write_when_done(target: Path, future: Future[bytes]) -> None:
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
+        log.warning("thesislab: %s was not written: %s", target.name, error)
+        return
+    _write(target, future.result())
+
+
+def _write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+_made: dict[str, tuple[str, Figure, Future[bytes]]] = {}
+"""The last build's figure and exports job of each chart, with the chart's digest: a rebuild in
+the same process (as under `mkdocs serve`) redoes only the charts whose data changed."""
+
+
+def _failed(job: Future[bytes]) -> bool:
+    return job.cancelled() or (job.done() and job.exception() is not None)
+
+
+def safe_title(title: str) -> str:
+    """A page title as HTML text: themes insert titles into pages without escaping them."""
+    return html.escape(title, quote=True)
+
+
+def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> GeneratedSite:
+    """The result pages and their assets, from the records under `results_dirs`."""
+    from thesislab.store import discover, table
+
+    later = {SCRIPTS[0]: exports.vega_bundle(cache_dir)}
+    frame = table(discover(results_dirs))
+    pages = site_pages(frame)
+    site = GeneratedSite(pages, later=later)
+    current: dict[str, tuple[str, Figure, Future[bytes]]] = {}
+    for chart in (chart for page in pages for chart in page.charts.values()):
+        if chart.empty:
+            continue
+        known = _made.get(chart.spec.chart_id)
+        if known and known[0] == chart.digest and not _failed(known[2]):
+            current[chart.spec.chart_id] = known
+        else:
+            job = exports.exports_script(chart, cache_dir)
+            current[chart.spec.chart_id] = (chart.digest, figure(chart), job)
+    _made.clear()
+    _made.update(current)
+    figures = {chart_id: made[1] for chart_id, made in current.items()}
+    for page in pages:
+        site.html[page.path] = render_page(page, pages, figures)
+    for _, made_figure, job in current.values():
+        later[made_figure.exports] = job
+    for name in ("site.js", "site.css"):
+        site.assets[f"{ASSETS_DIR}/{name}"] = (PACKAGE_ASSETS / name).read_bytes()
+    return site
+
+
+def build_site(
+    results_dirs: list[Path] | None = None,
+    out: Path | None = None,
+    config_file: Path = Path("mkdocs.yml"),
+    cache_dir: Path | None = None,
+    strict: bool = True,
+    site_url: str | None = None,
+    wait_for_exports: bool = True,
+) -> Path:
+    """Run the MkDocs build of `config_file`, optionally with other results directories, output
+    folder, cache or site address; return the output folder.
+
+    `wait_for_exports=False` builds as `mkdocs serve` does: the pages are written, the chart
+    exports (PDF, CSV) follow as the rendering processes finish them.
+    """
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    if not config_file.is_file():
+        raise ThesislabError(f"expected a MkDocs configuration at {config_file}, found no file")
+    overrides = {"site_dir": str(out.resolve())} if out else {}
+    if site_url:
+        overrides["site_url"] = site_url
+    try:
+        config = load_config(str(config_file), strict=strict, **overrides)
+        plugin = config.plugins.get(PLUGIN_NAME)
+        if plugin is None:
+            raise ThesislabError(f"expected the '{PLUGIN_NAME}' plugin in {config_file}")
+        if results_dirs:
+            plugin.config["results"] = [str(path.resolve()) for path in results_dirs]
+        if cache_dir:
+            plugin.config["cache_dir"] = str(cache_dir.resolve())
+        config.plugins.on_startup(command="build" if wait_for_exports else "serve", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except MkDocsException as error:
+        raise ThesislabError(f"site build failed: {error}") from None
+    return Path(config.site_dir)

@@ -1,0 +1,181 @@
+"""`thesislab site` (build the results site) and `thesislab chart` (export a chart for the thesis).
+
+Two Typer apps, registered by the main command line as `thesislab site` and `thesislab chart`.
+Heavy imports (pandas, Altair, MkDocs, vl-convert) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from thesislab.errors import ThesislabError
+
+if TYPE_CHECKING:
+    from thesislab.site.charts import Chart
+
+DEFAULT_RESULTS = Path("experiments")
+
+site_app = typer.Typer(
+    help="Build the results site (MkDocs Material, charts generated from the records).\n\n"
+    "Example: thesislab site build --out site",
+    no_args_is_help=True,
+)
+chart_app = typer.Typer(
+    help="Export the site's charts as figures for a document (8.5 cm wide, 9-10 pt fonts).\n\n"
+    "Example: thesislab chart export overview --format pdf --out overview.pdf",
+    no_args_is_help=True,
+)
+
+
+@site_app.callback()
+def _site() -> None:
+    """Keeps `build` a subcommand (Typer runs a lone command directly otherwise)."""
+
+
+ResultsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--results",
+        "-r",
+        help="Results directory (repeatable); a directory of results directories also works.",
+    ),
+]
+
+
+class ExportFormat(StrEnum):
+    """Figure formats of `chart export`."""
+
+    pdf = "pdf"
+    svg = "svg"
+    png = "png"
+
+
+@site_app.command("build")
+def site_build(
+    results: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--results",
+            "-r",
+            help="Results directory (repeatable); default: the plugin's 'results' in mkdocs.yml.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder; default: site_dir.")
+    ] = None,
+    config_file: Annotated[
+        Path, typer.Option("--config-file", "-f", help="MkDocs configuration.")
+    ] = Path("mkdocs.yml"),
+    strict: Annotated[
+        bool, typer.Option(help="Fail on MkDocs warnings (broken links, ...).")
+    ] = True,
+    site_url: Annotated[
+        str | None,
+        typer.Option(
+            "--site-url",
+            help="Address the site will be served at (instant page loads need it); "
+            "default: site_url in mkdocs.yml.",
+        ),
+    ] = None,
+) -> None:
+    """Build the site exactly as `mkdocs build` does, optionally from other results.
+
+    The site works offline and opened from disk (file://): nothing is loaded from elsewhere.
+
+    Example: thesislab site build --results experiments --out site
+    """
+    from thesislab.site.build import build_site
+
+    built = build_site(results, out, config_file, strict=strict, site_url=site_url)
+    typer.echo(f"site built in {built}")
+
+
+def _charts(results: list[Path] | None) -> dict[str, tuple[str, Chart]]:
+    """Every non-empty chart of the site by id, with the path of its page."""
+    from thesislab.site.pages import site_pages
+    from thesislab.store import discover, table
+
+    directories = discover(results or [DEFAULT_RESULTS])
+    if not directories:
+        shown = ", ".join(str(path) for path in results or [DEFAULT_RESULTS])
+        raise ThesislabError(f"expected results directories (with model/ folders) in {shown}")
+    return {
+        chart.spec.chart_id: (page.path.removesuffix(".md"), chart)
+        for page in site_pages(table(directories))
+        for chart in page.charts.values()
+        if not chart.empty
+    }
+
+
+@chart_app.command("list")
+def chart_list(results: ResultsOption = None) -> None:
+    """List the charts that can be exported, with the page each is on.
+
+    Example: thesislab chart list --results experiments
+    """
+    for chart_id, (page, chart) in _charts(results).items():
+        typer.echo(f"{chart_id:<32} {page:<28} {chart.spec.title}")
+
+
+@chart_app.command("export")
+def chart_export(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Chart id (see `thesislab chart list`) or page (e.g. 'pruning/index'): "
+            "a page exports each of its charts."
+        ),
+    ],
+    output_format: Annotated[
+        ExportFormat, typer.Option("--format", "-F", help="pdf, svg or png (300 dpi).")
+    ] = ExportFormat.pdf,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file; for a page, a folder. Default: CHART_ID.FORMAT here.",
+        ),
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            help="FIELD=VALUE: start a selector elsewhere than at its most common value, "
+            "e.g. device=local (repeatable).",
+        ),
+    ] = None,
+    results: ResultsOption = None,
+) -> None:
+    """Render a chart of the site as a figure for a document (8.5 cm wide, 9-10 pt fonts).
+
+    Example: thesislab chart export pruning-change --format pdf --select stage=retrained
+    """
+    from thesislab.site.exports import chart_file
+
+    charts = _charts(results)
+    chosen = [chart for page, chart in charts.values() if name in (chart.spec.chart_id, page)]
+    if not chosen:
+        raise ThesislabError(
+            f"expected a chart id or page among {', '.join(sorted(charts))}, got {name!r}"
+        )
+    selection = dict(_field_value(item) for item in select or [])
+    single = len(chosen) == 1 and name == chosen[0].spec.chart_id
+    for chart in chosen:
+        filename = f"{chart.spec.chart_id}.{output_format}"
+        target = (out or Path(filename)) if single else (out or Path()) / filename
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(chart_file(chart, output_format.value, selection=selection))
+        typer.echo(f"wrote {target}")
+
+
+def _field_value(text: str) -> tuple[str, str]:
+    field, separator, value = text.partition("=")
+    if not separator or not field:
+        raise ThesislabError(f"expected --select FIELD=VALUE, got {text!r}")
+    return field, value

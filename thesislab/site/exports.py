@@ -1,0 +1,129 @@
+"""Figures for the thesis: charts rendered to SVG, PNG or PDF with vl-convert, cached on disk.
+
+A rendering is keyed by the hash of its Vega-Lite spec (data included), its format and the
+vl-convert version, so a rebuild re-renders only the charts whose data changed. The site offers
+the PDF and the CSV through one small script per chart (`exports_script`), loaded when a reader
+clicks a download button: script files load on file:// where fetching files does not.
+The Vega JavaScript bundle is cached the same way.
+
+vl-convert holds the GIL while it renders, so a site build hands what is not cached yet to the
+rendering process (`worker`) and carries on with the pages meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Literal
+
+from thesislab.site import worker
+from thesislab.site.charts import Chart
+from thesislab.store import atomic_write_bytes
+
+Format = Literal["svg", "png", "pdf"]
+
+PNG_PPI = 300
+"""Resolution of PNG exports: print quality at the chart's physical size."""
+
+_BUNDLE_GLOBALS = "window.vegaEmbed = vegaEmbed;"
+"""What the site's script expects the bundle to define (its Vega and Vega-Lite globals would be
+null: vega-embed is the way in)."""
+
+
+def _vl_convert_version() -> str:
+    from importlib.metadata import version
+
+    return version("vl-convert-python")
+
+
+def _cache_path(cache_dir: Path, key: str, suffix: str) -> Path:
+    return cache_dir / f"{key}.{suffix}"
+
+
+def _cached(cache_dir: Path | None, key: str, suffix: str, make: Callable[[], bytes]) -> bytes:
+    """`make()`'s bytes, read from `cache_dir` when already there under `key`."""
+    if cache_dir is None:
+        return make()
+    path = _cache_path(cache_dir, key, suffix)
+    if path.is_file():
+        return path.read_bytes()
+    data = make()
+    atomic_write_bytes(path, data)
+    return data
+
+
+def _render_key(text: str, output_format: Format) -> str:
+    digest = hashlib.sha256(f"{_vl_convert_version()}\n{output_format}\n{text}".encode())
+    return digest.hexdigest()[:32]
+
+
+def render(text: str, output_format: Format, cache_dir: Path | None = None) -> bytes:
+    """A Vega-Lite spec (JSON text, data included) as an SVG, PNG or PDF file."""
+    import vl_convert
+
+    makers: dict[str, Callable[[], bytes]] = {
+        "svg": lambda: vl_convert.vegalite_to_svg(text).encode(),
+        "png": lambda: bytes(vl_convert.vegalite_to_png(text, ppi=PNG_PPI)),
+        "pdf": lambda: bytes(vl_convert.vegalite_to_pdf(text)),
+    }
+    key = _render_key(text, output_format)
+    return _cached(cache_dir, key, output_format, makers[output_format])
+
+
+def chart_file(
+    chart: Chart,
+    output_format: Format,
+    cache_dir: Path | None = None,
+    selection: dict[str, str] | None = None,
+) -> bytes:
+    """The print version of `chart` as a file; `selection` sets selectors (e.g. the device)."""
+    return render(chart.vega_lite_json("print", selection), output_format, cache_dir)
+
+
+def _script(chart_id: str, pdf: bytes, csv: str) -> bytes:
+    files = json.dumps({"pdf": base64.b64encode(pdf).decode("ascii"), "csv": csv})
+    registry = "(window.thesislabExports = window.thesislabExports || {})"
+    return f"{registry}[{json.dumps(chart_id)}] = {files};\n".encode()
+
+
+def _rendered_script(chart_id: str, spec: str, csv: str, cache_dir: Path | None) -> bytes:
+    return _script(chart_id, render(spec, "pdf", cache_dir), csv)
+
+
+def exports_script(chart: Chart, cache_dir: Path | None = None) -> Future[bytes]:
+    """The script that hands the page `chart`'s PDF and CSV when a reader asks for them: ready
+    at once when the PDF is cached, else rendered by the worker process."""
+    spec, csv, chart_id = chart.vega_lite_json("print"), chart.csv(), chart.spec.chart_id
+    if cache_dir is not None:
+        cached = _cache_path(cache_dir, _render_key(spec, "pdf"), "pdf")
+        if cached.is_file():
+            return _ready(_script(chart_id, cached.read_bytes(), csv))
+    return worker.submit(_rendered_script, chart_id, spec, csv, cache_dir)
+
+
+def _bundle(cache_dir: Path | None) -> bytes:
+    import vl_convert
+
+    key = f"vega-bundle-{_vl_convert_version()}"
+    return _cached(
+        cache_dir, key, "js", lambda: vl_convert.javascript_bundle(_BUNDLE_GLOBALS).encode()
+    )
+
+
+def vega_bundle(cache_dir: Path | None = None) -> Future[bytes]:
+    """Vega, Vega-Lite and vega-embed in one script that defines `vegaEmbed` as a global."""
+    if cache_dir is not None:
+        cached = _cache_path(cache_dir, f"vega-bundle-{_vl_convert_version()}", "js")
+        if cached.is_file():
+            return _ready(cached.read_bytes())
+    return worker.submit(_bundle, cache_dir)
+
+
+def _ready(data: bytes) -> Future[bytes]:
+    future: Future[bytes] = Future()
+    future.set_result(data)
+    return future

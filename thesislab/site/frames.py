@@ -1,0 +1,270 @@
+"""The tables behind the result pages, derived from `thesislab.store.table()`.
+
+Everything here is plain pandas on the joined results table: which rows can be plotted, which rows
+pair up (a student with and without its teacher, fp32 and int8 of one configuration, one model on
+several devices), how far each pruned model lies above or below uniform pruning at matched latency,
+and how well lookup tables predict latency. Pairs come back in long form, one row per point, with
+a `pair` key and a `role`, so one chart builder can draw them all.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from thesislab.site.palette import NO_METHOD
+from thesislab.site.pareto import interpolate_front, pareto_front
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REFERENCE_SOURCE = "thesis-2019"
+"""Results of this source are drawn as a reference layer that can be hidden."""
+
+BASELINE_METHOD = "uniform"
+"""The pruning method the others are compared with."""
+
+
+def prepare(frame: pd.DataFrame) -> pd.DataFrame:
+    """The results table with the columns pages need: `method` (never missing) and `reference`."""
+    prepared = frame.copy()
+    prepared["method"] = prepared["pruning_method"].fillna(NO_METHOD).astype(str)
+    prepared["reference"] = prepared["source"] == REFERENCE_SOURCE
+    prepared["distilled"] = prepared["distilled"].fillna(False).astype(bool)
+    for column in ("name", "family", "stage", "source"):
+        prepared[column] = prepared[column].astype(str)
+    return prepared
+
+
+def measured(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with both an accuracy and a latency: the ones an accuracy-latency chart can show."""
+    return frame[frame["accuracy"].notna() & frame["latency_ms"].notna()]
+
+
+_MISSING = "\x00missing"
+"""Stands in for a missing key value so that missing matches missing in joins."""
+
+
+def _keyed(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.assign(**{key: frame[key].astype(object).fillna(_MISSING) for key in keys})
+
+
+def _shared_prefix(left: str, right: str) -> int:
+    length = 0
+    for a, b in zip(left, right, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
+def _long_form(
+    frame: pd.DataFrame,
+    first: list[int],
+    second: list[int],
+    pairs: list[str],
+    roles: list[list[str]],
+) -> pd.DataFrame:
+    """Pairs in long form: the rows `first[i]` and `second[i]` of `frame` under key `pairs[i]`."""
+    import pandas as pd
+
+    if not pairs:
+        return frame.iloc[0:0].assign(pair="", role="", order=0)
+    parts = []
+    for order, indices in enumerate((first, second)):
+        part = frame.loc[indices].copy()
+        part["pair"] = pairs
+        part["role"] = [role[order] for role in roles]
+        part["order"] = order
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True).sort_values(["pair", "order"], ignore_index=True)
+
+
+def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each distilled row with the non-distilled row of the same architecture it is compared to.
+
+    The partner has the same architecture, stage, quantization and device; of several, the one
+    whose name shares the longest prefix with the student's (same recipe), then the most seeds.
+    Long form: roles 'without teacher' and 'with teacher'.
+    """
+    keys = ["architecture", "stage", "quantization", "device"]
+    keyed = _keyed(frame, keys).assign(row=frame.index)
+    students = keyed[keyed["distilled"]]
+    baselines = keyed[~keyed["distilled"]]
+    candidates = students.merge(baselines, on=keys, suffixes=("", "_baseline"))
+    if candidates.empty:
+        return _long_form(frame, [], [], [], [])
+    candidates["prefix"] = [
+        _shared_prefix(student, baseline)
+        for student, baseline in zip(candidates["name"], candidates["name_baseline"], strict=True)
+    ]
+    chosen = candidates.sort_values(
+        ["row", "prefix", "n_seeds_baseline", "row_baseline"], ascending=[True, False, False, True]
+    ).drop_duplicates("row")
+    students_rows = [int(row) for row in chosen["row"]]
+    return _long_form(
+        frame,
+        [int(row) for row in chosen["row_baseline"]],
+        students_rows,
+        [f"distillation-{row}" for row in students_rows],
+        [["without teacher", "with teacher"]] * len(chosen),
+    )
+
+
+def quantization_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """fp32 and quantized rows of one model configuration on one device. Roles: quantizations."""
+    keys = ["config_id", "device"]
+    keyed = _keyed(frame[frame["quantization"].notna()], keys).assign(row=lambda rows: rows.index)
+    fp32 = keyed[keyed["quantization"] == "fp32"].drop_duplicates(keys)
+    quantized = keyed[keyed["quantization"] != "fp32"]
+    matched = quantized.merge(fp32[[*keys, "row"]], on=keys, suffixes=("", "_fp32"))
+    return _long_form(
+        frame,
+        [int(row) for row in matched["row_fp32"]],
+        [int(row) for row in matched["row"]],
+        [f"quantization-{row}" for row in matched["row"]],
+        [["fp32", str(quantization)] for quantization in matched["quantization"]],
+    )
+
+
+def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each (configuration, quantization) measured on several devices: its first device (by name)
+    paired with each other one. Roles: device names."""
+    rows = measured(frame).sort_values("device")
+    groups = rows.groupby(["config_id", "quantization"])
+    rows = rows[groups["device"].transform("nunique") > 1]
+    first = rows.groupby(["config_id", "quantization"])["device"].transform("first")
+    others = rows[rows["device"] != first]
+    firsts = rows[rows["device"] == first].drop_duplicates(["config_id", "quantization"])
+    matched = others.assign(row=others.index).merge(
+        firsts.assign(row=firsts.index)[["config_id", "quantization", "row", "device"]],
+        on=["config_id", "quantization"],
+        suffixes=("", "_first"),
+    )
+    return _long_form(
+        frame,
+        [int(row) for row in matched["row_first"]],
+        [int(row) for row in matched["row"]],
+        [f"devices-{row}" for row in matched["row"]],
+        [[str(a), str(b)] for a, b in zip(matched["device_first"], matched["device"], strict=True)],
+    )
+
+
+def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
+    """One row per pair: both points' name, family, device, role, accuracy and latency side by
+    side (suffixes `_a` and `_b`), with the accuracy change and the speed-up from a to b."""
+    columns = ["pair", "name", "family", "device", "role", "accuracy", "latency_ms"]
+    table = (
+        pairs[pairs["order"] == 0][columns]
+        .merge(pairs[pairs["order"] == 1][columns], on="pair", suffixes=("_a", "_b"))
+        .drop(columns="pair")
+    )
+    table["accuracy_change"] = table["accuracy_b"] - table["accuracy_a"]
+    table["speed_up"] = table["latency_ms_a"] / table["latency_ms_b"]
+    return table
+
+
+def versus_baseline(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pruned rows with `accuracy_change`: accuracy minus uniform pruning's frontier accuracy at
+    the same latency on the same device, interpolated between uniform's frontier points (NaN
+    outside their latency range).
+
+    Uniform pruning's frontier is taken over all its stages: a uniformly narrowed network trained
+    from scratch is the baseline every pruning pipeline has to beat.
+    """
+    pruned = measured(frame[frame["method"] != NO_METHOD]).copy()
+    pruned["accuracy_change"] = math.nan
+    for _, rows in pruned.groupby("device"):
+        baseline = rows[rows["method"] == BASELINE_METHOD]
+        front = baseline.iloc[
+            pareto_front(list(baseline["latency_ms"]), list(baseline["accuracy"]))
+        ]
+        latencies, accuracies = list(front["latency_ms"]), list(front["accuracy"])
+        changes = []
+        for latency, accuracy in zip(rows["latency_ms"], rows["accuracy"], strict=True):
+            best = interpolate_front(latencies, accuracies, float(latency))
+            changes.append(math.nan if best is None else float(accuracy) - best)
+        pruned.loc[rows.index, "accuracy_change"] = changes
+    return pruned
+
+
+def baseline_summary(compared: pd.DataFrame) -> pd.DataFrame:
+    """Per method, stage and device: how many points, how many above uniform, median change."""
+    import pandas as pd
+
+    rows = []
+    for (method, stage, device), group in compared.groupby(["method", "stage", "device"]):
+        changes = group["accuracy_change"].dropna()
+        rows.append(
+            {
+                "method": method,
+                "stage": stage,
+                "device": device,
+                "results": len(group),
+                "compared": len(changes),
+                "above": int((changes > 0).sum()),
+                "median_change": float(changes.median()) if len(changes) else math.nan,
+                "best_change": float(changes.max()) if len(changes) else math.nan,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "method",
+            "stage",
+            "device",
+            "results",
+            "compared",
+            "above",
+            "median_change",
+            "best_change",
+        ],
+    )
+
+
+def predicted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with both a predicted (lookup table) and a measured latency."""
+    return frame[frame["latency_predicted_ms"].notna() & frame["latency_ms"].notna()]
+
+
+def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per device: count, Pearson correlation of predicted and measured latency, mean error."""
+    import pandas as pd
+
+    summary = []
+    for device, group in rows.groupby("device"):
+        measured_ms = group["latency_ms"].astype(float)
+        predicted_ms = group["latency_predicted_ms"].astype(float)
+        correlation = (
+            float(measured_ms.corr(predicted_ms))
+            if len(group) > 1 and measured_ms.nunique() > 1 and predicted_ms.nunique() > 1
+            else math.nan
+        )
+        error = ((predicted_ms - measured_ms).abs() / measured_ms).mean()
+        summary.append(
+            {
+                "device": device,
+                "results": len(group),
+                "correlation": correlation,
+                "mean_relative_error": float(error),
+            }
+        )
+    return pd.DataFrame(
+        summary, columns=["device", "results", "correlation", "mean_relative_error"]
+    )
+
+
+def counts(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Number of results (rows) and of model configurations per value of `by`.
+
+    Missing values count under '(none)', e.g. results without a latency have no device.
+    """
+    filled = frame.assign(**{column: frame[column].fillna("(none)").astype(str) for column in by})
+    grouped = filled.groupby(by)
+    return (
+        grouped.size()
+        .rename("results")
+        .to_frame()
+        .join(grouped["config_id"].nunique().rename("configurations"))
+        .reset_index()
+    )

@@ -1,0 +1,307 @@
+"""What each result page shows: its path, title, template, charts and the figures its text quotes.
+
+`site_pages(frame)` turns the joined results table into the list of pages: the home section, an
+overview and one page per architecture family, a comparison and one page per pruning method,
+distillation, quantization, devices, lookup tables, the table of all results and the record
+schema. Rendering them is `render`'s job; everything here is data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from thesislab.records import json_schema
+from thesislab.site import frames, payload
+from thesislab.site.charts import Chart, ChartSpec
+from thesislab.site.palette import NO_METHOD
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+HOME = "index.md"
+
+TABLE_COLUMNS = (
+    "name",
+    "family",
+    "stage",
+    "method",
+    "distilled",
+    "quantization",
+    "device",
+    "accuracy",
+    "accuracy_std",
+    "n_seeds",
+    "latency_ms",
+    "latency_predicted_ms",
+    "params",
+    "macs",
+    "source",
+)
+"""Columns of the all-results table, in order."""
+
+UNFINISHED_STAGE = "pruned"
+"""Pruned networks before fine-tuning or retraining: shown on the pruning pages only."""
+
+
+@dataclass
+class Page:
+    """One generated page (or, for `HOME`, the generated part of the home page)."""
+
+    path: str
+    """Path of the page's Markdown source relative to the docs directory, e.g. 'devices.md'."""
+    title: str
+    template: str
+    section: str | None = None
+    """Navigation section the page belongs to; None for a top-level page."""
+    charts: dict[str, Chart] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a family or method name, unique per name (and never 'index',
+    the name of the sections' overview pages)."""
+    simple = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if simple == name and simple != "index":
+        return simple
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{simple}-{digest}" if simple else digest
+
+
+def seed_spread(frame: pd.DataFrame) -> float:
+    """The median standard deviation of accuracy over seeds, where several seeds were run."""
+    spread = frame.loc[frame["n_seeds"] > 1, "accuracy_std"].dropna()
+    return float(spread.median()) if len(spread) else math.nan
+
+
+def _home(frame: pd.DataFrame, final: pd.DataFrame) -> Page:
+    return Page(
+        HOME,
+        "Home",
+        "home.j2",
+        charts={"overview": Chart(ChartSpec("overview", "All results"), final)},
+        context={
+            "counts": frames.counts(frame, ["source", "device"]),
+            "results": len(frame),
+            "configurations": frame["config_id"].nunique(),
+            "families": frame["family"].nunique(),
+            "devices": frame["device"].dropna().nunique(),
+        },
+    )
+
+
+def _families(final: pd.DataFrame) -> list[Page]:
+    measured = frames.measured(final)
+    summary = []
+    pages = []
+    for family, rows in final.groupby("family"):
+        page = Page(
+            f"families/{slug(str(family))}.md",
+            str(family),
+            "family.j2",
+            section="Families",
+            charts={
+                "family": Chart(
+                    ChartSpec(
+                        f"family-{slug(str(family))}",
+                        str(family),
+                        colour="method",
+                        colour_title="Pruning",
+                        shape="quantization",
+                        shape_title="Quantization",
+                    ),
+                    rows,
+                )
+            },
+            context={"family": family, "results": len(rows)},
+        )
+        pages.append(page)
+        plotted = measured[measured["family"] == family]
+        best = plotted.iloc[int(plotted["accuracy"].to_numpy().argmax())] if len(plotted) else None
+        summary.append(
+            {
+                "family": family,
+                "page": page.path,
+                "results": len(rows),
+                "plotted": len(plotted),
+                "best_accuracy": None if best is None else best["accuracy"],
+                "best_latency": None if best is None else best["latency_ms"],
+                "fastest": plotted["latency_ms"].min() if len(plotted) else None,
+            }
+        )
+    overview = Page(
+        "families/index.md",
+        "Overview",
+        "families.j2",
+        section="Families",
+        charts={
+            "families": Chart(
+                ChartSpec("families", "Frontier of each family", frontier="per_colour"), final
+            )
+        },
+        context={"summary": summary},
+    )
+    return [overview, *pages]
+
+
+_PRUNING_CHART: dict[str, Any] = {
+    "colour": "method",
+    "colour_title": "Pruning",
+    "frontier": "per_colour",
+    "selectors": ("device", "stage"),
+}
+
+
+def _pruning(frame: pd.DataFrame) -> list[Page]:
+    pruned = frame[frame["method"] != NO_METHOD]
+    compared = frames.versus_baseline(frame)
+    summary = frames.baseline_summary(compared)
+    context = {"baseline": frames.BASELINE_METHOD, "seed_spread": seed_spread(frame)}
+    comparison = Page(
+        "pruning/index.md",
+        "Comparison",
+        "pruning.j2",
+        section="Pruning",
+        charts={
+            "methods": Chart(ChartSpec("pruning", "Pruning methods", **_PRUNING_CHART), pruned),
+            "change": Chart(
+                ChartSpec(
+                    "pruning-change",
+                    "Accuracy change against uniform pruning at matched latency",
+                    colour="method",
+                    colour_title="Pruning",
+                    y="accuracy_change",
+                    y_title="Accuracy − uniform's at the same latency",
+                    y_format="+.1%",
+                    frontier="none",
+                    rule="zero",
+                    selectors=("device", "stage"),
+                    error_bars=False,
+                    undrawn="outside the latency range of uniform pruning's results",
+                ),
+                compared,
+            ),
+        },
+        context={**context, "summary": summary},
+    )
+    pages = [comparison]
+    for method, rows in pruned.groupby("method"):
+        shown = pruned[pruned["method"].isin([method, frames.BASELINE_METHOD])]
+        pages.append(
+            Page(
+                f"pruning/{slug(str(method))}.md",
+                str(method),
+                "method.j2",
+                section="Pruning",
+                charts={
+                    "method": Chart(
+                        ChartSpec(f"method-{slug(str(method))}", str(method), **_PRUNING_CHART),
+                        shown,
+                    )
+                },
+                context={
+                    **context,
+                    "method": method,
+                    "results": len(rows),
+                    "summary": summary[summary["method"] == method],
+                },
+            )
+        )
+    return pages
+
+
+def _paired_page(
+    path: str,
+    title: str,
+    pairs: pd.DataFrame,
+    context: dict[str, Any] | None = None,
+    **options: Any,
+) -> Page:
+    """A page about pairs of results: one chart joining each pair, and the table of pairs."""
+    name = path.removesuffix(".md")
+    settings: dict[str, Any] = {"frontier": "none", **options}
+    return Page(
+        path,
+        title,
+        f"{name}.j2",
+        charts={
+            "pairs": Chart(ChartSpec(name, title, paired=True, shape="role", **settings), pairs)
+        },
+        context={"pairs": frames.pair_table(pairs), **(context or {})},
+    )
+
+
+def _lookup(frame: pd.DataFrame) -> Page:
+    rows = frames.predicted(frame)
+    return Page(
+        "lookup-tables.md",
+        "Lookup tables",
+        "lookup.j2",
+        charts={
+            "lookup": Chart(
+                ChartSpec(
+                    "lookup-tables",
+                    "Predicted against measured latency",
+                    colour="method",
+                    colour_title="Pruning",
+                    x="latency_predicted_ms",
+                    x_title="Predicted latency (ms, log scale)",
+                    y="latency_ms",
+                    y_title="Measured latency (ms, log scale)",
+                    y_format=",.0f",
+                    log_y=True,
+                    frontier="none",
+                    rule="diagonal",
+                    error_bars=False,
+                ),
+                rows,
+            )
+        },
+        context={"summary": frames.prediction_summary(rows)},
+    )
+
+
+def site_pages(frame: pd.DataFrame) -> list[Page]:
+    """Every generated page, in navigation order, from the joined results table."""
+    prepared = frames.prepare(frame)
+    final = prepared[prepared["stage"] != UNFINISHED_STAGE]
+    return [
+        _home(prepared, final),
+        *_families(final),
+        *_pruning(prepared),
+        _paired_page(
+            "distillation.md",
+            "Distillation",
+            frames.distillation_pairs(prepared),
+            shape_title="Trained",
+        ),
+        _paired_page(
+            "quantization.md",
+            "Quantization",
+            frames.quantization_pairs(prepared),
+            shape_title="Quantization",
+        ),
+        _paired_page(
+            "devices.md",
+            "Devices",
+            frames.device_pairs(prepared),
+            context={"counts": frames.counts(prepared, ["device"])},
+            selectors=(),
+            error_bars=False,
+            shape_title="Device",
+        ),
+        _lookup(prepared),
+        Page(
+            "results.md",
+            "All results",
+            "results.j2",
+            context={
+                "columns": TABLE_COLUMNS,
+                "table": payload.encode(payload.table_json(prepared[list(TABLE_COLUMNS)])),
+            },
+        ),
+        Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()}),
+    ]

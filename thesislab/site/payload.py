@@ -1,0 +1,37 @@
+"""Data as the page script receives it: tables as JSON (`{"columns": [...], "data": [rows]}`),
+gzip-compressed and base64-encoded.
+
+Compressed payloads keep a page with thousands of rows small, and base64 text cannot be taken
+for markup wherever it lands in the HTML. pandas writes the JSON (missing values as null).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def table_json(frame: pd.DataFrame) -> str:
+    """A table as JSON text: its column names and its rows as lists."""
+    return str(frame.to_json(orient="split", index=False))
+
+
+def tables_json(frames: dict[str, pd.DataFrame]) -> str:
+    """Several named tables as one JSON object."""
+    parts = (f"{json.dumps(name)}:{table_json(frame)}" for name, frame in frames.items())
+    return "{" + ",".join(parts) + "}"
+
+
+def encode(text: str) -> str:
+    """JSON text, gzip-compressed (reproducibly), base64-encoded."""
+    return base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode("ascii")
+
+
+def decode(text: str) -> Any:
+    """The inverse of `encode`, parsed."""
+    return json.loads(gzip.decompress(base64.b64decode(text)))

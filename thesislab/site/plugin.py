@@ -1,0 +1,112 @@
+"""The MkDocs plugin that generates the result pages at build time.
+
+In `mkdocs.yml`::
+
+    plugins:
+      - thesislab:
+          results: [experiments]          # results directories, or folders of them
+          cache_dir: .cache/thesislab-site
+
+Generated pages never exist as files in `docs/`: they are added to the build in memory, after the
+hand-written pages in the navigation (the home page gets its generated section appended), and
+the results directories join `mkdocs serve`'s watch list so a new record rebuilds the site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from thesislab.errors import ThesislabError
+from thesislab.site.build import SCRIPTS, STYLESHEETS, GeneratedSite, generate
+from thesislab.site.pages import HOME
+from thesislab.site.worker import WorkerError
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.pages import Page as MkDocsPage
+
+
+class ResultsPluginConfig(Config):  # type: ignore[no-untyped-call]
+    """Options of the `thesislab` plugin."""
+
+    results = config_options.ListOfItems(config_options.Type(str), default=["experiments"])
+    cache_dir = config_options.Type(str, default=".cache/thesislab-site")
+
+
+class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped-call]
+    """Adds the result pages, generated from the records, to a MkDocs build."""
+
+    def __init__(self) -> None:
+        self.site: GeneratedSite | None = None
+        self.home_is_generated = False
+        self.serving = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Note whether this is `mkdocs serve` (its builds do not wait for the PDF exports).
+
+        Defining this hook also keeps the plugin alive from one `mkdocs serve` build to the next.
+        """
+        self.serving = command == "serve"
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Generate the pages, add their scripts and stylesheet, navigation and watched paths."""
+        if self.site is not None:
+            self.site.cancel()
+        base = Path(config.config_file_path or ".").resolve().parent
+        results = [base / path for path in self.config.results]
+        try:
+            self.site = generate(results, base / self.config.cache_dir)
+        except ThesislabError as error:
+            raise PluginError(str(error)) from None
+        config.watch.extend(str(path) for path in results if path.exists())
+        config.extra_css.extend(path for path in STYLESHEETS if path not in config.extra_css)
+        config.extra_javascript.extend(
+            path for path in SCRIPTS if path not in map(str, config.extra_javascript)
+        )
+        if config.nav is not None:
+            config.nav = [*config.nav, *self.site.nav()]
+        return config
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        """Add the generated pages and assets to the build."""
+        assert self.site is not None
+        self.home_is_generated = files.get_file_from_path(HOME) is None
+        for page in self.site.pages:
+            if page.path == HOME and not self.home_is_generated:
+                continue
+            if files.get_file_from_path(page.path) is not None:
+                raise PluginError(
+                    f"expected no {page.path} in {config.docs_dir}: thesislab generates it"
+                )
+            files.append(File.generated(config, page.path, content=self.site.stub(page)))
+        for path, content in self.site.assets.items():
+            files.append(File.generated(config, path, content=content))
+        return files
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write the assets rendered in the background (Vega bundle, PDFs) into the site; under
+        `mkdocs serve`, as each is ready, so that the pages are served without waiting."""
+        assert self.site is not None
+        try:
+            self.site.write_later_assets(Path(config.site_dir), wait=not self.serving)
+        except (OSError, WorkerError) as error:
+            raise PluginError(f"rendering the chart exports failed: {error}") from error
+
+    def on_page_content(
+        self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
+    ) -> str:
+        """Put each generated page's body in place; append the home section to the home page."""
+        assert self.site is not None
+        body = self.site.html.get(page.file.src_uri)
+        if body is None:
+            return html
+        if page.file.src_uri == HOME and not self.home_is_generated:
+            return html + body
+        return body
