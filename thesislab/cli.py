@@ -18,6 +18,7 @@ from thesislab.data.cli import app as data_app
 from thesislab.deploy.cli import convert
 from thesislab.errors import ThesislabError
 from thesislab.models.cli import app as models_app
+from thesislab.prune.cli import lut_app, prune
 from thesislab.site.cli import chart_app, site_app
 from thesislab.studies.cli import run
 from thesislab.train.cli import train
@@ -53,6 +54,8 @@ app.command("convert")(convert)
 app.command("bench")(bench)
 app.add_typer(devices_app, name="devices")
 app.command("run")(run)
+app.command("prune")(prune)
+app.add_typer(lut_app, name="lut")
 app.add_typer(site_app, name="site")
 app.add_typer(chart_app, name="chart")
 

@@ -63,7 +63,12 @@ def test_defaults_and_overrides():
         ),
         (
             study_with(
-                architectures=[{"arch": "res_d10_w16", "stages": {"bench": {"devices": ["pi"]}}}]
+                architectures=[
+                    {
+                        "arch": "res_d10_w16",
+                        "stages": {"convert": None, "bench": {"devices": ["pi"]}},
+                    }
+                ]
             ),
             r"bench needs artifacts",
         ),
@@ -163,3 +168,30 @@ def test_shipped_studies_validate_and_plan(path):
     study = load_study(path)
     assert plan(study)
     assert yaml.safe_load(path.read_text())["name"] == study.name
+
+
+def test_entry_stages_override_defaults_stage_by_stage():
+    data = study_with(
+        architectures=[
+            "res_d16_w32",
+            {"arch": "res_d10_w16", "stages": {"train": {"teacher": "res_d16_w32"}}},
+            {"arch": "res_d10_w16", "name": "no_bench", "stages": {"bench": None}},
+        ]
+    )
+    study = parse_study(data)
+    student, no_bench = study.architectures[1], study.architectures[2]
+    stages = study.stages_of(student)
+    assert stages.train is not None and stages.train.teacher == "res_d16_w32"
+    assert stages.convert == study.defaults.stages.convert and stages.bench is not None
+    assert study.stages_of(no_bench).bench is None
+
+
+def test_pruning_settings_are_checked_before_anything_runs():
+    entry = {
+        "arch": "res_d10_w16",
+        "stages": {
+            "prune": [{"method": "netadapt", "targets": [{"macs": 0.5}], "settings": {"decay": 1}}]
+        },
+    }
+    with pytest.raises(ThesislabError, match=r"netadapt settings: field 'decay': unknown key"):
+        parse_study(study_with(architectures=[entry]))

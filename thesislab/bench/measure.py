@@ -8,7 +8,7 @@ written only when every call has finished, so an interrupted run leaves nothing 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,8 +69,12 @@ def bench(
     call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
     seed: int | None = None,
     on_call: Callable[[str], None] | None = None,
+    predicted_ms: Mapping[str, float] | None = None,
 ) -> BenchOutcome:
-    """Measure every artifact on `device`; `on_call` gets the artifact id after each call."""
+    """Measure every artifact on `device`; `on_call` gets the artifact id after each call.
+
+    `predicted_ms` (artifact id -> latency a lookup table predicts for it on this device) is
+    recorded beside the measured latency."""
     artifacts = {artifact.id: artifact for artifact in resolve_artifacts(store, artifact_ids)}
     runtime = runtime_for(device)
     outcome = BenchOutcome()
@@ -103,6 +107,7 @@ def bench(
             runtime=facts.runtime,
             protocol=protocol,
             latency=stats,
+            predicted_latency_ms=(predicted_ms or {}).get(key),
             created_at=now,
         )
         outcome.measurements.append((store.write(record), record))

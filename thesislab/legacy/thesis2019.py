@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
 from thesislab.legacy.csv_rows import Format, Row, ThesisFile, read_thesis_file
 from thesislab.models.names import FAMILY_ALIASES, parse_name
@@ -31,7 +32,6 @@ from thesislab.records import (
     Lineage,
     MeasurementRecord,
     ModelRecord,
-    Protocol,
     Pruning,
     Quantization,
     Record,
@@ -52,7 +52,7 @@ DEVICE = DeviceInfo(
     name="raspberry-pi-3b", description="Raspberry Pi 3B, 4x Cortex-A53 at 1.2 GHz, 32-bit OS"
 )
 RUNTIME = "tflite-1.13.1 benchmark_model"
-PROTOCOL = Protocol(name="thesis2019", runs=50, passes=3, pause_s=10.0)
+PROTOCOL = PRESETS["thesis2019"]
 DATASET = Dataset(name="cifar10")
 
 # `other` holds the expansion ratio or the number of groups, depending on the family.

@@ -40,6 +40,10 @@ def run(
     results: Annotated[
         Path | None, typer.Option("--results", "-r", help="Default: experiments/<study name>.")
     ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(help="Data source instead of the study's (e.g. a path to a CIFAR-10 copy)."),
+    ] = None,
     site: Annotated[
         bool, typer.Option("--site", help="Rebuild the results site after the run.")
     ] = False,
@@ -59,6 +63,8 @@ def run(
     from thesislab.studies.stages import STAGE_FUNCTIONS, estimate_seconds
 
     study = load_study(study_file)
+    if data is not None:
+        study = study.model_copy(update={"data": data})
     results_dir = results or study.results_dir()
     all_jobs = plan(study)
     ledger = Ledger(Store(results_dir))

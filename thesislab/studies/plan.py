@@ -90,18 +90,23 @@ class _Planner:
             budget = target.model_dump(exclude_none=True)
             shown = ", ".join(f"{k}={v}" for k, v in budget.items())
             label = f"{entry.label} seed {seed} {stage.method} ({shown})"
-            params = {"method": stage.method, "target": budget, "settings": stage.settings}
-            pruned = self.add(_job("prune", f"prune {label}", params, (trained.key,)))
-            yield pruned
-            follow_up = {
-                "recipe": self.study.recipe_of(entry),
-                "seed": seed,
+            params = {
+                "method": stage.method,
+                "target": budget,
+                "settings": stage.settings,
                 "data": self.study.data,
             }
+            pruned = self.add(_job("prune", f"prune {label}", params, (trained.key,)))
+            yield pruned
+            data = self.study.data
             if stage.fine_tune:
-                yield self.add(_job("fine_tune", f"fine-tune {label}", follow_up, (pruned.key,)))
+                recipe = {**stage.fine_tune_recipe, "seed": seed}
+                params = {"recipe": recipe, "data": data}
+                yield self.add(_job("fine_tune", f"fine-tune {label}", params, (pruned.key,)))
             if stage.retrain:
-                yield self.add(_job("retrain", f"retrain {label}", follow_up, (pruned.key,)))
+                recipe = {**self.study.recipe_of(entry), "seed": seed}
+                params = {"recipe": recipe, "data": data}
+                yield self.add(_job("retrain", f"retrain {label}", params, (pruned.key,)))
 
     def entry(self, entry: Entry) -> None:
         stages = self.study.stages_of(entry)

@@ -2,8 +2,9 @@
 
 A study names its data source, a base recipe, a grid of architectures (thesis names or explicit
 specs) and seeds, and the stages to run for each entry. `defaults` apply to every entry; an entry
-may override its recipe, seeds and stages. Everything is validated before anything runs: unknown
-keys, unknown architectures and stages whose input is missing are one-line errors.
+may override its recipe, its seeds and, stage by stage, its stages. Everything is validated
+before anything runs: unknown keys, unknown architectures and stages whose input is missing are
+one-line errors.
 
 Example::
 
@@ -82,6 +83,10 @@ class PruneStage(_Strict):
     targets: list[PruneTarget] = Field(min_length=1)
     settings: dict[str, Any] = Field(default_factory=dict)
     fine_tune: bool = True
+    fine_tune_recipe: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Overrides of the thesis's fine-tuning (20 epochs at a constant 8e-4).",
+    )
     retrain: bool = True
 
 
@@ -166,8 +171,15 @@ class Study(_Strict):
         return entry.seeds or self.defaults.seeds
 
     def stages_of(self, entry: Entry) -> Stages:
-        """The entry's stages, or the study's default stages."""
-        return entry.stages or self.defaults.stages
+        """The default stages, overridden stage by stage by those the entry names (an entry's
+        `convert: null` drops an inherited stage)."""
+        if entry.stages is None:
+            return self.defaults.stages
+        merged = {
+            **self.defaults.stages.model_dump(),
+            **entry.stages.model_dump(exclude_unset=True),
+        }
+        return Stages.model_validate(merged)
 
     def recipe_of(self, entry: Entry) -> dict[str, Any]:
         """The study recipe with the entry's overrides."""
@@ -183,6 +195,7 @@ class Study(_Strict):
 
 def _check_references(study: Study) -> None:
     from thesislab.models.registry import resolve
+    from thesislab.prune.methods import get_method
 
     labels = [entry.label for entry in study.architectures]
     for position, entry in enumerate(study.architectures):
@@ -206,6 +219,11 @@ def _check_references(study: Study) -> None:
             raise ThesislabError(f"{where}: prune and convert need a trained model: add 'train'")
         if stages.bench is not None and stages.convert is None:
             raise ThesislabError(f"{where}: bench needs artifacts to measure: add 'convert'")
+        for prune_stage in stages.prune:
+            try:
+                get_method(prune_stage.method).validate(prune_stage.settings)
+            except ThesislabError as error:
+                raise ThesislabError(f"{where}: {error}") from None
 
 
 def parse_study(data: Any, origin: str = "study") -> Study:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from thesislab.models.spec import ArchSpec
+from thesislab.records import ArtifactRecord, ModelRecord
+from thesislab.store import Store
 from thesislab.studies.executors import StageFunction
 from thesislab.studies.ledger import JobResult
 from thesislab.studies.plan import Job
@@ -58,7 +60,6 @@ def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobRe
     """Convert the input model to one TFLite variant and record its test accuracy."""
     from thesislab.deploy.artifacts import deploy_data, make_artifacts
     from thesislab.deploy.convert import parse_variants
-    from thesislab.store import Store
 
     store = Store(results_dir)
     model_id = inputs[0].output("model_id")
@@ -73,25 +74,86 @@ def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobRe
     return JobResult((artifact_id,), (("artifact_id", artifact_id),))
 
 
+def _predictions(store: Store, artifact_ids: list[str], device: str) -> dict[str, float]:
+    """What the device's lookup table predicts for each fp32 artifact, where a table exists."""
+    from thesislab.prune.lut import predict_latency_ms
+
+    predicted: dict[str, float] = {}
+    for identifier in artifact_ids:
+        artifact = store.get(identifier)
+        assert isinstance(artifact, ArtifactRecord)
+        if artifact.quantization != "fp32":
+            continue
+        model = store.get(artifact.model_id)
+        assert isinstance(model, ModelRecord)
+        value = predict_latency_ms(store.root, model.architecture, device)
+        if value is not None:
+            predicted[identifier] = value
+    return predicted
+
+
 def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
-    """Measure all the input artifacts on one device, in the protocol's shuffled passes."""
+    """Measure all the input artifacts on one device, in the protocol's shuffled passes, with
+    the latency the device's lookup table predicts where there is one."""
     from thesislab.bench.devices import Inventory
     from thesislab.bench.measure import bench
     from thesislab.bench.protocol import resolve_protocol
-    from thesislab.store import Store
 
+    store = Store(results_dir)
+    device = job.params["device"]
     artifact_ids = [converted.output("artifact_id") for converted in inputs]
     outcome = bench(
-        Store(results_dir),
+        store,
         artifact_ids,
-        Inventory.load().get(job.params["device"]),
+        Inventory.load().get(device),
         resolve_protocol(job.params["protocol"]),
+        predicted_ms=_predictions(store, artifact_ids, device),
     )
     return JobResult(tuple(identifier for identifier, _ in outcome.measurements), ())
 
 
+def prune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    """Prune the input model with the job's method towards its target."""
+    from thesislab.prune.run import prune_model
+
+    params = job.params
+    return _model_result(
+        prune_model(
+            results_dir,
+            inputs[0].output("model_id"),
+            params["method"],
+            params["target"],
+            params["settings"],
+            params["data"],
+        )
+    )
+
+
+def fine_tune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    """Train the pruned network's inherited weights on."""
+    from thesislab.prune.run import fine_tune_model
+
+    pruned_id = inputs[0].output("model_id")
+    return _model_result(
+        fine_tune_model(results_dir, pruned_id, job.params["recipe"], job.params["data"])
+    )
+
+
+def retrain_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    """Train the pruned architecture from scratch with the study's recipe."""
+    from thesislab.prune.run import retrain_model
+
+    pruned_id = inputs[0].output("model_id")
+    return _model_result(
+        retrain_model(results_dir, pruned_id, job.params["recipe"], job.params["data"])
+    )
+
+
 STAGE_FUNCTIONS: dict[str, StageFunction] = {
     "train": train_stage,
+    "prune": prune_stage,
+    "fine_tune": fine_tune_stage,
+    "retrain": retrain_stage,
     "convert": convert_stage,
     "bench": bench_stage,
 }

@@ -36,13 +36,21 @@ CHECKPOINTS_DIR = "checkpoints"
 MODELS_DIR = "models"
 
 
-def run_key(architecture: ArchSpec, recipe: dict[str, Any], fingerprint: str | None) -> str:
-    """The key of a run: a hash of what decides its result (architecture, recipe, data)."""
-    inputs = {
+def run_key(
+    architecture: ArchSpec,
+    recipe: dict[str, Any],
+    fingerprint: str | None,
+    lineage: Lineage | None = None,
+) -> str:
+    """The key of a run: a hash of what decides its result (architecture, recipe, data) and,
+    for a network with a history (a pruned architecture retrained, ...), its lineage."""
+    inputs: dict[str, Any] = {
         "architecture": architecture.model_dump(mode="json"),
         "recipe": recipe,
         "data": fingerprint,
     }
+    if lineage is not None and lineage.stage != "trained":
+        inputs["lineage"] = lineage.model_dump(mode="json")
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -50,7 +58,8 @@ def run_key(architecture: ArchSpec, recipe: dict[str, Any], fingerprint: str | N
 def record_run_key(record: ModelRecord) -> str:
     """The run key of a stored model record."""
     fingerprint = record.dataset.fingerprint if record.dataset else None
-    return run_key(record.architecture, record.recipe, fingerprint)
+    lineage = record.lineage.model_copy(update={"teacher_id": None, "distilled": False})
+    return run_key(record.architecture, record.recipe, fingerprint, lineage)
 
 
 def find_run(store: Store, key: str) -> str | None:
@@ -94,8 +103,13 @@ def train_model(
     *,
     name: str | None = None,
     console: Console | None = None,
+    lineage: Lineage | None = None,
 ) -> TrainResult:
-    """Train `spec` on `data` with `recipe` into `results` (see the module docstring)."""
+    """Train `spec` on `data` with `recipe` into `results` (see the module docstring).
+
+    `lineage` places the run in a network's history, e.g. a pruned architecture retrained from
+    scratch (stage `retrained`, its parent and pruning method); the default is a plain run.
+    """
     from thesislab.models.counting import count
     from thesislab.train.engine import make_engine
     from thesislab.train.environment import accelerator, environment
@@ -108,7 +122,8 @@ def train_model(
     if recipe.precision == "auto":
         recipe = recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
     resolved = architecture(spec, recipe)
-    key = run_key(resolved, recipe.model_dump(mode="json"), data.fingerprint)
+    lineage = lineage or Lineage()
+    key = run_key(resolved, recipe.model_dump(mode="json"), data.fingerprint, lineage)
     existing = find_run(store, key)
     if existing is not None:
         record = store.get(existing)
@@ -136,9 +151,11 @@ def train_model(
         recipe=recipe.model_dump(mode="json"),
         seed=recipe.seed,
         dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
-        lineage=Lineage(
-            teacher_id=recipe.distillation.teacher_id if recipe.distillation else None,
-            distilled=recipe.distillation is not None,
+        lineage=lineage.model_copy(
+            update={
+                "teacher_id": recipe.distillation.teacher_id if recipe.distillation else None,
+                "distilled": recipe.distillation is not None,
+            }
         ),
         accuracy=accuracy(engine, data.test, recipe.batch_size),
         validation_accuracy=done.history[-1].validation_accuracy,

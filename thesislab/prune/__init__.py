@@ -1,0 +1,19 @@
+"""Pruning as architecture search: Fisher pruning, NetAdapt, MorphNet, uniform and random pruning
+of a trained model towards a budget in channels, parameters, MACs or predicted latency, and the
+per-layer latency lookup tables that predict latency.
+
+Public API, by module (this package imports nothing heavy):
+
+- `run.prune_model(store_root, model_id, method, target, settings, data_source)` -> pruned
+  model id; `run.fine_tune_model(store_root, pruned_id, recipe, data_source)` -> fine-tuned id;
+  `run.retrain_model(store_root, pruned_id, recipe, data_source)` -> retrained id;
+- `lut.predict_latency_ms(results, spec, device)`: a lookup table's prediction, or None;
+  `lut.build_table(...)`: measure a table;
+- `methods.METHODS`: the registered methods and their settings models;
+- `cli.prune` (the `thesislab prune` command) and `cli.lut_app` (`thesislab lut build|show`).
+
+Internals: `structure` (channel classes and costs of a family), `target` (budgets), `masking` (the
+masked view used while searching), `trainer*` (its training steps per backend), `weights` (channel
+statistics and the copy into a thinner network), `search` (what methods receive and return), one
+module per method (`fisher`, `netadapt`, `morphnet`, `uniform`), `lineage` (finding earlier runs).
+"""

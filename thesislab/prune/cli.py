@@ -1,0 +1,285 @@
+"""`thesislab prune` and `thesislab lut build|show`.
+
+Register them in the top-level app with ``app.command("prune")(prune)`` and
+``app.add_typer(lut_app, name="lut")``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from thesislab.errors import ThesislabError
+
+if TYPE_CHECKING:
+    from thesislab.models.spec import ArchSpec
+    from thesislab.store import Store
+
+DEFAULT_RESULTS = Path("experiments") / "local"
+"""Where `thesislab train` writes by default."""
+
+ResultsOption = Annotated[
+    Path, typer.Option("--results", "-r", help="Results directory holding the model records.")
+]
+InventoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory",
+        help="Device inventory (YAML); default: $THESISLAB_DEVICES, ./devices.yaml, or the "
+        "user's config directory.",
+        show_default=False,
+    ),
+]
+
+
+def parse_assignments(pairs: list[str] | None, what: str) -> dict[str, Any]:
+    """``key=value`` pairs as a mapping; values are read as JSON where they parse (numbers,
+    true, false, null), else kept as text."""
+    values: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sign, text = pair.partition("=")
+        if not sign or not key.strip():
+            raise ThesislabError(f"{what}: expected key=value, received {pair!r}")
+        try:
+            values[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            values[key.strip()] = text
+    return values
+
+
+def prune(
+    model_id: Annotated[str, typer.Argument(help="Id (or unique prefix) of a trained model.")],
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            "-m",
+            help="fisher, netadapt, morphnet, uniform or random.",
+            show_default=False,
+        ),
+    ],
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            "-t",
+            help="channels=0.5, params=0.5 or macs=0.5 (fraction to keep), or latency_ms=40@DEVICE "
+            "(needs that device's lookup table: thesislab lut build).",
+            show_default=False,
+        ),
+    ],
+    results: ResultsOption = DEFAULT_RESULTS,
+    data: Annotated[
+        str | None, typer.Option(help="Data source; default: $THESISLAB_DATA or sample.")
+    ] = None,
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--setting",
+            "-s",
+            help="Method setting as key=value (repeatable), e.g. prune_every=100, "
+            "normalize=latency_ms, criterion=fisher, allow_small=true, strength=2.",
+        ),
+    ] = None,
+    fine_tune_epochs: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Epochs of fine-tuning the pruned weights (default 20); 0 = none.",
+            show_default=False,
+        ),
+    ] = None,
+    retrain: Annotated[
+        bool, typer.Option(help="Retrain the pruned architecture from scratch.")
+    ] = True,
+    retrain_epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Epochs of the retraining; default: the model's own recipe's."),
+    ] = None,
+) -> None:
+    """Prune a trained model towards a target, then fine-tune it and retrain it from scratch.
+
+    Writes up to three model records (pruned, fine_tuned, retrained), each linked to its parent
+    and to the method and its settings. Running the same command again reuses what exists.
+
+    Example: thesislab prune 8c1d2e --method fisher --target macs=0.5 --setting prune_every=100
+    --results experiments/wrn
+    """
+    from thesislab.prune.run import fine_tune_model, prune_model, retrain_model
+    from thesislab.prune.target import Target
+    from thesislab.records import ModelRecord
+    from thesislab.store import Store
+
+    store = Store(results)
+    settings = parse_assignments(setting, "--setting")
+    pruned_id = prune_model(
+        results, model_id, method, Target.parse(target).as_mapping(), settings, data
+    )
+    _report(store, "pruned", pruned_id)
+    if fine_tune_epochs != 0:
+        recipe = {} if fine_tune_epochs is None else {"epochs": fine_tune_epochs}
+        _report(store, "fine-tuned", fine_tune_model(results, pruned_id, recipe, data))
+    if retrain:
+        pruned = store.get(pruned_id)
+        assert isinstance(pruned, ModelRecord) and pruned.lineage.parent_id is not None
+        parent = store.get(pruned.lineage.parent_id)
+        trained_with = dict(parent.recipe) if isinstance(parent, ModelRecord) else {}
+        if retrain_epochs is not None:
+            trained_with["epochs"] = retrain_epochs
+        _report(store, "retrained", retrain_model(results, pruned_id, trained_with, data))
+
+
+def _report(store: Store, stage: str, identifier: str) -> None:
+    from thesislab.records import ModelRecord
+
+    record = store.get(identifier)
+    assert isinstance(record, ModelRecord)
+    accuracy = "" if record.accuracy is None else f", test accuracy {record.accuracy:.4f}"
+    typer.echo(
+        f"{stage}: model record {identifier} ({record.name}, widths "
+        f"{record.architecture.widths}{accuracy})"
+    )
+
+
+lut_app = typer.Typer(
+    help="Per-layer latency lookup tables of a device.\n\n"
+    "Example: thesislab lut build --device pi3 --family wideresnet --param depth=40 "
+    "--param width=32 --param all_prunable=true",
+    no_args_is_help=True,
+)
+
+DeviceOption = Annotated[str, typer.Option("--device", "-d", help="Device name.")]
+FamilyOption = Annotated[
+    str, typer.Option("--family", "-f", help="Model family, e.g. wideresnet.", show_default=False)
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="Family parameter as key=value (repeatable); the rest take the family's defaults.",
+    ),
+]
+
+
+def _family_spec(family: str, params: list[str] | None) -> ArchSpec:
+    from thesislab.models.registry import resolve
+    from thesislab.models.spec import ArchSpec
+
+    return resolve(ArchSpec(family=family, params=parse_assignments(params, "--param")))
+
+
+@lut_app.command("build")
+def lut_build(
+    family: FamilyOption,
+    device: DeviceOption = "local",
+    param: ParamOption = None,
+    points: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Channel counts measured per axis (default 6); 0 = every count (the thesis).",
+            show_default=False,
+        ),
+    ] = None,
+    sigma: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Gaussian smoothing of the grid, in channels (default 1).",
+            show_default=False,
+        ),
+    ] = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="Protocol preset.")] = "quick",
+    runs: Annotated[int | None, typer.Option(min=1, help="Override: timed runs per call.")] = None,
+    passes: Annotated[int | None, typer.Option(min=1, help="Override: shuffled passes.")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="Override: threads.")] = None,
+    results: ResultsOption = DEFAULT_RESULTS,
+    inventory: InventoryOption = None,
+) -> None:
+    """Measure every layer of a family on a device over the channel counts pruning can give it,
+    smooth the tables and store them in the results directory.
+
+    Example: thesislab lut build --device local --family wideresnet --param depth=16
+    --param width=32 --param all_prunable=true --points 6
+    """
+    from rich.progress import Progress
+
+    from thesislab.bench.devices import Inventory
+    from thesislab.bench.protocol import resolve_protocol
+    from thesislab.prune.lut import DEFAULT_POINTS, DEFAULT_SIGMA, build_table, count_models
+
+    spec = _family_spec(family, param)
+    chosen = resolve_protocol(protocol, runs=runs, passes=passes, threads=threads)
+    target = Inventory.load(inventory).get(device)
+    grid = DEFAULT_POINTS if points is None else points or None
+    models = count_models(spec, grid)
+    with Progress(transient=True) as progress:
+        task = progress.add_task(
+            f"{models} models on {target.name}", total=models * (1 + (chosen.passes or 1))
+        )
+        path, table = build_table(
+            spec,
+            target,
+            chosen,
+            results,
+            points=grid,
+            sigma=DEFAULT_SIGMA if sigma is None else sigma,
+            on_step=lambda _: progress.advance(task),
+        )
+    typer.echo(
+        f"{len(table.entries)} entries, {models} models; unpruned network measured "
+        f"{table.network_ms:.3f} ms; table written to {path}"
+    )
+
+
+@lut_app.command("show")
+def lut_show(
+    family: FamilyOption,
+    device: DeviceOption = "local",
+    param: ParamOption = None,
+    results: ResultsOption = DEFAULT_RESULTS,
+) -> None:
+    """Print a device's table of a family: its entries and the unpruned network's predicted and
+    measured latency.
+
+    Example: thesislab lut show --device local --family wideresnet --param depth=16 --param width=32
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from thesislab.prune.lut import require_table
+    from thesislab.prune.structure import structure_of
+
+    spec = _family_spec(family, param)
+    table = require_table(results, spec, device)
+    shown = Table("layer configuration", "input channels", "output channels", "ms (min-max)")
+    for entry in table.entries:
+        values = [value for row in entry.smoothed_ms for value in row]
+        shown.add_row(
+            entry.config,
+            _span(entry.inputs),
+            _span(entry.outputs),
+            f"{min(values):.4f}-{max(values):.4f}",
+        )
+    structure = structure_of(spec)
+    console = Console()
+    console.print(shown)
+    where = (
+        f"{table.device} ({table.device_description})" if table.device_description else table.device
+    )
+    console.print(
+        f"{where}, {table.runtime}: unpruned network "
+        f"predicted {table.predict(structure, structure.default_widths):.3f} ms, measured "
+        f"{table.network_ms:.3f} ms; other layers {table.other_ms_per_value * 1e6:.3f} ms per "
+        "million values"
+    )
+
+
+def _span(axis: list[int]) -> str:
+    if axis == [0]:
+        return "= output"
+    return str(axis[0]) if len(axis) == 1 else f"{axis[0]}..{axis[-1]} ({len(axis)} points)"

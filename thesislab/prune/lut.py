@@ -1,0 +1,446 @@
+"""Per-layer latency lookup tables (Yang et al., 2018, as the 2019 thesis built them).
+
+A network's latency on a device is predicted as the sum of its layers' latencies. Every
+convolution, depthwise convolution and dense layer of a family is measured alone, as a one-layer
+TFLite model (convolution, batch normalisation, ReLU, which the converter fuses into one operation;
+the dense layer alone), for the channel counts it can take when the network is pruned: the whole
+range 1..default of every prunable axis (the thesis's tables, ``points=None``) or, by default,
+`DEFAULT_POINTS` evenly spaced counts per axis, interpolated bilinearly in between. Layers that
+share a configuration (kind, kernel, stride, input size, channel ranges) share one table entry, as
+in the thesis.
+
+Measurements go through the measurement layer: one fresh runtime process per model and pass, on
+this machine or over SSH, shuffled passes, and the median of all timed runs. As in the thesis, the
+raw grid is then smoothed with a 2-D Gaussian filter (``sigma`` in channels). The operations no
+entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
+normalisation) are not free on a CPU: the table also holds one coefficient, milliseconds per value
+those layers output, calibrated so that the unpruned network's prediction equals its measured
+latency.
+
+Tables are JSON files ``RESULTS/lut/<device>/<family>-<params hash>.json``. A prediction for a
+spec uses any table of its device and family that covers all of its layers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from thesislab.errors import ThesislabError
+from thesislab.models.names import format_name
+from thesislab.models.spec import ArchSpec
+from thesislab.prune.structure import LayerInfo, Structure, structure_of
+from thesislab.records import Protocol
+from thesislab.store import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import keras
+
+    from thesislab.bench.devices import DeviceSpec
+
+LUT_DIR = "lut"
+DEFAULT_POINTS = 6
+"""Channel counts measured per prunable axis (None: every count, as the thesis did)."""
+DEFAULT_SIGMA = 1.0
+"""Gaussian smoothing of the measured grid, in channels."""
+TABLE_KINDS = ("conv", "depthwise", "dense")
+INPUT_VALUES = 32 * 32 * 3
+"""Values the network's input normalisation outputs (counted among the other layers)."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Entry(_Frozen):
+    """Latencies of one layer configuration over a grid of input and output channel counts."""
+
+    kind: Literal["conv", "depthwise", "dense"]
+    kernel: tuple[int, int] = (1, 1)
+    strides: tuple[int, int] = (1, 1)
+    input_hw: tuple[int, int] = (1, 1)
+    groups: int = 1
+    inputs: list[int] = Field(description="Input channel counts measured (one: a fixed axis).")
+    outputs: list[int] = Field(description="Output channel counts measured.")
+    raw_ms: list[list[float]] = Field(description="Median latency, [input][output].")
+    smoothed_ms: list[list[float]] = Field(description="raw_ms after Gaussian smoothing.")
+
+    @property
+    def config(self) -> str:
+        """What a layer must match to use this entry (besides its channel counts)."""
+        return _config(self.kind, self.kernel, self.strides, self.input_hw, self.groups)
+
+    def covers(self, inputs: int, outputs: int) -> bool:
+        """Whether the grid spans these channel counts."""
+        return _on_axis(self.inputs, inputs) and _on_axis(self.outputs, outputs)
+
+    def at(self, inputs: int, outputs: int) -> float:
+        """Bilinear interpolation of the smoothed grid."""
+        rows = [np.interp(outputs, self.outputs, row) for row in self.smoothed_ms]
+        return float(np.interp(inputs, self.inputs, rows))
+
+
+class LatencyTable(_Frozen):
+    """The lookup table of one family (and parameters) on one device."""
+
+    device: str
+    device_description: str | None = None
+    runtime: str
+    protocol: Protocol
+    spec: ArchSpec = Field(description="The unpruned network the table was built for.")
+    points: int | None = Field(description="Counts per channel axis; null = every count.")
+    sigma: float = Field(description="Gaussian smoothing, in channels.")
+    entries: list[Entry]
+    other_ms_per_value: float = Field(
+        description="Latency of the layers no entry covers, per value they output (calibrated)."
+    )
+    network_ms: float = Field(description="Measured latency of the unpruned network.")
+    created_at: datetime
+    _by_config: dict[str, list[Entry]] = PrivateAttr()
+
+    def model_post_init(self, context: object) -> None:
+        self._by_config = {}
+        for entry in self.entries:
+            self._by_config.setdefault(entry.config, []).append(entry)
+
+    def layer_ms(self, layer: LayerInfo, inputs: int, outputs: int) -> float | None:
+        """The latency of one layer at these channel counts, or None if no entry covers it."""
+        key = 0 if layer.kind == "depthwise" else inputs
+        for entry in self._by_config.get(_layer_config(layer), []):
+            if entry.covers(key, outputs):
+                return entry.at(key, outputs)
+        return None
+
+    def covers(self, structure: Structure, widths: Sequence[int]) -> bool:
+        """Whether every table layer of the network with `widths` has an entry."""
+        return self._layer_sum(structure, widths) is not None
+
+    def predict(self, structure: Structure, widths: Sequence[int]) -> float:
+        """Predicted latency (ms) of the network of `structure` with `widths`."""
+        total = self._layer_sum(structure, widths)
+        if total is None:
+            raise ThesislabError(
+                f"latency table for {format_name(self.spec)} on {self.device}: expected entries "
+                f"for every layer of {format_name(structure.spec)} at widths {list(widths)}, "
+                "found none for some; build a table for this network"
+            )
+        return total + self.other_ms_per_value * other_values(structure, widths)
+
+    def _layer_sum(self, structure: Structure, widths: Sequence[int]) -> float | None:
+        counts = structure.counts(widths)
+        total = 0.0
+        for layer in structure.present(widths):
+            if layer.kind in TABLE_KINDS:
+                latency = self.layer_ms(layer, counts[layer.inputs[0]], counts[layer.output])
+                if latency is None:
+                    return None
+                total += latency
+        return total
+
+
+def _on_axis(axis: list[int], value: int) -> bool:
+    return value == axis[0] if len(axis) == 1 else axis[0] <= value <= axis[-1]
+
+
+def _config(
+    kind: str, kernel: Sequence[int], strides: Sequence[int], hw: Sequence[int], groups: int
+) -> str:
+    return f"{kind} {kernel[0]}x{kernel[1]}/{strides[0]}x{strides[1]} @{hw[0]}x{hw[1]} g{groups}"
+
+
+def _layer_config(layer: LayerInfo) -> str:
+    return _config(layer.kind, layer.kernel, layer.strides, layer.input_hw, layer.groups)
+
+
+def other_values(structure: Structure, widths: Sequence[int]) -> int:
+    """Values output by the layers no table entry covers (and the input normalisation)."""
+    counts = structure.counts(widths)
+    return INPUT_VALUES + sum(
+        layer.output_hw[0] * layer.output_hw[1] * counts[layer.output]
+        for layer in structure.present(widths)
+        if layer.kind not in TABLE_KINDS
+    )
+
+
+def axis_points(largest: int, points: int | None) -> list[int]:
+    """Channel counts measured on an axis of 1..largest: all of them, or `points` evenly spaced."""
+    if points is None or points >= largest:
+        return list(range(1, largest + 1))
+    return sorted({round(value) for value in np.linspace(1, largest, max(points, 2))})
+
+
+def _spacing(axis: list[int]) -> float:
+    return float(np.mean(np.diff(axis))) if len(axis) > 1 else 0.0
+
+
+def gaussian_smooth(grid: np.ndarray, steps: Sequence[float], sigma: float) -> np.ndarray:
+    """Separable Gaussian filter of a 2-D grid (edges repeated); `steps` are the mean channel
+    spacings of the two axes, so `sigma` is in channels."""
+    smoothed = np.asarray(grid, dtype=float)
+    for axis, step in enumerate(steps):
+        width = sigma / step if step > 0 else 0.0
+        size = smoothed.shape[axis]
+        if width < 0.1 or size < 2:
+            continue
+        radius = max(1, math.ceil(3 * width))
+        offsets = np.arange(-radius, radius + 1)
+        weights = np.exp(-0.5 * (offsets / width) ** 2)
+        weights /= weights.sum()
+        index = np.clip(np.arange(size)[:, None] + offsets[None, :], 0, size - 1)
+        moved = np.moveaxis(smoothed, axis, 0)
+        smoothed = np.moveaxis(np.tensordot(weights, moved[index.T], axes=(0, 0)), 0, axis)
+    return smoothed
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One entry to measure: its configuration and channel grids."""
+
+    layer: LayerInfo
+    inputs: list[int]
+    outputs: list[int]
+
+
+def _axis(structure: Structure, channel_class: int, points: int | None) -> list[int]:
+    if channel_class in structure.group_of_class:
+        largest = structure.groups[structure.group_of_class[channel_class]].default
+        return axis_points(largest, points)
+    return [structure.fixed[channel_class]]
+
+
+def plan_entries(structure: Structure, points: int | None) -> list[_Plan]:
+    """The entries a table of this network needs, one per configuration and channel grids."""
+    plans: dict[tuple[str, tuple[int, ...], tuple[int, ...]], _Plan] = {}
+    for layer in structure.present(structure.default_widths):
+        if layer.kind not in TABLE_KINDS:
+            continue
+        outputs = _axis(structure, layer.output, points)
+        inputs = [0] if layer.kind == "depthwise" else _axis(structure, layer.inputs[0], points)
+        key = (_layer_config(layer), tuple(inputs), tuple(outputs))
+        plans.setdefault(key, _Plan(layer, inputs, outputs))
+    return list(plans.values())
+
+
+def layer_model(layer: LayerInfo, inputs: int, outputs: int) -> keras.Model:
+    """The one-layer network measured for an entry at these channel counts."""
+    import keras
+
+    if layer.kind == "dense":
+        vector = keras.Input((inputs,))
+        return keras.Model(vector, keras.layers.Dense(outputs)(vector))
+    image = keras.Input((*layer.input_hw, outputs if layer.kind == "depthwise" else inputs))
+    if layer.kind == "depthwise":
+        x = keras.layers.DepthwiseConv2D(
+            layer.kernel, strides=layer.strides, padding="same", use_bias=False
+        )(image)
+    else:
+        x = keras.layers.Conv2D(
+            outputs,
+            layer.kernel,
+            strides=layer.strides,
+            padding="same",
+            groups=layer.groups,
+            use_bias=False,
+        )(image)
+    x = keras.layers.BatchNormalization()(x)
+    return keras.Model(image, keras.layers.ReLU()(x))
+
+
+def _params_hash(spec: ArchSpec) -> str:
+    text = json.dumps(spec.params, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def table_path(results: Path, device: str, spec: ArchSpec) -> Path:
+    """Where the table of `spec`'s family and parameters on `device` is stored."""
+    return results / LUT_DIR / device / f"{spec.family}-{_params_hash(spec)}.json"
+
+
+def read_table(path: Path) -> LatencyTable:
+    """Load and validate a table file."""
+    try:
+        return LatencyTable.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, pydantic.ValidationError) as error:
+        reason = str(error).splitlines()[0]
+        raise ThesislabError(f"{path}: expected a latency table ({reason})") from None
+
+
+def find_table(results: Path, spec: ArchSpec, device: str) -> LatencyTable | None:
+    """A table of `device` covering every layer of `spec` (its own parameters' first), or None."""
+    structure = structure_of(spec)
+    widths = structure.check(spec)
+    own = table_path(results, device, structure.spec)
+    folder = results / LUT_DIR / device
+    candidates = sorted(folder.glob(f"{spec.family}-*.json")) if folder.is_dir() else []
+    for path in sorted(candidates, key=lambda path: path != own):
+        table = read_table(path)
+        if table.covers(structure, widths):
+            return table
+    return None
+
+
+def require_table(results: Path | None, spec: ArchSpec, device: str | None) -> LatencyTable:
+    """`find_table`, or a `ThesislabError` that says how to build the missing table."""
+    if results is None or device is None:
+        raise ThesislabError(
+            "a latency budget needs a results directory and a device with a lookup table, "
+            f"received results {results} and device {device}"
+        )
+    table = find_table(results, spec, device)
+    if table is None:
+        raise ThesislabError(
+            f"no latency table for {format_name(spec)} on device {device!r} in {results}: "
+            f"expected one built by `thesislab lut build --device {device} --family {spec.family}`"
+        )
+    return table
+
+
+def predict_latency_ms(results: Path, spec: ArchSpec, device: str) -> float | None:
+    """The latency (ms) the device's lookup table predicts for `spec`; None without a table.
+
+    For the study runner: record it as `MeasurementRecord.predicted_latency_ms` beside the
+    measured latency of the fp32 artifact of a model with this architecture.
+    """
+    table = find_table(results, spec, device)
+    if table is None:
+        return None
+    structure = structure_of(spec)
+    return table.predict(structure, structure.check(spec))
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What one measuring session returned: median ms per file, and the device facts."""
+
+    medians: dict[str, float]
+    description: str | None
+    runtime: str
+
+
+def measure_files(
+    files: dict[str, Path],
+    device: DeviceSpec,
+    protocol: Protocol,
+    on_call: Callable[[str], None] | None,
+) -> _Measured:
+    """Time every file on the device in shuffled passes; the median of each file's timed runs."""
+    from thesislab.bench.check import check_device
+    from thesislab.bench.hosts import open_host
+    from thesislab.bench.protocol import run_schedule, summarize
+    from thesislab.bench.runtimes import runtime_for
+
+    runtime = runtime_for(device)
+    host = open_host(device)
+    try:
+        facts = check_device(host, runtime)
+        on_host = {key: host.put(path).path for key, path in files.items()}
+        calls = run_schedule(
+            list(files),
+            protocol,
+            lambda key: runtime.call(host, on_host[key], protocol, 600.0),
+            rng=random.Random(0),
+            on_call=on_call,
+        )
+    finally:
+        host.close()
+    return _Measured(
+        {key: summarize(results).headline_ms for key, results in calls.items()},
+        facts.describe() or None,
+        facts.runtime,
+    )
+
+
+def build_table(
+    spec: ArchSpec,
+    device: DeviceSpec,
+    protocol: Protocol,
+    results: Path,
+    *,
+    points: int | None = DEFAULT_POINTS,
+    sigma: float = DEFAULT_SIGMA,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[Path, LatencyTable]:
+    """Measure, smooth, calibrate and store the table of `spec`'s family and parameters."""
+    from thesislab.deploy.convert import Variant, convert
+    from thesislab.deploy.sources import keras_on_tensorflow
+    from thesislab.train.network import build_network
+    from thesislab.train.recipe import Recipe
+
+    keras_on_tensorflow()
+    structure = structure_of(spec)
+    plans = plan_entries(structure, points)
+    fp32 = Variant("fp32")
+    with tempfile.TemporaryDirectory(prefix="thesislab-lut-") as folder:
+        files: dict[str, Path] = {}
+        for number, plan in enumerate(plans):
+            for cin in plan.inputs:
+                for cout in plan.outputs:
+                    key = f"{number}-{cin}-{cout}"
+                    files[key] = Path(folder) / f"{key}.tflite"
+                    files[key].write_bytes(convert(layer_model(plan.layer, cin, cout), fp32))
+                    if on_step is not None:
+                        on_step("convert")
+        network = build_network(structure.spec, Recipe(), mixed_precision=False)
+        files["network"] = Path(folder) / "network.tflite"
+        files["network"].write_bytes(convert(network, fp32))
+        measured = measure_files(
+            files, device, protocol, on_step and (lambda _: on_step("measure"))
+        )
+    entries = []
+    for number, plan in enumerate(plans):
+        raw = np.array(
+            [[measured.medians[f"{number}-{i}-{o}"] for o in plan.outputs] for i in plan.inputs]
+        )
+        steps = [_spacing(plan.inputs), _spacing(plan.outputs)]
+        entries.append(
+            Entry(
+                kind=plan.layer.kind,
+                kernel=plan.layer.kernel,
+                strides=plan.layer.strides,
+                input_hw=plan.layer.input_hw,
+                groups=plan.layer.groups,
+                inputs=plan.inputs,
+                outputs=plan.outputs,
+                raw_ms=raw.tolist(),
+                smoothed_ms=gaussian_smooth(raw, steps, sigma).tolist(),
+            )
+        )
+    uncalibrated = LatencyTable(
+        device=device.name,
+        device_description=measured.description,
+        runtime=measured.runtime,
+        protocol=protocol,
+        spec=structure.spec,
+        points=points,
+        sigma=sigma,
+        entries=entries,
+        other_ms_per_value=0.0,
+        network_ms=measured.medians["network"],
+        created_at=datetime.now(UTC),
+    )
+    widths = structure.default_widths
+    rest = measured.medians["network"] - uncalibrated.predict(structure, widths)
+    table = uncalibrated.model_copy(
+        update={"other_ms_per_value": rest / other_values(structure, widths)}
+    )
+    path = table_path(results, device.name, structure.spec)
+    atomic_write_bytes(path, (table.model_dump_json(indent=2) + "\n").encode())
+    return path, table
+
+
+def count_models(spec: ArchSpec, points: int | None) -> int:
+    """How many one-layer models a table of `spec` measures (plus the whole network)."""
+    plans = plan_entries(structure_of(spec), points)
+    return sum(len(plan.inputs) * len(plan.outputs) for plan in plans) + 1

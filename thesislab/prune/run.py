@@ -1,0 +1,312 @@
+"""Pruning runs as records: prune a stored model, fine-tune the result, retrain its architecture.
+
+Each function reads model records from a results directory, writes one model record there and
+returns its id; each is idempotent (a finished run is found by its stage, parent and settings and
+returned without recomputing):
+
+- `prune_model`: a method, a target and settings -> the `pruned` model (thinner spec, inherited
+  weights, test accuracy right after pruning), linked to its parent and to the method and settings
+  (`lineage.pruning`, which also holds the method's history);
+- `fine_tune_model`: the pruned weights trained on -> the `fine_tuned` model;
+- `retrain_model`: the pruned architecture trained from scratch with `train.train_model` -> the
+  `retrained` model.
+
+A pruned record's recipe is empty and a fine-tuned record's recipe names the weights it started
+from (`initial_weights`), so that neither is ever taken for a run `train_model` would make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pydantic
+from rich.console import Console
+
+from thesislab.errors import ThesislabError
+from thesislab.records import Dataset, Lineage, ModelRecord, Pruning, record_id
+from thesislab.store import Store
+
+if TYPE_CHECKING:
+    import keras
+
+    from thesislab.data import Split
+    from thesislab.train.recipe import Recipe
+
+MODELS_DIR = "models"
+FINE_TUNE_DEFAULTS: dict[str, Any] = {
+    "epochs": 20,
+    "learning_rate": 8e-4,
+    "schedule": "constant",
+    "weight_decay": 5e-4,
+}
+"""The fine-tuning recipe unless overridden: the thesis's fine-tuning rate, constant."""
+
+
+def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str, ModelRecord]:
+    record = store.get(model_id)
+    if not isinstance(record, ModelRecord):
+        raise ThesislabError(
+            f"expected a model record for {model_id!r}, received a record of kind {record.kind!r}"
+        )
+    if needs_weights and (
+        record.weights_path is None or not (store.root / record.weights_path).is_file()
+    ):
+        raise ThesislabError(
+            f"model {model_id}: expected its weights file {record.weights_path} under "
+            f"{store.root}, found none"
+        )
+    return record_id(record), record
+
+
+def _trained_with(record: ModelRecord) -> Recipe | None:
+    from thesislab.train.recipe import Recipe
+
+    try:
+        return Recipe.model_validate(record.recipe)
+    except pydantic.ValidationError:
+        return None
+
+
+def _digest(*parts: object) -> str:
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def evaluate_accuracy(network: keras.Model, split: Split, batch_size: int = 250) -> float:
+    """The fraction of `split` the network classifies correctly."""
+    logits = network.predict(split.images.astype(np.float32), batch_size=batch_size, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=-1) == split.labels))
+
+
+def _save(store: Store, network: keras.Model, name: str) -> str:
+    from thesislab.train.network import save_network
+
+    path = store.files_dir() / MODELS_DIR / f"{name}.keras"
+    save_network(network, path)
+    return path.relative_to(store.root).as_posix()
+
+
+def _counts(network: keras.Model) -> tuple[int, int]:
+    from thesislab.models.counting import count
+    from thesislab.prune.masking import zoo_network
+
+    counted = count(zoo_network(network))
+    return counted.params, counted.macs
+
+
+def prune_model(
+    store_root: Path,
+    model_id: str,
+    method: str,
+    target: dict[str, Any],
+    settings: dict[str, Any],
+    data_source: str | None = None,
+    *,
+    console: Console | None = None,
+) -> str:
+    """Prune model `model_id` with `method` towards `target` (``{"macs": 0.5}``,
+    ``{"latency_ms": 40, "device": "local"}``); returns the pruned model's id."""
+    from thesislab.deploy.sources import load_images
+    from thesislab.prune.methods import get_method
+    from thesislab.prune.search import Context
+    from thesislab.prune.structure import structure_of
+    from thesislab.prune.target import Target, make_budget
+    from thesislab.prune.weights import thin_network
+    from thesislab.train.environment import environment
+    from thesislab.train.network import load_network
+
+    store = Store(store_root)
+    parent_id, parent = _model(store, model_id)
+    chosen = get_method(method)
+    goal = Target.from_mapping(target)
+    options = chosen.validate(settings)
+    asked = {"target": goal.as_mapping(), **options.model_dump(mode="json")}
+    done = _find_pruned(store, parent_id, method, asked)
+    if done is not None:
+        return done
+    data = load_images(parent, data_source)
+    structure = structure_of(parent.architecture)
+    widths = structure.check(parent.architecture)
+    network = load_network(store.root / str(parent.weights_path))
+    budget = make_budget(goal, structure, widths, store.root)
+    context = Context(
+        parent_id,
+        parent.architecture,
+        structure,
+        widths,
+        network,
+        _trained_with(parent),
+        budget,
+        data,
+        store.root,
+        console or Console(),
+    )
+    started = time.perf_counter()
+    outcome = chosen.run(context, options)
+    seconds = time.perf_counter() - started
+    spec, pruned = thin_network(outcome.network, structure, parent.architecture, outcome.kept)
+    final = list(spec.widths or [])
+    if not budget.within(final):
+        raise ThesislabError(
+            f"{method}: expected a result within {goal}, received {budget.describe(final)}"
+        )
+    params, macs = _counts(pruned)
+    key = _digest(parent_id, method, asked)
+    lineage = Lineage(
+        stage="pruned",
+        parent_id=parent_id,
+        teacher_id=parent.lineage.teacher_id,
+        distilled=parent.lineage.distilled,
+        pruning=Pruning(
+            method=method,
+            settings={
+                **asked,
+                "start": budget.start,
+                "limit": budget.limit,
+                "cost": budget.cost(final),
+                "history": outcome.history,
+                **outcome.details,
+            },
+        ),
+    )
+    record = ModelRecord(
+        name=f"{parent.name}-{method}-{goal}",
+        architecture=spec,
+        recipe={},
+        seed=parent.seed,
+        dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
+        lineage=lineage,
+        accuracy=evaluate_accuracy(pruned, data.test),
+        params=params,
+        macs=macs,
+        training_time_s=seconds,
+        weights_path=_save(store, pruned, f"pruned-{key}"),
+        created_at=datetime.now(UTC),
+        environment=environment(),
+    )
+    return store.write(record)
+
+
+def _find_pruned(store: Store, parent_id: str, method: str, asked: dict[str, Any]) -> str | None:
+    from thesislab.prune.lineage import find_models
+
+    def same(record: ModelRecord) -> bool:
+        pruning = record.lineage.pruning
+        return (
+            pruning is not None
+            and pruning.method == method
+            and all(pruning.settings.get(key) == value for key, value in asked.items())
+        )
+
+    found = find_models(store, "pruned", parent_id, same)
+    return found[0][0] if found else None
+
+
+def _follow_up_lineage(pruned_id: str, pruned: ModelRecord, stage: str) -> Lineage:
+    return Lineage.model_validate(
+        {**pruned.lineage.model_dump(), "stage": stage, "parent_id": pruned_id}
+    )
+
+
+def fine_tune_model(
+    store_root: Path,
+    pruned_id: str,
+    recipe: dict[str, Any] | None = None,
+    data_source: str | None = None,
+    *,
+    console: Console | None = None,
+) -> str:
+    """Train the pruned model's weights on with `FINE_TUNE_DEFAULTS` updated by `recipe` (any
+    recipe fields: epochs, learning_rate, seed, ...); returns the fine-tuned model's id.
+
+    Resumable: a checkpoint after each epoch lets an interrupted call continue.
+    """
+    from thesislab.deploy.sources import load_images
+    from thesislab.prune.lineage import find_models
+    from thesislab.train.engine import make_engine
+    from thesislab.train.environment import environment
+    from thesislab.train.loop import accuracy, fit
+    from thesislab.train.network import load_network
+    from thesislab.train.recipe import load_recipe
+
+    store = Store(store_root)
+    pruned_id, pruned = _model(store, pruned_id)
+    chosen = load_recipe(None, **{**FINE_TUNE_DEFAULTS, **(recipe or {}), "precision": "float32"})
+    stored = {**chosen.model_dump(mode="json"), "initial_weights": pruned_id}
+    found = find_models(store, "fine_tuned", pruned_id, lambda record: record.recipe == stored)
+    if found:
+        return found[0][0]
+    if chosen.distillation is not None:
+        raise ThesislabError("fine-tuning: expected a recipe without distillation")
+    data = load_images(pruned, data_source)
+    if chosen.validation_size:
+        train, validation = data.holdout(chosen.validation_size)
+    else:
+        train, validation = data.train, None
+    model = load_network(store.root / str(pruned.weights_path))
+    engine = make_engine(model, None, chosen, train, len(train) // chosen.batch_size)
+    key = _digest(pruned_id, stored, data.fingerprint)
+    checkpoint = store.root / "checkpoints" / f"fine-tune-{key}.npz"
+    done = fit(engine, chosen, train, validation, checkpoint, console or Console())
+    engine.sync_model()
+    params, macs = _counts(model)
+    record = ModelRecord(
+        name=f"{pruned.name}-fine-tuned",
+        architecture=pruned.architecture,
+        recipe=stored,
+        seed=chosen.seed,
+        dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
+        lineage=_follow_up_lineage(pruned_id, pruned, "fine_tuned"),
+        accuracy=accuracy(engine, data.test, chosen.batch_size),
+        validation_accuracy=done.history[-1].validation_accuracy,
+        params=params,
+        macs=macs,
+        epochs=done.epoch,
+        training_time_s=done.seconds,
+        images_per_s=done.images / done.step_seconds,
+        history=done.history,
+        weights_path=_save(store, model, f"fine-tuned-{key}"),
+        created_at=datetime.now(UTC),
+        environment=environment(),
+    )
+    identifier = store.write(record)
+    checkpoint.unlink(missing_ok=True)
+    return identifier
+
+
+def retrain_model(
+    store_root: Path,
+    pruned_id: str,
+    recipe: dict[str, Any] | None = None,
+    data_source: str | None = None,
+    *,
+    console: Console | None = None,
+) -> str:
+    """Train the pruned architecture from scratch with `train_model` and the recipe of `recipe`'s
+    fields (default: the thesis's); returns the `retrained` model's id. An interrupted call
+    resumes, a finished one returns the stored record."""
+    from thesislab.deploy.sources import load_images
+    from thesislab.train.recipe import load_recipe
+    from thesislab.train.run import train_model
+
+    store = Store(store_root)
+    pruned_id, pruned = _model(store, pruned_id, needs_weights=False)
+    chosen = load_recipe(None, **(recipe or {}))
+    if chosen.distillation is not None:
+        raise ThesislabError("retraining: expected a recipe without distillation")
+    result = train_model(
+        pruned.architecture,
+        chosen,
+        load_images(pruned, data_source),
+        store.root,
+        name=f"{pruned.name}-retrained",
+        console=console,
+        lineage=_follow_up_lineage(pruned_id, pruned, "retrained"),
+    )
+    return result.record_id

@@ -1,0 +1,109 @@
+"""What every pruning method receives and returns, and the training settings of the searches.
+
+A method gets a `Context` (the trained network to prune, its structure and starting widths, the
+budget, the data) and its validated settings, and returns an `Outcome`: the channels to keep in
+each prunable layer, the network whose weights they index (trained further by the search, or the
+original), and a JSON-able history of its decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from rich.console import Console
+
+from thesislab.models.registry import PrunableLayer
+from thesislab.models.spec import ArchSpec
+from thesislab.prune.structure import Structure
+from thesislab.prune.target import Budget
+from thesislab.train.recipe import Recipe
+
+if TYPE_CHECKING:
+    import keras
+
+    from thesislab.data import ImageData
+
+
+class Settings(BaseModel):
+    """Settings every method accepts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    seed: int = Field(default=0, ge=0, description="Seed of batches and random choices.")
+
+
+class SearchSettings(Settings):
+    """Settings of the methods that train during the search (the thesis's fine-tuning: SGD with
+    momentum 0.9, learning rate 8e-4, weight decay 5e-4, batches of 128)."""
+
+    learning_rate: float = Field(default=8e-4, gt=0.0)
+    momentum: float = Field(default=0.9, ge=0.0, lt=1.0)
+    weight_decay: float = Field(default=5e-4, ge=0.0)
+    batch_size: int | None = Field(default=None, ge=1, description="Default: the model's.")
+
+
+def search_recipe(settings: SearchSettings, trained_with: Recipe | None) -> Recipe:
+    """The recipe of the search's training steps: constant learning rate, the model's
+    augmentation and batch size unless the settings give one."""
+    base = trained_with or Recipe()
+    batch_size = settings.batch_size or base.batch_size
+    return base.model_copy(
+        update={
+            "learning_rate": settings.learning_rate,
+            "batch_size": batch_size,
+            "base_batch_size": batch_size,
+            "schedule": "constant",
+            "warmup_epochs": 0.0,
+            "momentum": settings.momentum,
+            "nesterov": False,
+            "weight_decay": settings.weight_decay,
+            "label_smoothing": 0.0,
+            "distillation": None,
+            "seed": settings.seed,
+        }
+    )
+
+
+@dataclass
+class Context:
+    """The trained network a method prunes, and what it prunes it towards."""
+
+    record_id: str
+    spec: ArchSpec
+    structure: Structure
+    widths: list[int]
+    """The starting widths (those of `network`)."""
+    network: keras.Model
+    recipe: Recipe | None
+    """The recipe the network was trained with, if its record holds one."""
+    budget: Budget
+    data: ImageData
+    results: Path
+    console: Console = field(default_factory=Console)
+
+
+@dataclass
+class Outcome:
+    """A method's result: channels to keep per prunable layer (indices into `network`)."""
+
+    kept: list[np.ndarray]
+    network: keras.Model
+    history: list[Any] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def minimum_width(group: PrunableLayer) -> int:
+    """The narrowest a prunable layer may get: 0 (gone) if removable, else one step."""
+    return 0 if group.removable else group.multiple_of
+
+
+def narrowed(widths: Sequence[int], group: int, by: int) -> list[int]:
+    """`widths` with prunable layer `group` narrowed by `by` channels."""
+    changed = list(widths)
+    changed[group] -= by
+    return changed
