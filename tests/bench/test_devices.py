@@ -73,7 +73,7 @@ def test_local_is_built_in(tmp_path: Path):
         ("- pi\n", r"expected a mapping 'devices: "),
         ("devices:\n  pi: {host: h, port: many}\n", r"device 'pi', field 'port': .*integer"),
         ("devices:\n  pi: {host: h, runtime: benchmark_model}\n", r"needs the path of the binary"),
-        ("devices:\n  pi: {host: h, colour: red}\n", r"field 'colour': Extra inputs"),
+        ("devices:\n  pi: {host: h, colour: red}\n", r"field 'colour': unknown key"),
         ("devices:\n  local: {host: h}\n", r"'local' is built in"),
     ],
 )

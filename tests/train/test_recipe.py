@@ -49,7 +49,7 @@ def test_distillation_options_merge_into_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "options", "expected"),
     [
-        ("epochs: 30\nmomemtum: 0.8\n", {}, "recipe field 'momemtum': Extra inputs"),
+        ("epochs: 30\nmomemtum: 0.8\n", {}, "recipe field 'momemtum': unknown key"),
         ("", {"epochs": 0}, "recipe field 'epochs': Input should be greater than or equal to 1"),
         ("", {"distillation": {"kd_lambda": 0.5}}, "'distillation.teacher_id': Field required"),
         ("- 1\n- 2\n", {}, "expected a mapping of recipe fields, found list"),

@@ -278,12 +278,17 @@ def read_table(path: Path) -> LatencyTable:
 
 
 def find_table(results: Path, spec: ArchSpec, device: str) -> LatencyTable | None:
-    """A table of `device` covering every layer of `spec` (its own parameters' first), or None."""
+    """A table of `device` covering every layer of `spec` (its own parameters' first), or None.
+
+    Without any table of the family for the device, the network is not even analysed: a family
+    pruning does not support simply has no prediction."""
+    folder = results / LUT_DIR / device
+    candidates = sorted(folder.glob(f"{spec.family}-*.json")) if folder.is_dir() else []
+    if not candidates:
+        return None
     structure = structure_of(spec)
     widths = structure.check(spec)
     own = table_path(results, device, structure.spec)
-    folder = results / LUT_DIR / device
-    candidates = sorted(folder.glob(f"{spec.family}-*.json")) if folder.is_dir() else []
     for path in sorted(candidates, key=lambda path: path != own):
         table = read_table(path)
         if table.covers(structure, widths):
