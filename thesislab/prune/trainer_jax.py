@@ -13,11 +13,17 @@ from thesislab.data import Split
 from thesislab.prune.masking import MaskedNetwork
 from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.train.augment import augment
+from thesislab.train.engine_jax import (
+    State,
+    read_state,
+    state_arrays,
+    state_from_arrays,
+    write_state,
+)
 from thesislab.train.losses import cross_entropy
 from thesislab.train.recipe import Recipe
 
 Arrays = list[Any]
-State = tuple[Arrays, Arrays, Arrays]
 
 
 class JaxTrainer(SearchTrainer):
@@ -29,11 +35,7 @@ class JaxTrainer(SearchTrainer):
         super().__init__(masked, recipe, train, penalty)
         self.images = jax.device_put(train.images)
         self.labels = jax.device_put(train.labels)
-        self.variables: State = (
-            [variable.value for variable in self.model.trainable_variables],
-            [variable.value for variable in self.model.non_trainable_variables],
-            [variable.value for variable in self.optimizer.variables],
-        )
+        self.variables: State = read_state(self.model, self.optimizer)
         self.sums = [jnp.zeros(width) for width in masked.widths]
         self._step = jax.jit(self._pure_step, donate_argnums=(0, 1))
         self._predict = jax.jit(self._classes)
@@ -101,19 +103,10 @@ class JaxTrainer(SearchTrainer):
         return np.asarray(self._predict(self.variables, images, masks))
 
     def state(self) -> list[np.ndarray]:
-        return [np.asarray(value) for group in self.variables for value in group]
+        return state_arrays(self.variables)
 
     def load_state(self, arrays: list[np.ndarray]) -> None:
-        sizes = [len(group) for group in self.variables]
-        values = [jnp.asarray(array) for array in arrays]
-        trainable, rest = values[: sizes[0]], values[sizes[0] :]
-        self.variables = (trainable, rest[: sizes[1]], rest[sizes[1] :])
+        self.variables = state_from_arrays(self.variables, arrays)
 
     def sync(self) -> None:
-        variables = [
-            *self.model.trainable_variables,
-            *self.model.non_trainable_variables,
-            *self.optimizer.variables,
-        ]
-        for variable, value in zip(variables, self.state(), strict=True):
-            variable.assign(value)
+        write_state(self.model, self.optimizer, self.variables)

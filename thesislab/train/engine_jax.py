@@ -20,6 +20,41 @@ from thesislab.train.engine import Engine
 from thesislab.train.recipe import Recipe
 
 Arrays = list[Any]
+State = tuple[Arrays, Arrays, Arrays]
+"""Trainable, non-trainable and optimizer variables: what a jitted step reads and returns."""
+
+
+def read_state(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> State:
+    """The current values of the model's and the optimizer's variables."""
+    return (
+        [variable.value for variable in model.trainable_variables],
+        [variable.value for variable in model.non_trainable_variables],
+        [variable.value for variable in optimizer.variables],
+    )
+
+
+def state_arrays(state: State) -> list[np.ndarray]:
+    """The state as host arrays, in a fixed order (for checkpoints)."""
+    return [np.asarray(value) for group in state for value in group]
+
+
+def state_from_arrays(like: State, arrays: list[np.ndarray]) -> State:
+    """The inverse of `state_arrays`, grouped as `like` is."""
+    sizes = [len(group) for group in like]
+    values = [jnp.asarray(array) for array in arrays]
+    trainable, rest = values[: sizes[0]], values[sizes[0] :]
+    return (trainable, rest[: sizes[1]], rest[sizes[1] :])
+
+
+def write_state(model: keras.Model, optimizer: keras.optimizers.Optimizer, state: State) -> None:
+    """Make the Keras variables hold `state` (before saving the model)."""
+    variables = [
+        *model.trainable_variables,
+        *model.non_trainable_variables,
+        *optimizer.variables,
+    ]
+    for variable, value in zip(variables, state_arrays(state), strict=True):
+        variable.assign(value)
 
 
 class JaxEngine(Engine):
@@ -36,7 +71,7 @@ class JaxEngine(Engine):
         super().__init__(model, teacher, recipe, train, steps_per_epoch)
         self.images = jax.device_put(train.images)
         self.labels = jax.device_put(train.labels)
-        self.variables = self._model_state()
+        self.variables = read_state(self.model, self.optimizer)
         self.teacher_variables = (
             None
             if teacher is None
@@ -47,16 +82,9 @@ class JaxEngine(Engine):
         self._train_step = jax.jit(self._step, donate_argnums=(0, 1))
         self._predict = jax.jit(self._classes)
 
-    def _model_state(self) -> tuple[Arrays, Arrays, Arrays]:
-        return (
-            [variable.value for variable in self.model.trainable_variables],
-            [variable.value for variable in self.model.non_trainable_variables],
-            [variable.value for variable in self.optimizer.variables],
-        )
-
     def _step(
         self,
-        variables: tuple[Arrays, Arrays, Arrays],
+        variables: State,
         totals: Any,
         teacher_variables: tuple[Arrays, Arrays] | None,
         images: Any,
@@ -64,7 +92,7 @@ class JaxEngine(Engine):
         indices: Any,
         offsets: Any,
         flips: Any,
-    ) -> tuple[tuple[Arrays, Arrays, Arrays], Any]:
+    ) -> tuple[State, Any]:
         trainable, non_trainable, optimizer_variables = variables
         pixels, targets = self.batch(images, labels, indices, offsets, flips)
         teacher_logits = None
@@ -88,7 +116,7 @@ class JaxEngine(Engine):
         totals = totals + jnp.array([loss * len(indices), correct, len(indices)])
         return (trainable, non_trainable, optimizer_variables), totals
 
-    def _classes(self, variables: tuple[Arrays, Arrays, Arrays], images: Any) -> Any:
+    def _classes(self, variables: State, images: Any) -> Any:
         trainable, non_trainable, _ = variables
         logits, _ = self.model.stateless_call(trainable, non_trainable, images.astype("float32"))
         return jnp.argmax(logits, axis=-1)
@@ -116,19 +144,10 @@ class JaxEngine(Engine):
         return np.asarray(self._predict(self.variables, images))
 
     def state(self) -> list[np.ndarray]:
-        return [np.asarray(value) for group in self.variables for value in group]
+        return state_arrays(self.variables)
 
     def load_state(self, arrays: list[np.ndarray]) -> None:
-        sizes = [len(group) for group in self.variables]
-        values = [jnp.asarray(array) for array in arrays]
-        trainable, rest = values[: sizes[0]], values[sizes[0] :]
-        self.variables = (trainable, rest[: sizes[1]], rest[sizes[1] :])
+        self.variables = state_from_arrays(self.variables, arrays)
 
     def sync_model(self) -> None:
-        model_variables = [
-            *self.model.trainable_variables,
-            *self.model.non_trainable_variables,
-            *self.optimizer.variables,
-        ]
-        for variable, value in zip(model_variables, self.state(), strict=True):
-            variable.assign(value)
+        write_state(self.model, self.optimizer, self.variables)
