@@ -45,14 +45,14 @@ def make_models(store: Store) -> dict[str, str]:
     labels = {}
     for name, spec in MODELS.items():
         model = build_model(spec)
-        weights = store.files_dir() / "models" / f"{name}.keras"
+        weights = store.weights_path(name)
         weights.parent.mkdir(parents=True, exist_ok=True)
         model.save(weights)
         record = ModelRecord(
             name=name,
             architecture=spec,
             params=model.count_params(),
-            weights_path=weights.relative_to(store.root).as_posix(),
+            weights_path=store.relative(weights),
         )
         made = make_artifacts(
             store, store.write(record), VARIANTS, DeployData(representative=representative)

@@ -3,15 +3,17 @@
 1. the wall time of one NetAdapt iteration (every prunable layer proposes a removal, each proposal
    is fine-tuned for `--short-term-steps` batches and scored on the held-out images);
 2. the wall time of Fisher pruning 100 channels (a removal every `--prune-every` steps);
-3. the mean absolute percentage error of a latency lookup table built on this machine, on 20
-   random pruned WRN-16-2 networks measured on this machine with the same protocol.
+3. the prediction error of latency lookup tables built on this machine, against the latencies
+   measured on this machine with the same protocol: on 20 random pruned WRN-16-2 networks (mean
+   absolute percentage error and the largest), and on three pruned WRN-10-1 networks (halved,
+   uneven, first block removed; each network's predicted and measured latency).
 
 The thesis's settings (batches of 128, 100 steps per proposal or removal) take hours on a CPU:
 the defaults here are smaller, and the per-step time is printed so they can be scaled. Prints the
 figures, the machine and the load average (the CPU may be shared: say so when quoting them).
 
 Run: .venv/bin/python -m benchmarks.pruning [--batch-size 64] [--short-term-steps 10]
-     [--prune-every 5] [--points 4] [--networks 20]
+     [--prune-every 5] [--points 4] [--networks 20] [--part netadapt|fisher|table]
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from thesislab.bench.devices import LOCAL
 from thesislab.bench.protocol import resolve_protocol
 from thesislab.data import load_data
 from thesislab.deploy.convert import Variant, convert
+from thesislab.models.names import format_name
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.fisher import FisherSettings, fisher
 from thesislab.prune.lut import build_table, count_models, measure_files
@@ -44,6 +47,10 @@ from thesislab.train.network import build_network
 from thesislab.train.recipe import Recipe
 
 SPEC = ArchSpec(family="wideresnet", params={"depth": 16, "width": 32, "all_prunable": True})
+SMALL_SPEC = ArchSpec(family="wideresnet", params={"depth": 10, "width": 16})
+SMALL_PRUNED = [[8, 16, 32], [4, 32, 12], [0, 20, 64]]
+"""Pruned WRN-10-1 widths: halved, uneven, and with the first block removed."""
+PARTS = ("netadapt", "fisher", "table")
 
 
 def context(target: Target, results: Path) -> Context:
@@ -100,33 +107,38 @@ def random_widths(rng: np.random.Generator) -> list[int]:
     return [int(rng.integers(1, group.default + 1)) for group in structure_of(SPEC).groups]
 
 
-def table_error(args: argparse.Namespace, results: Path) -> None:
+def table_error(
+    args: argparse.Namespace, results: Path, spec: ArchSpec, pruned: list[list[int]], label: str
+) -> None:
+    """Build the table of `spec`, then print how well it predicts the measured latencies of the
+    networks with the `pruned` widths (each one's figures where they are few)."""
     protocol = resolve_protocol("quick", runs=args.runs, warmup_runs=5, passes=args.passes)
-    models = count_models(SPEC, args.points)
+    models = count_models(spec, args.points)
     started = time.perf_counter()
-    _, table = build_table(SPEC, LOCAL, protocol, results, points=args.points)
+    _, table = build_table(spec, LOCAL, protocol, results, points=args.points)
     built = time.perf_counter() - started
-    structure = structure_of(SPEC)
-    rng = np.random.default_rng(0)
-    specs = [SPEC.model_copy(update={"widths": random_widths(rng)}) for _ in range(args.networks)]
+    structure = structure_of(spec)
     with tempfile.TemporaryDirectory() as folder:
         files = {}
-        for number, spec in enumerate(specs):
+        for number, widths in enumerate(pruned):
             files[str(number)] = Path(folder) / f"{number}.tflite"
-            network = build_network(spec, Recipe(), mixed_precision=False)
+            pruned_spec = spec.model_copy(update={"widths": widths})
+            network = build_network(pruned_spec, Recipe(), mixed_precision=False)
             files[str(number)].write_bytes(convert(network, Variant("fp32")))
-        measured = measure_files(files, LOCAL, protocol, None).medians
-    errors = []
-    for number, spec in enumerate(specs):
-        predicted = table.predict(structure, list(spec.widths or []))
-        errors.append(abs(predicted / measured[str(number)] - 1))
+        medians = measure_files(files, LOCAL, protocol, None).medians
+    measured = [medians[str(number)] for number in range(len(pruned))]
+    predicted = [table.predict(structure, widths) for widths in pruned]
+    errors = [abs(guess / actual - 1) for guess, actual in zip(predicted, measured, strict=True)]
     print(
-        f"Lookup table: {models} models measured in {built:.0f} s ({args.points} points per "
-        f"axis, {protocol.passes} passes of {protocol.runs} runs, 1 thread); unpruned network "
-        f"{table.network_ms:.3f} ms; on {len(specs)} random pruned networks "
-        f"({min(measured.values()):.3f}-{max(measured.values()):.3f} ms) the prediction error is "
+        f"Lookup table of {format_name(spec)}: {models} models measured in {built:.0f} s "
+        f"({args.points} points per axis, {protocol.passes} passes of {protocol.runs} runs, "
+        f"1 thread); unpruned network {table.network_ms:.3f} ms; on {label} "
+        f"({min(measured):.3f}-{max(measured):.3f} ms) the prediction error is "
         f"{100 * statistics.fmean(errors):.1f} % MAPE, {100 * max(errors):.1f} % at most"
     )
+    if len(pruned) <= 5:
+        for widths, guess, actual in zip(pruned, predicted, measured, strict=True):
+            print(f"  {widths}: predicted {guess:.4f} ms, measured {actual:.4f} ms")
 
 
 def main() -> None:
@@ -138,16 +150,25 @@ def main() -> None:
     parser.add_argument("--networks", type=int, default=20)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--passes", type=int, default=3)
+    parser.add_argument("--part", choices=PARTS, help="run one part only (default: all)")
     args = parser.parse_args()
+    parts = [args.part] if args.part else PARTS
     print(
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.1f} at start (a shared machine: other jobs may run)"
     )
     with tempfile.TemporaryDirectory() as folder:
         results = Path(folder)
-        netadapt_iteration(args, results)
-        fisher_100(args, results)
-        table_error(args, results)
+        if "netadapt" in parts:
+            netadapt_iteration(args, results)
+        if "fisher" in parts:
+            fisher_100(args, results)
+        if "table" in parts:
+            rng = np.random.default_rng(0)
+            networks = [random_widths(rng) for _ in range(args.networks)]
+            random_label = f"{args.networks} random pruned networks"
+            table_error(args, results, SPEC, networks, random_label)
+            table_error(args, results, SMALL_SPEC, SMALL_PRUNED, "the three pruned networks")
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -5,8 +5,8 @@ distilled or int8) to a temporary results directory with the real `Store`, then 
 N = 1,000 and 10,000: the time of `store.table()` and of a cold build (empty cache directory),
 each in a new process with its imports; the time of a rebuild in the same process after one new
 record, until the new PDFs are written and (as under `mkdocs serve`, which does not wait for
-them) until the pages are; and the size of the largest page with the scripts and stylesheets it
-loads.
+them) until the pages are; the number of model pages (one per configuration, all included in
+every build); and the size of the largest page with the scripts and stylesheets it loads.
 
 Run: .venv/bin/python benchmarks/site_build.py [N ...]
 """
@@ -160,12 +160,14 @@ def run(count: int) -> None:
             rebuilds[wait].append(time.perf_counter() - start)
             worker.drain()  # the next rebuild starts with nothing left to render
         page, size = _largest_page(site)
+        model_pages = sum(1 for _ in (site / "models").glob("*.html")) - 1  # less the index
         print(
             f"{total:>6} records, {rows} rows: table() {_spread(table_s)}; cold build "
             f"{_spread(cold_s)} (both in a new process, imports included); rebuild in the same "
             f"process after one new record: {_spread(rebuilds[True])} with its new PDFs, "
             f"{_spread(rebuilds[False])} until the pages are written (as mkdocs serve does); "
-            f"largest page {page}: {size / 1e6:.2f} MB with its scripts and stylesheets"
+            f"{model_pages} model pages; largest page {page}: {size / 1e6:.2f} MB with its "
+            "scripts and stylesheets"
         )
 
 

@@ -20,11 +20,11 @@ from thesislab.errors import ThesislabError
 from thesislab.models.cli import app as models_app
 from thesislab.prune.cli import lut_app, prune
 from thesislab.site.cli import chart_app, site_app
+from thesislab.store import RESULTS_ROOT
 from thesislab.studies.cli import run
 from thesislab.train.cli import train
 
-DEFAULT_RESULTS = Path("experiments")
-QUICKSTART_STUDY = DEFAULT_RESULTS / "quickstart.yaml"
+QUICKSTART_STUDY = RESULTS_ROOT / "quickstart.yaml"
 
 app = typer.Typer(
     name="thesislab",
@@ -45,6 +45,24 @@ import_app = typer.Typer(
     "Example: thesislab import thesis2019 ../shared/seed --results experiments/thesis-2019",
     no_args_is_help=True,
 )
+
+
+@app.callback()
+def _common_options(
+    context: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", help="Also show the log lines of TensorFlow, absl and TFLite themselves."
+        ),
+    ] = False,
+) -> None:
+    if not verbose:
+        from thesislab.native_logs import filtered_native_logs
+
+        context.with_resource(filtered_native_logs())
+
+
 app.add_typer(results_app, name="results")
 app.add_typer(import_app, name="import")
 app.add_typer(data_app, name="data")
@@ -83,7 +101,7 @@ def import_thesis2019(
     source_dir: Annotated[Path, typer.Argument(help="Directory of the thesis CSV files.")],
     results: Annotated[
         Path, typer.Option("--results", "-r", help="Results directory to write the records to.")
-    ] = DEFAULT_RESULTS / "thesis-2019",
+    ] = RESULTS_ROOT / "thesis-2019",
 ) -> None:
     """Import the 2019 thesis CSVs (architectures, quantized, test_KD*, pruning methods).
 
@@ -114,9 +132,9 @@ def results_table(
     """
     from thesislab.store import discover, table
 
-    directories = discover(results or [DEFAULT_RESULTS])
+    directories = discover(results or [RESULTS_ROOT])
     if not directories:
-        shown = ", ".join(str(path) for path in results or [DEFAULT_RESULTS])
+        shown = ", ".join(str(path) for path in results or [RESULTS_ROOT])
         raise ThesislabError(
             f"expected results directories (with model/ folders), found none in {shown}"
         )
@@ -134,29 +152,21 @@ def _print_table(frame: object) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from thesislab.columns import View, columns, display
+
     assert isinstance(frame, pd.DataFrame)
-    shown = [
-        "name",
-        "family",
-        "stage",
-        "quantization",
-        "device",
-        "accuracy",
-        "n_seeds",
-        "latency_ms",
-        "source",
-    ]
-    rich_table = Table(*shown)
-    for row in frame[shown].itertuples(index=False):
-        rich_table.add_row(*("" if pd.isna(value) else _format_cell(value) for value in row))
+    shown = columns(View.CLI)
+    rich_table = Table()
+    for column in shown:
+        rich_table.add_column(column.name, justify="right" if column.numeric else "left")
+    for row in frame[[column.name for column in shown]].itertuples(index=False):
+        rich_table.add_row(
+            *(display(value, column.format) for column, value in zip(shown, row, strict=True))
+        )
     console = Console()
     if not console.is_terminal:
         console = Console(width=240)
     console.print(rich_table)
-
-
-def _format_cell(value: object) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 @results_app.command("schema")
@@ -172,15 +182,26 @@ def results_schema() -> None:
 
 @results_app.command("check")
 def results_check(results: ResultsOption = None) -> None:
-    """Validate every record file; the first invalid one is named with its field.
+    """Validate every record file and check that its name is the id of its content; each bad
+    file is named on a line of its own with what is wrong (exit code 1 if there is one).
 
     Example: thesislab results check --results experiments/thesis-2019
     """
     from thesislab.store import Store, discover
 
     total = 0
-    for directory in discover(results or [DEFAULT_RESULTS]):
-        total += len(Store(directory).load())
+    problems: list[str] = []
+    for directory in discover(results or [RESULTS_ROOT]):
+        checked, found = Store(directory).check()
+        total += checked
+        problems.extend(found)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if problems:
+        raise ThesislabError(
+            f"expected every record file valid and named by its id, found {len(problems)} bad "
+            f"of {total}"
+        )
     typer.echo(f"{total} records valid")
 
 

@@ -8,22 +8,32 @@ Every result thesislab produces or imports is one of three immutable record kind
 - `MeasurementRecord`: a latency measurement of an artifact on a device, under a protocol.
 
 Units are part of field names: `*_ms` milliseconds, `*_s` seconds, `*_bytes` bytes; accuracies are
-fractions in [0, 1]. The schema is versioned by `SCHEMA_VERSION`; `json_schema()` publishes it.
+fractions in [0, 1]. The schema is versioned by `SCHEMA_VERSION`; `json_schema()` publishes it,
+and `upgrade()` brings the data of a record file written under an older version up to it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from thesislab.errors import ThesislabError
+from thesislab.keys import content_key
 from thesislab.models.spec import ArchSpec
 
-SCHEMA_VERSION = 1
-"""Bumped on any incompatible change; `_Record.schema_version` follows it."""
+SchemaVersion = Literal[1]
+"""The schema version of the records this thesislab writes: bumped on any incompatible change,
+with a step in `UPGRADES` from the version before."""
+
+SCHEMA_VERSION: SchemaVersion = get_args(SchemaVersion)[0]
+
+UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+"""Upgrade steps by version: `UPGRADES[n]` turns the data of a version-n record file into that of
+version n + 1 (version 1 is the first, so there are none yet)."""
 
 Quantization = Literal["fp32", "fp16", "dynamic", "int8"]
 Stage = Literal["trained", "pruned", "fine_tuned", "retrained"]
@@ -86,7 +96,7 @@ class EpochStats(_Frozen):
 
 
 class _Record(_Frozen):
-    schema_version: Literal[1] = 1
+    schema_version: SchemaVersion = SCHEMA_VERSION
     source: Source = Field(default_factory=Source)
     created_at: datetime | None = None
     environment: Environment | None = None
@@ -200,8 +210,27 @@ def record_id(record: BaseModel) -> str:
         "kind": getattr(record, "kind", type(record).__name__),
         **record.model_dump(mode="json", exclude_defaults=True),
     }
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return content_key(content)
+
+
+def upgrade(data: Any) -> Any:
+    """The data of a record file brought up to `SCHEMA_VERSION` by the steps of `UPGRADES`; data
+    of a newer version than this thesislab knows is a `ThesislabError`. Data that is not an object
+    is returned as it is, for validation to reject."""
+    if not isinstance(data, dict):
+        return data
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        return data
+    if version > SCHEMA_VERSION:
+        raise ThesislabError(
+            f"expected schema version {SCHEMA_VERSION} or older, received {version} "
+            "(written by a newer thesislab)"
+        )
+    while version < SCHEMA_VERSION:
+        data = {**UPGRADES[version](data), "schema_version": version + 1}
+        version += 1
+    return data
 
 
 def json_schema() -> dict[str, Any]:

@@ -5,12 +5,23 @@ Layout::
     RESULTS/model/<id>.json
     RESULTS/artifact/<id>.json
     RESULTS/measurement/<id>.json
-    RESULTS/files/...            weights and TFLite files the records point to
+    RESULTS/files/models/...     Keras weights the model records point to
+    RESULTS/files/tflite/...     TFLite files the artifact records point to
+    RESULTS/checkpoints/...      checkpoints of unfinished training runs
+    RESULTS/lut/<device>/...     per-layer latency lookup tables
+    RESULTS/jobs/<key>.json      the ledger of a study's finished jobs
+
+Every path in a results directory comes from `Store`; no other module joins a folder name to it.
 
 Ids are derived from content, so writing the same record twice is a no-op and parallel writers of
 different records never collide. A write goes to a hidden temporary file in the same directory,
 is flushed and fsynced, then renamed over its final name: a killed writer leaves no partial record.
-`table()` joins the three kinds into one row per (model configuration, artifact, device).
+`Store.check()` finds the files whose name is not the id of their content (hand-edited or
+corrupted records).
+
+A store keeps one scan of its files (each read and validated once per file version), which
+`load()`, `get()` and `table()` all read. `table()` joins the three kinds into one row per (model
+configuration, artifact, device).
 """
 
 from __future__ import annotations
@@ -22,13 +33,15 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar, overload
 
 import pydantic
 
 if TYPE_CHECKING:
     import pandas as pd
 
+from thesislab.columns import View
+from thesislab.columns import names as column_names
 from thesislab.errors import ThesislabError, validation_message
 from thesislab.records import (
     RECORD_ADAPTER,
@@ -39,10 +52,23 @@ from thesislab.records import (
     RecordKind,
     canonical_json,
     record_id,
+    upgrade,
 )
 
 KINDS: tuple[RecordKind, ...] = ("model", "artifact", "measurement")
 FILES_DIR = "files"
+WEIGHTS_DIR = "models"
+TFLITE_DIR = "tflite"
+CHECKPOINTS_DIR = "checkpoints"
+LUT_DIR = "lut"
+LEDGER_DIR = "jobs"
+
+RESULTS_ROOT = Path("experiments")
+"""The folder the commands that read results look in by default (every results directory under
+it), and the one a study's results directory goes in when the study has no file."""
+
+DEFAULT_RESULTS = RESULTS_ROOT / "local"
+"""The results directory the commands that write a record (train, prune, lut) use by default."""
 
 R = TypeVar("R", ModelRecord, ArtifactRecord, MeasurementRecord)
 
@@ -70,24 +96,57 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's (mtime, size): it changes when the file is rewritten."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
+
+
 def read_record(path: Path) -> Record:
     """Load and validate one record file; errors name the file and the field."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ThesislabError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
+    except UnicodeDecodeError as error:
+        raise ThesislabError(f"{path}: not valid JSON (not UTF-8 at byte {error.start})") from None
     try:
-        return RECORD_ADAPTER.validate_python(raw)
+        return RECORD_ADAPTER.validate_python(upgrade(raw))
+    except ThesislabError as error:
+        raise ThesislabError(f"{path}: {error}") from None
     except pydantic.ValidationError as error:
         raise ThesislabError(f"{path}: invalid {validation_message(error)}") from None
 
 
 @dataclass
+class _Scanned:
+    """A record file as last read: its (mtime, size), its record and, for a model record, the id
+    of its configuration once asked for."""
+
+    stamp: tuple[int, int]
+    record: Record
+    configuration_id: str | None = None
+
+
+@dataclass
 class Store:
-    """A results directory of record files."""
+    """A results directory: its record files and every other path in it."""
 
     root: Path
-    _cache: dict[str, Record] = field(default_factory=dict, repr=False)
+    _scanned: dict[Path, _Scanned] = field(default_factory=dict, repr=False)
+    """Record files read so far: a file is read and validated again only when its (mtime, size)
+    changed, so a repeated `load()` or `table()` reads new files only."""
+
+    _shared: ClassVar[dict[Path, Store]] = {}
+
+    @classmethod
+    def shared(cls, root: Path | str) -> Store:
+        """This process's store of `root`, whose scan `table()` keeps from one call to the next
+        (a rebuild under `mkdocs serve` reads only the records added since)."""
+        key = Path(root).resolve()
+        if key not in cls._shared:
+            cls._shared[key] = cls(Path(root))
+        return cls._shared[key]
 
     def path_of(self, kind: RecordKind, identifier: str) -> Path:
         """Where the record `identifier` of `kind` lives."""
@@ -97,6 +156,34 @@ class Store:
         """The directory for weights and TFLite files that records point to."""
         return self.root / FILES_DIR
 
+    def weights_path(self, name: str) -> Path:
+        """Where the Keras weights file `name` (without suffix) of a model record lives."""
+        return self.files_dir() / WEIGHTS_DIR / f"{name}.keras"
+
+    def tflite_path(self, name: str) -> Path:
+        """Where the TFLite file `name` (without suffix) of an artifact record lives."""
+        return self.files_dir() / TFLITE_DIR / f"{name}.tflite"
+
+    def checkpoint_path(self, name: str) -> Path:
+        """Where the checkpoint `name` (without suffix) of an unfinished training run lives."""
+        return self.root / CHECKPOINTS_DIR / f"{name}.npz"
+
+    def lut_dir(self, device: str) -> Path:
+        """The directory of the latency lookup tables measured on `device`."""
+        return self.root / LUT_DIR / device
+
+    def ledger_dir(self) -> Path:
+        """The directory of the ledger of a study's finished jobs."""
+        return self.root / LEDGER_DIR
+
+    def relative(self, path: Path) -> str:
+        """`path` as a record stores it: relative to the results directory, with `/`."""
+        return path.relative_to(self.root).as_posix()
+
+    def resolve(self, relative: str) -> Path:
+        """The file a record's relative path (`weights_path`, `path`) names."""
+        return self.root / relative
+
     def write(self, record: Record) -> str:
         """Write `record` (a no-op if it already exists) and return its id."""
         identifier = record_id(record)
@@ -104,38 +191,86 @@ class Store:
         if not path.exists():
             text = json.dumps(json.loads(canonical_json(record)), indent=2, sort_keys=True)
             atomic_write_bytes(path, (text + "\n").encode())
-        self._cache[identifier] = record
+            self._scanned[path] = _Scanned(_stamp(path), record)
         return identifier
 
     def _record_paths(self, kinds: Iterable[RecordKind]) -> Iterator[tuple[str, Path]]:
+        """(id, file) of every record file of `kinds`, in file name order."""
         for kind in kinds:
             directory = self.root / kind
             if directory.is_dir():
-                for path in sorted(directory.glob("[!.]*.json")):
-                    yield path.stem, path
+                with os.scandir(directory) as entries:
+                    names = sorted(
+                        entry.name
+                        for entry in entries
+                        if not entry.name.startswith(".") and entry.name.endswith(".json")
+                    )
+                for name in names:
+                    yield name.removesuffix(".json"), directory / name
 
-    def load(self, kinds: Iterable[RecordKind] = KINDS) -> dict[str, Record]:
-        """Every record of the given kinds, by id, each validated."""
+    def _scan(self, path: Path) -> _Scanned:
+        """The record file `path`, read again only if it changed since it was last read."""
+        stamp = _stamp(path)
+        known = self._scanned.get(path)
+        if known is None or known.stamp != stamp:
+            known = _Scanned(stamp, read_record(path))
+            self._scanned[path] = known
+        return known
+
+    def load(
+        self, kinds: Iterable[RecordKind] = KINDS, invalid: list[ThesislabError] | None = None
+    ) -> dict[str, Record]:
+        """Every record of the given kinds, by id, each validated.
+
+        An invalid file raises its error, or, given an `invalid` list, is added to it (the error
+        names the file and the field) and left out.
+        """
         loaded: dict[str, Record] = {}
         for identifier, path in self._record_paths(kinds):
-            if identifier not in self._cache:
-                self._cache[identifier] = read_record(path)
-            loaded[identifier] = self._cache[identifier]
+            try:
+                loaded[identifier] = self._scan(path).record
+            except ThesislabError as error:
+                if invalid is None:
+                    raise
+                invalid.append(error)
         return loaded
 
-    def of_kind(self, record_type: type[R]) -> dict[str, R]:
-        """Every record of one type, by id."""
+    def of_kind(
+        self, record_type: type[R], invalid: list[ThesislabError] | None = None
+    ) -> dict[str, R]:
+        """Every record of one type, by id (`invalid` as for `load`)."""
         kind = record_type.model_fields["kind"].default
         return {
-            key: value for key, value in self.load([kind]).items() if isinstance(value, record_type)
+            key: value
+            for key, value in self.load([kind], invalid).items()
+            if isinstance(value, record_type)
         }
 
-    def get(self, identifier: str) -> Record:
-        """The record with this id (a unique prefix of at least 6 characters also works)."""
-        if identifier in self._cache:
-            return self._cache[identifier]
-        matches = [
-            (key, path)
+    def configuration_id(self, model_id: str) -> str:
+        """`configuration_id` of the model record `model_id` (full id), computed once per file
+        version."""
+        scanned = self._scan(self.path_of("model", model_id))
+        if scanned.configuration_id is None:
+            if not isinstance(scanned.record, ModelRecord):
+                raise ThesislabError(
+                    f"expected a model record for {model_id!r}, "
+                    f"received a record of kind {scanned.record.kind!r}"
+                )
+            scanned.configuration_id = configuration_id(scanned.record)
+        return scanned.configuration_id
+
+    @overload
+    def get(self, identifier: str) -> Record: ...
+
+    @overload
+    def get(self, identifier: str, record_type: type[R]) -> R: ...
+
+    def get(self, identifier: str, record_type: type[R] | None = None) -> Record:
+        """The record with this id (a unique prefix of at least 6 characters also works); with
+        `record_type`, a `ThesislabError` unless it is a record of that type."""
+        exact = [self.path_of(kind, identifier) for kind in KINDS] if identifier.isalnum() else []
+        matches = [path for path in exact if path.is_file()] or [
+            path
             for key, path in self._record_paths(KINDS)
             if key == identifier or (len(identifier) >= 6 and key.startswith(identifier))
         ]
@@ -144,36 +279,48 @@ class Store:
             raise ThesislabError(
                 f"expected one record with id {identifier!r} in {self.root}, found {found}"
             )
-        key, path = matches[0]
-        self._cache[key] = read_record(path)
-        return self._cache[key]
+        record = self._scan(matches[0]).record
+        if record_type is not None and not isinstance(record, record_type):
+            expected = record_type.model_fields["kind"].default
+            article = "an" if expected[0] in "aeiou" else "a"
+            raise ThesislabError(
+                f"expected {article} {expected} record for {identifier!r}, "
+                f"received a record of kind {record.kind!r}"
+            )
+        return record
 
     def exists(self, record: Record) -> bool:
         """Whether this exact record is already stored."""
         return self.path_of(record.kind, record_id(record)).exists()
 
+    def check(self) -> tuple[int, list[str]]:
+        """The number of record files, and every problem among them, one line each naming the
+        file: not valid JSON or not a valid record, a record in another kind's folder, or a name
+        that is not the id of the file's content (a hand-edited or corrupted record)."""
+        checked = 0
+        problems: list[str] = []
+        for kind in KINDS:
+            for identifier, path in self._record_paths([kind]):
+                checked += 1
+                try:
+                    record = read_record(path)
+                except ThesislabError as error:
+                    problems.append(str(error))
+                    continue
+                actual = record_id(record)
+                if record.kind != kind:
+                    problems.append(
+                        f"{path}: expected a {kind} record, received a {record.kind} record"
+                    )
+                elif actual != identifier:
+                    problems.append(
+                        f"{path}: expected the name {actual}.json (the id of its content), "
+                        f"received {path.name}"
+                    )
+        return checked, problems
 
-TABLE_COLUMNS: tuple[str, ...] = (
-    "name",
-    "family",
-    "stage",
-    "pruning_method",
-    "distilled",
-    "quantization",
-    "device",
-    "accuracy",
-    "accuracy_std",
-    "n_seeds",
-    "latency_ms",
-    "latency_predicted_ms",
-    "params",
-    "macs",
-    "source",
-    "architecture",
-    "config_id",
-    "model_ids",
-    "artifact_ids",
-)
+
+TABLE_COLUMNS: tuple[str, ...] = column_names(View.STORE)
 """Columns of `table()`, in order. `config_id` identifies a row's model configuration."""
 
 # Fields that vary between seeds (or runs) of one configuration.
@@ -279,61 +426,32 @@ def _row(
     }
 
 
-_parsed: dict[Path, dict[str, tuple[tuple[int, int], Record]]] = {}
-"""Records `table()` has read, by folder and file name, with the (mtime, size) they had: a
-rebuild in the same process (e.g. under `mkdocs serve`) reads and validates only new files."""
-
-_configuration_ids: dict[str, str] = {}
-"""`configuration_id` of each model id seen (ids are content hashes: the mapping never changes)."""
-
-
-def _records_in(folder: Path) -> list[tuple[str, Record]]:
-    """The records of one kind folder, by id, in file name order; read once per file version."""
-    previous = _parsed.get(folder, {})
-    current: dict[str, tuple[tuple[int, int], Record]] = {}
-    if folder.is_dir():
-        with os.scandir(folder) as entries:
-            names = sorted(
-                (entry.name, entry.stat())
-                for entry in entries
-                if not entry.name.startswith(".") and entry.name.endswith(".json")
-            )
-        for name, stat in names:
-            stamp = (stat.st_mtime_ns, stat.st_size)
-            known = previous.get(name)
-            record = known[1] if known and known[0] == stamp else read_record(folder / name)
-            current[name] = (stamp, record)
-    _parsed[folder] = current
-    return [(name.removesuffix(".json"), record) for name, (_, record) in current.items()]
-
-
-def table(results_dirs: Path | str | Iterable[Path | str]) -> pd.DataFrame:
+def table(
+    results: Store | Path | str | Iterable[Store | Path | str],
+    invalid: list[ThesislabError] | None = None,
+) -> pd.DataFrame:
     """Join every record of the results directories into one row per (configuration, artifact
     quantization, device), seeds of one configuration aggregated (mean and sample std).
 
-    A row's accuracy is its artifacts' own accuracy where measured, else (for fp32) the models'.
+    A directory given by its path is read through `Store.shared`, so a repeated call reads only
+    the files added or changed since. A row's accuracy is its artifacts' own accuracy where
+    measured, else (for fp32) the models'. A file that is not a valid record raises its error, or,
+    given an `invalid` list, is added to it (the error names the file and the field) and left out.
     """
     import pandas as pd
 
-    directories = [results_dirs] if isinstance(results_dirs, Path | str) else list(results_dirs)
+    given = [results] if isinstance(results, Store | Path | str) else list(results)
+    stores = [item if isinstance(item, Store) else Store.shared(item) for item in given]
     models: dict[str, ModelRecord] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     measurements: dict[str, MeasurementRecord] = {}
-    for directory in directories:
-        for identifier, record in _records_in(Path(directory) / "model"):
-            if isinstance(record, ModelRecord):
-                models[identifier] = record
-        for identifier, record in _records_in(Path(directory) / "artifact"):
-            if isinstance(record, ArtifactRecord):
-                artifacts[identifier] = record
-        for identifier, record in _records_in(Path(directory) / "measurement"):
-            if isinstance(record, MeasurementRecord):
-                measurements[identifier] = record
     configurations: dict[str, dict[str, ModelRecord]] = {}
-    for identifier, model in models.items():
-        if identifier not in _configuration_ids:
-            _configuration_ids[identifier] = configuration_id(model)
-        configurations.setdefault(_configuration_ids[identifier], {})[identifier] = model
+    for store in stores:
+        for identifier, model in store.of_kind(ModelRecord, invalid).items():
+            models[identifier] = model
+            configurations.setdefault(store.configuration_id(identifier), {})[identifier] = model
+        artifacts.update(store.of_kind(ArtifactRecord, invalid))
+        measurements.update(store.of_kind(MeasurementRecord, invalid))
     artifacts_of: dict[str, dict[str, ArtifactRecord]] = {}
     for identifier, artifact in artifacts.items():
         artifacts_of.setdefault(artifact.model_id, {})[identifier] = artifact
@@ -348,6 +466,18 @@ def table(results_dirs: Path | str | Iterable[Path | str]) -> pd.DataFrame:
     return frame.sort_values(["source", "family", "name", "quantization", "device"]).reset_index(
         drop=True
     )
+
+
+def records(
+    results_dirs: Iterable[Path | str], invalid: list[ThesislabError] | None = None
+) -> dict[str, Record]:
+    """Every record of the results directories, by id, read as `table()` reads them (once per
+    file version, so that after `table()` this only looks at the folders). Invalid files as in
+    `table()`."""
+    found: dict[str, Record] = {}
+    for directory in results_dirs:
+        found.update(Store.shared(directory).load(KINDS, invalid))
+    return found
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:

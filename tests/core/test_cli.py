@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from thesislab.columns import View, names
 from thesislab.legacy.thesis2019 import import_thesis
+from thesislab.records import json_schema
 from thesislab.store import Store
 
 CSV = """file_name,arch,depth,width,other,se,acc1,acc2,time
@@ -56,27 +61,14 @@ def test_table_json_has_the_documented_keys_and_nulls(results):
     completed = thesislab("results", "table", "--results", str(results), "--format", "json")
     assert completed.returncode == 0, completed.stderr
     rows = json.loads(completed.stdout)
-    assert len(rows) == 1
+    imported = list(csv.DictReader(io.StringIO(CSV)))
+    assert len(rows) == len(imported)
     row = rows[0]
-    for key in (
-        "name",
-        "family",
-        "stage",
-        "pruning_method",
-        "distilled",
-        "quantization",
-        "device",
-        "accuracy",
-        "accuracy_std",
-        "n_seeds",
-        "latency_ms",
-        "latency_predicted_ms",
-        "params",
-        "macs",
-        "source",
-    ):
-        assert key in row
+    assert list(row) == list(names(View.STORE))  # the registry's columns, in its order
     assert row["pruning_method"] is None and row["latency_predicted_ms"] is None
+    seeds = [float(value) for key, value in imported[0].items() if key.startswith("acc")]
+    assert row["accuracy"] == pytest.approx(statistics.fmean(seeds))
+    assert row["n_seeds"] == len(seeds)
     assert row["accuracy"] == pytest.approx(0.925) and row["n_seeds"] == 2
 
 
@@ -102,6 +94,13 @@ def test_usage_error_exits_2():
 def test_schema_prints_json_schema():
     schema = json.loads(thesislab("results", "schema").stdout)
     assert "oneOf" in json.dumps(schema) or "anyOf" in json.dumps(schema)
+    assert schema == json_schema()
+    assert sorted(branch["$ref"] for branch in schema["oneOf"]) == [
+        "#/$defs/ArtifactRecord",
+        "#/$defs/MeasurementRecord",
+        "#/$defs/ModelRecord",
+    ]
+    assert schema["discriminator"]["propertyName"] == "kind"
 
 
 def test_check_reports_invalid_file(results):
@@ -110,3 +109,44 @@ def test_check_reports_invalid_file(results):
     victim.write_text(victim.read_text().replace('"kind": "model"', '"kind": "nonsense"'))
     completed = thesislab("results", "check", "-r", str(results))
     assert completed.returncode == 1 and victim.name in completed.stderr
+
+
+TENSORFLOW_COMMAND = """
+import os
+import sys
+
+from thesislab import cli
+
+
+@cli.app.command("tensorflow-sum")
+def tensorflow_sum() -> None:
+    import tensorflow as tf
+
+    print(float(tf.constant(1.0) + 1.0))
+    os.write(2, b"I0000 00:00:1.5 7 probe.cc:1] a native INFO line\\nnative output\\n")
+    print("python output", file=sys.stderr)
+
+
+cli.main()
+"""
+CHATTER = ("cpu_feature_guard", "absl::InitializeLog()", "oneDNN", "native INFO line")
+
+
+@pytest.mark.slow
+def test_native_log_chatter_shows_only_with_verbose():
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", TENSORFLOW_COMMAND, *options, "tensorflow-sum"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    quiet, verbose = run(), run("--verbose")
+    for completed in (quiet, verbose):
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout == "2.0\n"
+        assert {"native output", "python output"} <= set(completed.stderr.splitlines())
+    assert [marker for marker in CHATTER if marker in quiet.stderr] == []
+    assert sorted(quiet.stderr.splitlines()) == ["native output", "python output"]
+    assert "a native INFO line" in verbose.stderr

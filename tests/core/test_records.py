@@ -1,9 +1,13 @@
-"""Record schema: round trips, content ids, validation and the published JSON Schema."""
+"""Record schema: round trips, content ids (those of committed records pinned), validation and
+the published JSON Schema."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
+import jsonschema
 import pydantic
 import pytest
 
@@ -22,6 +26,18 @@ from thesislab.records import (
 )
 
 SPEC = ArchSpec(family="wideresnet", params={"depth": 16, "width": 32}, widths=[16, 32, 32])
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+KINDS = ("model", "artifact", "measurement")
+PINNED = [
+    ("quickstart", "model", "08fdf2923db36d7ef526"),
+    ("quickstart", "artifact", "0389d18101c8a980196b"),
+    ("quickstart", "measurement", "003c728a25e346fd359c"),
+    ("thesis-2019", "model", "00bd32aae81ea205ab0e"),
+    ("thesis-2019", "artifact", "0082f4fbc36767fd6774"),
+    ("thesis-2019", "measurement", "01160d582a102fa9b446"),
+]
+"""Committed records (a trained model, its int8 artifact, a local measurement; a thesis model,
+artifact and Raspberry Pi measurement) and the ids they must keep."""
 
 
 def model(**changes: object) -> ModelRecord:
@@ -52,9 +68,36 @@ def test_round_trip_through_json_keeps_record_and_id(record):
     assert json.loads(text)["schema_version"] == SCHEMA_VERSION
 
 
+def committed_files() -> list[Path]:
+    return sorted(path for kind in KINDS for path in EXPERIMENTS.glob(f"*/{kind}/*.json"))
+
+
 def test_id_depends_on_content_only():
     assert record_id(model()) == record_id(model())
+    assert record_id(model()) == "96117c005052f2931e4e"
     assert record_id(model()) != record_id(model(seed=2))
+    # Fields at their default stay out of the hash, set explicitly or not.
+    assert record_id(model(recipe={}, history=[], seed=1)) == record_id(model())
+
+
+@pytest.mark.parametrize(("study", "kind", "identifier"), PINNED)
+def test_committed_records_keep_their_ids(study: str, kind: str, identifier: str):
+    path = EXPERIMENTS / study / kind / f"{identifier}.json"
+    record = RECORD_ADAPTER.validate_json(path.read_text())
+    assert (record.kind, record_id(record)) == (kind, identifier)
+    redated = record.model_copy(update={"created_at": datetime(2000, 1, 1, tzinfo=UTC)})
+    assert record_id(redated) != identifier
+
+
+def test_every_committed_record_is_named_by_its_id():
+    files = committed_files()
+    assert {(path.parts[-3], path.parent.name, path.stem) for path in files} >= set(PINNED)
+    misnamed = []
+    for path in files:
+        record = RECORD_ADAPTER.validate_json(path.read_text())
+        if (record.kind, record_id(record)) != (path.parent.name, path.stem):
+            misnamed.append(str(path.relative_to(EXPERIMENTS)))
+    assert misnamed == []
 
 
 @pytest.mark.parametrize(
@@ -84,5 +127,34 @@ def test_json_schema_covers_the_three_kinds():
     text = json.dumps(schema)
     for kind in ("ModelRecord", "ArtifactRecord", "MeasurementRecord"):
         assert kind in text
-    assert "latency_ms" in text or "mean_ms" in text
-    assert str(SCHEMA_VERSION) in schema["title"]
+    definitions = schema["$defs"]
+    assert schema["discriminator"]["mapping"] == {
+        kind: f"#/$defs/{kind.capitalize()}Record" for kind in KINDS
+    }
+    assert definitions["LatencyStats"]["required"] == ["mean_ms"]
+    assert "predicted_latency_ms" in definitions["MeasurementRecord"]["properties"]
+    # The version in the title is the one the schema accepts and the one records are written with.
+    written = json.loads(model().model_dump_json())["schema_version"]
+    for kind in KINDS:
+        assert definitions[f"{kind.capitalize()}Record"]["properties"]["schema_version"][
+            "const"
+        ] == (written)
+    assert written == SCHEMA_VERSION
+    assert schema["title"] == f"thesislab result record (schema version {written})"
+
+
+def test_json_schema_accepts_committed_records_and_rejects_broken_ones():
+    validator = jsonschema.Draft202012Validator(json_schema())
+    files = committed_files()
+    assert [
+        str(path) for path in files if not validator.is_valid(json.loads(path.read_text()))
+    ] == []
+    study, kind, identifier = PINNED[0]
+    data = json.loads((EXPERIMENTS / study / kind / f"{identifier}.json").read_text())
+    for broken in (
+        {**data, "latency": 3},
+        {**data, "kind": "plot"},
+        {**data, "accuracy": 1.5},
+        {**data, "schema_version": data["schema_version"] + 1},
+    ):
+        assert not validator.is_valid(broken)

@@ -1,10 +1,13 @@
-"""The results directory: atomic, idempotent, parallel-safe writes; validated loads; the table."""
+"""The results directory: atomic, idempotent, parallel-safe writes; validated loads; the table;
+the layout of every path in it; typed lookups; the check that names every bad file; upgrades of
+older record files."""
 
 from __future__ import annotations
 
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from thesislab import records as records_module
+from thesislab import store as store_module
 from thesislab.errors import ThesislabError
 from thesislab.models.spec import ArchSpec
 from thesislab.records import (
@@ -24,8 +29,21 @@ from thesislab.records import (
     ModelRecord,
     Protocol,
     Pruning,
+    record_id,
+    upgrade,
 )
-from thesislab.store import TABLE_COLUMNS, Store, atomic_write_bytes, discover, table
+from thesislab.store import (
+    KINDS,
+    RESULTS_ROOT,
+    TABLE_COLUMNS,
+    Store,
+    atomic_write_bytes,
+    discover,
+    table,
+)
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / RESULTS_ROOT
+QUICKSTART = EXPERIMENTS / "quickstart"
 
 SPEC = ArchSpec(family="mobilenetv2", params={"depth": 9, "width": 16, "expansion": 4})
 
@@ -186,3 +204,197 @@ def test_discover_finds_nested_results_directories(tmp_path):
     (tmp_path / "notes").mkdir()
     assert discover([tmp_path]) == [tmp_path / "a", tmp_path / "b"]
     assert discover([tmp_path / "a"]) == [tmp_path / "a"]
+
+
+def _thesislab(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from thesislab.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Patch the store's file reader to note every file it reads."""
+    read: list[Path] = []
+    real = store_module.read_record
+
+    def counting(path: Path):
+        read.append(path)
+        return real(path)
+
+    monkeypatch.setattr(store_module, "read_record", counting)
+    return read
+
+
+def test_every_path_of_a_results_directory_comes_from_the_store(tmp_path):
+    store = Store(tmp_path)
+    assert store.path_of("model", "abc") == tmp_path / "model" / "abc.json"
+    assert store.weights_path("k") == tmp_path / "files" / "models" / "k.keras"
+    assert store.tflite_path("t") == tmp_path / "files" / "tflite" / "t.tflite"
+    assert store.checkpoint_path("k") == tmp_path / "checkpoints" / "k.npz"
+    assert store.lut_dir("pi") == tmp_path / "lut" / "pi"
+    assert store.ledger_dir() == tmp_path / "jobs"
+    assert store.relative(store.weights_path("k")) == "files/models/k.keras"
+    assert store.resolve("files/models/k.keras") == store.weights_path("k")
+
+
+def test_committed_records_point_to_files_where_the_store_puts_them():
+    store = Store(QUICKSTART)
+    for model in store.of_kind(ModelRecord).values():
+        assert model.weights_path is not None
+        name = Path(model.weights_path).stem
+        assert store.resolve(model.weights_path) == store.weights_path(name)
+        assert store.resolve(model.weights_path).is_file()
+    for artifact in store.of_kind(ArtifactRecord).values():
+        assert artifact.path is not None
+        name = Path(artifact.path).stem
+        assert store.resolve(artifact.path) == store.tflite_path(name)
+
+
+def test_content_keys_of_committed_runs_jobs_and_tables_are_unchanged(tmp_path):
+    """Weights files are named by run key and ledger entries by job key: both still match."""
+    from thesislab.prune.lut import table_path
+    from thesislab.studies.plan import plan
+    from thesislab.studies.spec import load_study
+    from thesislab.train.run import record_run_key
+
+    store = Store(QUICKSTART)
+    models = store.of_kind(ModelRecord)
+    assert models
+    for model in models.values():
+        assert model.weights_path == store.relative(store.weights_path(record_run_key(model)))
+    jobs = plan(load_study(EXPERIMENTS / "quickstart.yaml"))
+    ledger = {path.stem for path in store.ledger_dir().glob("*.json")}
+    assert {job.key for job in jobs} == ledger
+    spec = ArchSpec(family="wideresnet", params={"depth": 10, "width": 1.0})
+    assert table_path(tmp_path, "pi", spec) == Store(tmp_path).lut_dir("pi") / (
+        "wideresnet-de25051744.json"
+    )
+
+
+def test_get_is_typed(tmp_path):
+    store = Store(tmp_path)
+    model_id = store.write(_model(1, 0.9))
+    artifact_id = store.write(ArtifactRecord(model_id=model_id, quantization="int8"))
+    model = store.get(model_id[:8], ModelRecord)
+    assert isinstance(model, ModelRecord) and record_id(model) == model_id
+    assert store.get(artifact_id, ArtifactRecord).model_id == model_id
+    with pytest.raises(ThesislabError, match=r"expected a model record .* of kind 'artifact'$"):
+        store.get(artifact_id, ModelRecord)
+    with pytest.raises(ThesislabError, match=r"expected an artifact record .* of kind 'model'$"):
+        store.get(model_id, ArtifactRecord)
+    with pytest.raises(ThesislabError, match="found no record"):
+        Store(tmp_path).get("0123456789abcdef", ModelRecord)
+
+
+def test_get_refuses_an_ambiguous_or_short_prefix(tmp_path):
+    store = Store(tmp_path)
+    identifier = store.write(_model(1, 0.9))
+    for twin in ("abcdef0123456789aaaa", "abcdef0123456789bbbb"):
+        shutil.copy(store.path_of("model", identifier), store.path_of("model", twin))
+    with pytest.raises(ThesislabError, match=r"'abcdef0123' in .*, found 2 records$"):
+        store.get("abcdef0123")
+    with pytest.raises(ThesislabError, match=r"found no record$"):
+        store.get(identifier[:5])
+    assert store.get(identifier[:6]) == _model(1, 0.9)
+    assert store.get("abcdef0123456789bbbb") == _model(1, 0.9)
+
+
+def test_load_and_table_share_one_scan_that_reads_each_file_version_once(tmp_path, monkeypatch):
+    writer = Store(tmp_path)
+    first = writer.write(_model(1, 0.9))
+    writer.write(ArtifactRecord(model_id=first, quantization="fp32"))
+    read = _count_reads(monkeypatch)
+    shared = Store.shared(tmp_path)
+    assert len(table(tmp_path)) == 1
+    assert len(read) == 2
+    assert set(shared.load()) == set(writer.load()) and len(read) == 2
+    second = writer.write(_model(2, 0.8))
+    frame = table(tmp_path)
+    assert frame.loc[0, "n_seeds"] == 2 and len(read) == 3
+    assert read[-1] == writer.path_of("model", second)
+    # A file rewritten in place (a hand edit) is read again.
+    path = writer.path_of("model", second)
+    data = json.loads(path.read_text())
+    data["accuracy"] = 0.7
+    path.write_text(json.dumps(data, indent=4))
+    assert table(tmp_path).loc[0, "accuracy"] == pytest.approx(0.8)
+    assert len(read) == 4
+
+
+def test_committed_records_are_named_by_the_ids_of_their_content():
+    directories = discover([EXPERIMENTS])
+    assert QUICKSTART in directories
+    for directory in directories:
+        checked, problems = Store(directory).check()
+        assert checked > 0 and problems == []
+
+
+def test_check_names_every_hand_edited_corrupted_or_misplaced_record(tmp_path):
+    results = tmp_path / "quickstart"
+    for kind in KINDS:
+        shutil.copytree(QUICKSTART / kind, results / kind)
+    store = Store(results)
+    edited = next((results / "model").iterdir())
+    data = json.loads(edited.read_text())
+    data["accuracy"] = 0.5
+    edited.write_text(json.dumps(data, indent=2))
+    edited_id = record_id(ModelRecord.model_validate(data))
+    corrupted = next((results / "artifact").iterdir())
+    corrupted.write_text(corrupted.read_text()[:40])
+    measurement = next((results / "measurement").iterdir())
+    misplaced = results / "model" / measurement.name
+    shutil.copy(measurement, misplaced)
+    total = sum(len(list((results / kind).iterdir())) for kind in KINDS)
+
+    checked, problems = store.check()
+    assert checked == total and len(problems) == 3
+    completed = _thesislab("results", "check", "-r", str(results))
+    assert completed.returncode == 1
+    lines = completed.stderr.splitlines()
+    assert lines[-1] == (
+        f"error: expected every record file valid and named by its id, found 3 bad of {total}"
+    )
+    named = {bad: [line for line in lines if str(bad) in line] for bad in (edited, corrupted)}
+    assert named[edited] == [
+        f"{edited}: expected the name {edited_id}.json (the id of its content), "
+        f"received {edited.name}"
+    ]
+    assert len(named[corrupted]) == 1 and "not valid JSON" in named[corrupted][0]
+    assert [line for line in lines if str(misplaced) in line] == [
+        f"{misplaced}: expected a model record, received a measurement record"
+    ]
+    assert len(lines) == 4
+    assert "records valid" not in completed.stdout
+
+
+def test_a_record_of_a_newer_schema_version_is_a_one_line_error(tmp_path):
+    store = Store(tmp_path)
+    path = store.path_of("model", store.write(_model(1, 0.9)))
+    data = json.loads(path.read_text())
+    data["schema_version"] = records_module.SCHEMA_VERSION + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(ThesislabError) as error:
+        Store(tmp_path).load()
+    message = str(error.value)
+    assert message.startswith(f"{path}: expected schema version {records_module.SCHEMA_VERSION}")
+    assert "\n" not in message
+
+
+def test_older_record_data_is_upgraded_step_by_step(monkeypatch):
+    """With a (hypothetical) version 3, a version-1 file goes through the steps 1->2 and 2->3."""
+    current = _model(1, 0.9).model_dump(mode="json")
+    old = {**current, "schema_version": 1, "top1": current["accuracy"]}
+    del old["accuracy"]
+    steps = {
+        1: lambda data: {**{k: v for k, v in data.items() if k != "top1"}, "acc": data["top1"]},
+        2: lambda data: {**{k: v for k, v in data.items() if k != "acc"}, "accuracy": data["acc"]},
+    }
+    monkeypatch.setattr(records_module, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(records_module, "UPGRADES", steps)
+    assert upgrade(old) == {**current, "schema_version": 3}
+    assert upgrade({**current, "schema_version": 3}) == {**current, "schema_version": 3}
+    with pytest.raises(ThesislabError, match="expected schema version 3 or older, received 4"):
+        upgrade({**current, "schema_version": 4})

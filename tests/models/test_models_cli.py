@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.models.zoo_cases import TINY
+from tests.models.zoo_cases import REPO_ROOT, TINY
 from thesislab.errors import ThesislabError
 from thesislab.models.cli import app
 
@@ -30,6 +32,12 @@ def test_show_a_thesis_name():
     assert "res_d16_w32 (wideresnet)" in result.output
     assert "parameters: 693,498  MACs: 101.11 M" in result.output
     assert "stage3_block1_conv1" in result.output
+    lines = result.output.splitlines()
+    header = lines.index("stem: 16") + 1
+    assert lines[header].split() == ["name", "stage", "strides", "projection", "conv1", "out"]
+    assert lines[header + 3].split() == [
+        "stage2_block0", "2", "2", "yes", "stage2_block0_conv1=64", "64"
+    ]  # fmt: skip
 
 
 def test_show_json_of_a_pruned_spec(tmp_path):
@@ -44,6 +52,12 @@ def test_show_json_of_a_pruned_spec(tmp_path):
         assert [layer["width"] for layer in report["prunable_layers"]] == [8, 4, 8, 16]
         assert report["params"] == sum(layer["params"] for layer in report["layers"])
         assert report["macs"] == sum(layer["macs"] for layer in report["layers"])
+        assert report["plan"]["stem"] == "stem=8"
+        assert [block["pointwise"] for block in report["plan"]["blocks"]] == [
+            "stage1_block0=4",
+            "stage2_block0=8",
+            "stage3_block0=16",
+        ]
 
 
 @pytest.mark.parametrize(
@@ -67,3 +81,37 @@ def test_help_gives_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example: thesislab models" in result.output
+
+
+_RUN_WITHOUT_FRAMEWORK = """
+import sys
+from thesislab.cli import main
+sys.argv = ["thesislab", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+loaded = [name for name in ("keras", "tensorflow", "jax") if name in sys.modules]
+print("frameworks loaded:", loaded)
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["models", "show", "res-40-2", "--json"],
+        ["models", "show", "nasnet_d9_w16"],
+        ["models", "list"],
+        ["--help"],
+        ["results", "table", "--results", "experiments/quickstart"],
+    ],
+)
+def test_commands_that_read_no_network_import_no_framework(command):
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_WITHOUT_FRAMEWORK, *command],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.splitlines()[-1] == "frameworks loaded: []"

@@ -1,15 +1,66 @@
-"""Parameter and MAC counts against hand counts and the figures measured with the TF profiler."""
+"""Parameter and MAC counts against hand counts, the figures measured with the TF profiler, and
+the counts of the plan against those of the built network."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import keras
 import pytest
 from keras import layers
 
-from thesislab.models.counting import count
+from tests.models.zoo_cases import REPO_ROOT, TINY, pruned, tiny_spec
+from thesislab.models.counting import count, count_spec
 from thesislab.models.names import parse_name
 from thesislab.models.registry import build_model
 from thesislab.models.spec import ArchSpec
+
+CASES = [
+    pytest.param(spec, id=f"{family}-{size}{label}")
+    for family in sorted(TINY)
+    for size in (0, 1)
+    for label, spec in (("", tiny_spec(family, size)), ("-pruned", pruned(tiny_spec(family, size))))
+] + [pytest.param(ArchSpec(family=family), id=f"{family}-default") for family in sorted(TINY)]
+
+
+@pytest.mark.parametrize("spec", CASES)
+def test_the_plan_counts_every_layer_of_the_built_network(spec):
+    built = count(build_model(spec))
+    planned = count_spec(spec)
+    assert len(planned.layers) == len(built.layers)
+    assert {layer.name: layer for layer in planned.layers} == {
+        layer.name: layer for layer in built.layers
+    }
+    assert (planned.params, planned.macs) == (built.params, built.macs)
+
+
+def test_counting_a_plan_imports_no_framework():
+    script = """
+import json, sys
+from thesislab.models.counting import count_spec
+from thesislab.models.spec import ArchSpec
+counts = {}
+for spec in json.loads(sys.argv[1]):
+    total = count_spec(ArchSpec.model_validate(spec))
+    counts[spec["family"]] = [total.params, total.macs]
+loaded = [name for name in ("keras", "tensorflow", "jax") if name in sys.modules]
+print(json.dumps({"counts": counts, "loaded": loaded}))
+"""
+    specs = json.dumps([tiny_spec(family).model_dump() for family in sorted(TINY)])
+    done = subprocess.run(
+        [sys.executable, "-c", script, specs],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(done.stdout)
+    assert report["loaded"] == []
+    for family in TINY:
+        built = count(build_model(tiny_spec(family)))
+        assert report["counts"][family] == [built.params, built.macs]
 
 
 def _bn(channels):
@@ -32,9 +83,10 @@ def test_tiny_mobilenetv1_matches_a_hand_count():
         "stage3": 8 * 8 * 16 * 9 + 8 * 8 * 32 * 16,
         "head": 32 * 10,
     }
-    counts = count(build_model(ArchSpec(family="mobilenetv1", params={"depth": 3, "width": 8})))
-    assert counts.params == sum(params.values()) == 2338
-    assert counts.macs == sum(macs.values()) == 814_400
+    spec = ArchSpec(family="mobilenetv1", params={"depth": 3, "width": 8})
+    for counts in (count(build_model(spec)), count_spec(spec)):
+        assert counts.params == sum(params.values()) == 2338
+        assert counts.macs == sum(macs.values()) == 814_400
 
 
 def test_grouped_separable_and_squeeze_layers_match_hand_counts():
@@ -55,9 +107,10 @@ def test_grouped_separable_and_squeeze_layers_match_hand_counts():
     [("res-16-2", 693_498, 101.1), ("res-40-2", 2_248_954, 327.6)],
 )
 def test_wideresnets_match_the_profiler(name, params, mega_macs):
-    counts = count(build_model(parse_name(name).spec))
-    assert counts.params == params
-    assert counts.macs / 1e6 == pytest.approx(mega_macs, abs=0.05)
+    spec = parse_name(name).spec
+    for counts in (count(build_model(spec)), count_spec(spec)):
+        assert counts.params == params
+        assert counts.macs / 1e6 == pytest.approx(mega_macs, abs=0.05)
 
 
 def _cifar_mobilenetv2() -> keras.Model:

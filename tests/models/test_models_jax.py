@@ -15,11 +15,9 @@ import keras
 import numpy as np
 import pytest
 
-from tests.models.zoo_cases import TINY, images, pruned, randomize, tiny_spec
+from tests.models.zoo_cases import REPO_ROOT, TINY, images, pruned, randomize, tiny_spec
 from thesislab.models.counting import count
 from thesislab.models.registry import build_model
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow

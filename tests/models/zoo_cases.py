@@ -9,7 +9,8 @@ import numpy as np
 from thesislab.models.registry import prunable_layers, resolve
 from thesislab.models.spec import ArchSpec
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED = REPO_ROOT / ".." / "shared"
 SEED_CSVS = SHARED / "seed"
 
 # Two small sizes per family; together they cover SE, dropout, groups, WideResNet's all-prunable

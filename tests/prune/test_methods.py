@@ -26,7 +26,8 @@ from thesislab.prune.run import fine_tune_model, prune_model, retrain_model
 from thesislab.prune.structure import structure_of
 from thesislab.records import ModelRecord
 from thesislab.store import Store
-from thesislab.train.run import find_run, run_key
+from thesislab.train.recipe import FINE_TUNING
+from thesislab.train.run import find_run, record_run_key, run_key
 
 pytestmark = pytest.mark.slow
 
@@ -144,6 +145,10 @@ def test_pruned_architecture_fine_tunes_and_retrains(trained: Trained) -> None:
         assert record.architecture == pruned.architecture
         assert record.accuracy is not None and record.epochs == 1
         assert (trained.results / str(record.weights_path)).is_file()
+    fine_tuned = store.get(fine_tuned_id, ModelRecord)
+    assert fine_tuned.recipe["initial_weights"] == pruned_id
+    assert fine_tuned.recipe["learning_rate"] == FINE_TUNING["learning_rate"]
+    assert find_run(store, record_run_key(fine_tuned)) == fine_tuned_id
     # The retrained record is not taken for a plain training run of the same architecture.
     retrained = store.get(retrained_id)
     assert isinstance(retrained, ModelRecord) and retrained.dataset is not None
@@ -187,6 +192,15 @@ def test_errors_name_what_was_expected(trained: Trained) -> None:
             {"macs": 0.5},
             {"prune_evry": 3},
             trained.data,
+        )
+    uniform_id = prune_model(
+        trained.results, trained.model_id, "uniform", {"channels": 0.5}, {}, trained.data
+    )
+    with pytest.raises(ThesislabError, match="expected a model of the architecture to train"):
+        fine_tune_model(trained.results, uniform_id, {"dropout": 0.5}, trained.data)
+    with pytest.raises(ThesislabError, match="fine-tuning: expected a recipe without distil"):
+        fine_tune_model(
+            trained.results, uniform_id, {"distillation": {"teacher_id": uniform_id}}, trained.data
         )
     with pytest.raises(ThesislabError, match="random pruning: expected 'like'"):
         prune_model(

@@ -18,7 +18,7 @@ from thesislab.prune.masking import masked_network, zoo_network
 from thesislab.prune.morphnet import channel_costs
 from thesislab.prune.structure import structure_of
 from thesislab.prune.target import cost_function
-from thesislab.prune.trainer import Penalty, SearchTrainer, make_trainer
+from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.prune.weights import channel_scales, scale_variables
 from thesislab.train.network import build_network
 from thesislab.train.recipe import load_recipe
@@ -41,7 +41,7 @@ def zeroed_channel_saliency(data: str) -> tuple[float, float, int]:
     gamma[5] = beta[5] = 0.0
     norm.set_weights([gamma, beta, mean, variance])
     view = masked_network(network, structure, structure.default_widths)
-    trainer = make_trainer(view, recipe, load_data(data).train)
+    trainer = SearchTrainer(view, recipe, load_data(data).train)
     trainer.run(3)
     saliency = trainer.fisher()[view.groups.index(1)]
     return float(saliency[5]), float(np.min(np.delete(saliency, 5))), trainer.steps
@@ -50,7 +50,7 @@ def zeroed_channel_saliency(data: str) -> tuple[float, float, int]:
 def _trainer(network, structure, penalty: Penalty | None = None, **recipe) -> SearchTrainer:
     chosen = load_recipe(batch_size=32, schedule="constant", **recipe)
     view = masked_network(network, structure, structure.default_widths)
-    return make_trainer(view, chosen, load_data().train, penalty)
+    return SearchTrainer(view, chosen, load_data().train, penalty)
 
 
 def test_saliency_of_a_zeroed_channel_is_zero(small_data: Path) -> None:

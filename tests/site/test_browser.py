@@ -208,9 +208,11 @@ def test_the_results_table_sorts_and_pages(watched, root, results_table):
     assert page.locator(".tl-results tbody tr").count() == 100
     page.locator("th[data-column=latency_ms] button").click()
     fastest = results_table["latency_ms"].min()
-    assert page.locator(".tl-results tbody tr").first.locator("td").nth(10).inner_text() == (
-        f"{fastest:.2f}"
+    shown = page.locator(".tl-results thead th").evaluate_all(
+        "ths => ths.map(th => th.dataset.column)"
     )
+    first_row = page.locator(".tl-results tbody tr").first.locator("td")
+    assert first_row.nth(shown.index("latency_ms")).inner_text() == f"{fastest:,.2f} ms"
     page.locator(".tl-next").click()
     assert page.locator(".tl-page").inner_text().startswith("page 2 of")
     assert watch.errors == []
@@ -239,7 +241,7 @@ def test_every_download_works_from_disk(watched, root):
     assert b"<svg" in files["quantization.svg"][:200]
     spec = json.loads(files["quantization.vl.json"])
     assert spec["width"] == 241 and len(spec["datasets"]["points"]) == 2 * (6 + 1)  # 7 pairs
-    assert files["quantization.csv"].decode().startswith("name,family,method,stage")
+    assert files["quantization.csv"].decode().startswith("name,family,stage,pruning_method,")
     assert watch.errors == [] and watch.outside == []
 
 
@@ -253,4 +255,88 @@ def test_instant_navigation_draws_the_next_page(watched, root):
     page.wait_for_function("(window.thesislabViews || {}).quantization !== undefined")
     assert page.evaluate("window.stillTheSameDocument") is True  # no full reload
     assert page.evaluate("Object.keys(window.thesislabViews)") == ["quantization"]
+    assert watch.errors == [] and watch.outside == []
+
+
+KEY_CELLS = """() => [...document.querySelectorAll('.md-content table')].map((table) => {
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    const row = table.querySelector('tbody tr');
+    const box = (title) => {
+        const i = heads.indexOf(title);
+        return i < 0 || !row ? null : row.children[i].getBoundingClientRect().toJSON();
+    };
+    return {heads, accuracy: box('Accuracy'), latency: box('Latency')};
+})"""
+
+
+def _pages_with_tables(built_site, results_table) -> list[str]:
+    paths = [page.path.removesuffix(".md") + ".html" for page in site_pages(results_table)]
+    return [path for path in paths if "tl-table" in (built_site.root / path).read_text()]
+
+
+@pytest.mark.parametrize("root", ["http"], indirect=True)
+def test_accuracy_and_latency_are_in_view_at_1400px(watched, root, built_site, results_table):
+    page, watch = watched
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    checked = []
+    for path in _pages_with_tables(built_site, results_table):
+        page.goto(f"{root}/{path}")
+        if path == "results.html":
+            page.locator(".tl-results tbody tr").first.wait_for()
+        for table in page.evaluate(KEY_CELLS):
+            if table["accuracy"] is None or table["latency"] is None:
+                continue  # a summary table (counts, correlations)
+            for cell in (table["accuracy"], table["latency"]):
+                assert cell["left"] >= 0 and cell["right"] <= 1400, (path, table["heads"])
+            checked.append(path)
+    assert {"index.html", "results.html", "quantization.html", "families/wideresnet.html"} <= set(
+        checked
+    )
+    assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["http"], indirect=True)
+def test_on_a_narrow_screen_a_table_scrolls_inside_itself_keeping_names(watched, root):
+    page, watch = watched
+    page.set_viewport_size({"width": 800, "height": 1000})
+    page.goto(f"{root}/results.html")
+    first_name = page.locator(".tl-results tbody tr").first.locator("td").first
+    first_name.wait_for()
+    table = page.locator(".tl-results table")
+    assert table.evaluate("t => t.scrollWidth > t.clientWidth")  # wider than the screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800  # the page is not
+    table.evaluate("t => { t.scrollLeft = t.scrollWidth; }")
+    page.wait_for_function("document.querySelector('.tl-results table').scrollLeft > 0")
+    table_box, name_box = table.bounding_box(), first_name.bounding_box()
+    assert abs(name_box["x"] - table_box["x"]) < 1  # the name column stays in view
+    assert watch.errors == []
+
+
+@pytest.mark.parametrize("root", ["http"], indirect=True)
+def test_search_finds_a_model_by_name(watched, root, results_table):
+    page, watch = watched
+    front = site_pages(results_table)[0].charts["overview"].front_rows()
+    name = next(name for name in front["name"] if name.replace("_", "").isalnum())
+    _open(page, f"{root}/index.html")
+    page.locator("input.md-search__input").click()
+    page.locator("input.md-search__input").press_sequentially(name)
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for()
+    assert name in page.locator(".md-search-result__list").inner_text()
+    results.first.locator("a").first.click()
+    page.wait_for_load_state()
+    assert name in page.locator(".md-content").inner_text()
+    assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["file"], indirect=True)
+def test_search_is_hidden_from_disk_without_errors(watched, root):
+    page, watch = watched
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        _open(page, f"{root}/index.html")
+        assert not page.locator(".md-search").is_visible()
+        assert not page.locator("label.md-header__button[for=__search]").is_visible()
+        page.keyboard.press("/")  # Material's search shortcut
+        page.wait_for_timeout(300)
     assert watch.errors == [] and watch.outside == []

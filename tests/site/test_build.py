@@ -8,6 +8,7 @@ import filecmp
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, REPO
 from thesislab.errors import ThesislabError
 from thesislab.site.cli import chart_app, site_app
 from thesislab.site.pages import site_pages, slug
+from thesislab.store import table
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +50,7 @@ def test_each_chart_has_its_exports_script_with_a_pdf_and_the_data(built_site, r
     script = (exports / "quantization.js").read_text()
     files = json.loads(script.split('["quantization"] = ', 1)[1].rstrip(";\n"))
     assert base64.b64decode(files["pdf"]).startswith(b"%PDF")
-    assert files["csv"].splitlines()[0].startswith("name,family,method,stage")
+    assert files["csv"].splitlines()[0].startswith("name,family,stage,pruning_method,")
     assert (built_site.root / "assets" / "thesislab" / "vega.js").stat().st_size > 500_000
 
 
@@ -92,7 +94,8 @@ def _build_with_thesislab(out, env):
 
 
 def test_thesislab_site_build_is_mkdocs_build(tmp_path):
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    # One build time for both builds: the home page says when the site was built.
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": "1767225600"}
     _build_with_mkdocs(tmp_path / "mkdocs", env)
     _build_with_thesislab(tmp_path / "thesislab", env)
     comparison = filecmp.dircmp(tmp_path / "mkdocs", tmp_path / "thesislab", ignore=[])
@@ -151,3 +154,69 @@ def test_every_command_has_help_with_an_example(app, command):
     result = CliRunner().invoke(app, [command, "--help"])
     assert result.exit_code == 0
     assert "Example: thesislab" in result.output
+
+
+def _corrupt_results(tmp_path, own_results):
+    """A copy of the fixture's own results with a file that is not JSON and a record with a
+    bad field; returns the results directory and the two file names."""
+    results = tmp_path / "results"
+    shutil.copytree(own_results, results)
+    not_json = results / "model" / "truncated.json"
+    not_json.write_text('{"kind": "model", "name": ')
+    bad_field = next((results / "measurement").iterdir())
+    record = json.loads(bad_field.read_text())
+    record["latency"]["median_ms"] = "fast"
+    bad_field.write_text(json.dumps(record))
+    return results, not_json.name, bad_field.name
+
+
+def _configuration(tmp_path, results):
+    """mkdocs.yml of the repository, reading `results`."""
+    text = (REPO / "mkdocs.yml").read_text()
+    text = text.replace("docs_dir: docs", f"docs_dir: {REPO / 'docs'}")
+    text = text.replace("        - experiments\n", f"        - {results}\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(text)
+    return config
+
+
+def _run(*arguments, cwd):
+    return subprocess.run(
+        [sys.executable, *arguments],
+        cwd=cwd,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_corrupt_record_is_left_out_with_a_warning_and_fails_strict_builds(tmp_path, own_results):
+    results, not_json, bad_field = _corrupt_results(tmp_path, own_results)
+    config = _configuration(tmp_path, results)
+    cli = ["-c", "from thesislab.cli import main; main()", "site", "build", "-f", str(config)]
+
+    lenient = _run(*cli, "--no-strict", "--out", str(tmp_path / "lenient"), cwd=tmp_path)
+    assert lenient.returncode == 0, lenient.stderr
+    warnings = [line for line in lenient.stderr.splitlines() if "left out" in line]
+    assert len(warnings) == 2, lenient.stderr
+    assert any(not_json in line and "not valid JSON" in line for line in warnings)
+    assert any(bad_field in line and "latency.median_ms" in line for line in warnings)
+    assert "Traceback" not in lenient.stderr
+    clean = tmp_path / "clean"
+    shutil.copytree(results, clean)
+    (clean / "model" / not_json).unlink()
+    (clean / "measurement" / bad_field).unlink()
+    home = (tmp_path / "lenient" / "index.html").read_text()
+    assert f"<p>{len(table([clean])):,} results (" in home
+
+    strict = _run(*cli, "--out", str(tmp_path / "strict"), cwd=tmp_path)
+    assert strict.returncode == 1
+    assert strict.stderr.strip().splitlines()[-1].startswith("error: site build failed")
+    assert "strict" in strict.stderr and "Traceback" not in strict.stderr
+    assert not_json in strict.stderr and bad_field in strict.stderr
+
+    mkdocs = _run("-m", "mkdocs", "build", "--strict", "-f", str(config), cwd=tmp_path)
+    assert mkdocs.returncode != 0
+    assert not_json in mkdocs.stderr and bad_field in mkdocs.stderr
+    assert "Traceback" not in mkdocs.stderr

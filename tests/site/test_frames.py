@@ -17,8 +17,11 @@ def prepared(results_table):
     return frames.prepare(results_table)
 
 
-def test_prepare_fills_method_and_marks_the_reference_layer(prepared):
-    assert (prepared["method"] == NO_METHOD).sum() == prepared["pruning_method"].isna().sum()
+def test_prepare_fills_method_and_marks_the_reference_layer(prepared, results_table):
+    assert (prepared["pruning_method"] == NO_METHOD).sum() == (
+        results_table["pruning_method"].isna().sum()
+    )
+    assert prepared["pruning_method"].notna().all()
     assert set(prepared.loc[prepared["reference"], "source"]) == {"thesis-2019"}
     assert set(prepared.loc[~prepared["reference"], "source"]) == {"thesislab"}
 
@@ -60,12 +63,14 @@ def test_no_pairs_gives_an_empty_long_form_table(prepared):
 
 def test_change_against_uniform_matches_interpolation_on_the_same_device(prepared):
     compared = frames.versus_baseline(prepared)
-    uniform = compared[compared["method"] == frames.BASELINE_METHOD]
+    uniform = compared[compared["pruning_method"] == frames.BASELINE_METHOD]
     assert (uniform["accuracy_change"] <= 1e-12).all()  # nothing beats its own frontier
     own = compared[compared["name"] == "wrn-40-2-netadapt-own"]
     assert math.isnan(own["accuracy_change"].iloc[0])  # no uniform result on `local`
     summary = frames.baseline_summary(compared)
-    morphnet = summary[(summary["method"] == "morphnet") & (summary["stage"] == "retrained")]
+    morphnet = summary[
+        (summary["pruning_method"] == "morphnet") & (summary["stage"] == "retrained")
+    ]
     assert morphnet[["results", "compared", "above"]].values.tolist() == [[16, 14, 10]]
 
 

@@ -1,4 +1,5 @@
-"""The runner: skipping finished jobs, retries, failures named, and Ray giving the same results."""
+"""The runner: skipping finished jobs, retries of infrastructure failures, user errors at once,
+failures named, Ray as an extra, and Ray giving the same results."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.studies.fake_stages import FAKE_STAGES, model_stage
 from tests.system_deps import require_executable
@@ -110,6 +112,60 @@ def test_failing_job_is_retried_then_reported_by_name(tmp_path):
     assert "after 2 attempts" in message
     # Jobs that finished before the failure stay finished.
     assert Ledger(Store(tmp_path / "broken")).directory.exists()
+
+
+def test_user_error_fails_at_once_with_its_message(tmp_path):
+    attempts: dict[str, int] = {}
+    message = "expected a data source, received 'nowhere'"
+
+    def misconfigured(job, inputs, results_dir):
+        attempts[job.label] = attempts.get(job.label, 0) + 1
+        if "res_d16_w16 seed 2" in job.label:
+            raise ThesislabError(message)
+        return model_stage(job, inputs, results_dir)
+
+    with pytest.raises(ThesislabError) as error:
+        run_locally(tmp_path, stages={**FAKE_STAGES, "train": misconfigured}, attempts=3)
+    assert str(error.value) == f"job 'train res_d16_w16 seed 2' failed: {message}"
+    assert attempts["train res_d16_w16 seed 2"] == 1
+    assert set(attempts.values()) == {1}
+
+
+NO_RAY = """
+import sys
+
+
+class NoRay:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] == "ray":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoRay())
+from thesislab.cli import main
+
+main()
+"""
+
+
+def test_ray_executor_without_ray_names_the_extra(tmp_path):
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump(STUDY))
+    completed = subprocess.run(
+        [sys.executable, "-c", NO_RAY, "run", str(study), "--executor", "ray", "-r", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stderr.splitlines() == [
+        "error: executor ray: expected Ray installed, received ModuleNotFoundError (No module "
+        "named 'ray'); install the extra: pip install 'thesislab[ray]'"
+    ]
+    assert not (tmp_path / "model").exists()
 
 
 def test_one_device_measures_one_job_at_a_time(tmp_path):

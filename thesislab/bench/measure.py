@@ -45,18 +45,13 @@ def resolve_artifacts(store: Store, artifact_ids: Sequence[str]) -> list[Artifac
     """The artifacts (ids or unique prefixes) with existing files, in the given order."""
     artifacts = []
     for identifier in artifact_ids:
-        record = store.get(identifier)
-        if not isinstance(record, ArtifactRecord):
-            raise ThesislabError(
-                f"expected an artifact record for {identifier!r}, "
-                f"received a record of kind {record.kind!r}"
-            )
-        if record.path is None or not (store.root / record.path).is_file():
+        record = store.get(identifier, ArtifactRecord)
+        if record.path is None or not store.resolve(record.path).is_file():
             raise ThesislabError(
                 f"artifact {identifier!r}: expected its file {record.path} under {store.root}, "
                 "found none"
             )
-        artifacts.append(Artifact(record_id(record), store.root / record.path))
+        artifacts.append(Artifact(record_id(record), store.resolve(record.path)))
     return artifacts
 
 

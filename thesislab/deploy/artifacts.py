@@ -20,7 +20,6 @@ from thesislab.deploy.convert import Variant, convert
 from thesislab.records import ArtifactRecord, Environment
 from thesislab.store import Store, atomic_write_bytes
 
-TFLITE_DIR = "tflite"
 DEFAULT_REPRESENTATIVE_SIZE = 1000
 
 
@@ -85,7 +84,7 @@ def make_artifacts(
             on_variant(variant)
         flatbuffer = convert(model, variant, data.representative)
         digest = hashlib.sha256(flatbuffer).hexdigest()
-        path = store.files_dir() / TFLITE_DIR / f"{identifier}-{variant.label}-{digest[:12]}.tflite"
+        path = store.tflite_path(f"{identifier}-{variant.label}-{digest[:12]}")
         if not path.is_file():
             atomic_write_bytes(path, flatbuffer)
         accuracy = None
@@ -97,7 +96,7 @@ def make_artifacts(
             io_dtype=variant.io_dtype,
             size_bytes=len(flatbuffer),
             sha256=digest,
-            path=path.relative_to(store.root).as_posix(),
+            path=store.relative(path),
             accuracy=accuracy,
             environment=environment,
         )

@@ -27,11 +27,7 @@ if TYPE_CHECKING:
 
 def model_record(store: Store, model_id: str) -> tuple[str, ModelRecord]:
     """The full id and the record of a model (an id prefix also works)."""
-    record = store.get(model_id)
-    if not isinstance(record, ModelRecord):
-        raise ThesislabError(
-            f"expected a model record for {model_id!r}, received a record of kind {record.kind!r}"
-        )
+    record = store.get(model_id, ModelRecord)
     return record_id(record), record
 
 
@@ -52,7 +48,7 @@ def load_keras_model(store: Store, model_id: str) -> keras.Model:
     """The trained network of a model record: the whole-model `.keras` file training saved (pixel
     values in, logits out), loaded under TensorFlow."""
     identifier, record = model_record(store, model_id)
-    if record.weights_path is None or not (store.root / record.weights_path).is_file():
+    if record.weights_path is None or not store.resolve(record.weights_path).is_file():
         raise ThesislabError(
             f"model {identifier}: expected its weights file {record.weights_path} under "
             f"{store.root}, found none"
@@ -61,7 +57,7 @@ def load_keras_model(store: Store, model_id: str) -> keras.Model:
     import thesislab.models.layers  # noqa: F401  (registers the zoo's custom layers)
     from thesislab.train.network import load_network
 
-    return load_network(store.root / record.weights_path)
+    return load_network(store.resolve(record.weights_path))
 
 
 def load_images(record: ModelRecord, source: str | Path | None) -> ImageData:

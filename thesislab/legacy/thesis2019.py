@@ -22,7 +22,7 @@ from pathlib import Path
 from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
 from thesislab.legacy.csv_rows import Format, Row, ThesisFile, read_thesis_file
-from thesislab.models.names import FAMILY_ALIASES, parse_name
+from thesislab.models.names import family_aliases, parse_name
 from thesislab.models.spec import ArchSpec, ParamValue
 from thesislab.records import (
     ArtifactRecord,
@@ -186,7 +186,7 @@ class _Plan:
 
 def _family(row: Row, arch_column: str) -> str:
     head = row.text(arch_column).split("_")[0]
-    family = FAMILY_ALIASES.get(head)
+    family = family_aliases().get(head)
     if family is None:
         raise row.fail(
             f"expected a known architecture in column '{arch_column}', received {head!r}"

@@ -1,6 +1,6 @@
 """`thesislab models`: list the model families and show what a network is made of.
 
-Keras is imported only when a command runs, so that `thesislab --help` stays fast.
+Nothing here imports a framework: `show` reads the family's plan and counts from it.
 """
 
 from __future__ import annotations
@@ -23,17 +23,20 @@ app = typer.Typer(
 
 def describe(spec: ArchSpec) -> dict[str, Any]:
     """Everything `show` reports about a spec, as plain JSON-ready data."""
-    from thesislab.models.counting import count
+    from thesislab.models.counting import count_spec
     from thesislab.models.names import format_name
-    from thesislab.models.registry import build_model, prunable_layers, resolve
+    from thesislab.models.registry import plan_of, resolve
 
     resolved = resolve(spec)
-    counts = count(build_model(resolved))
+    widths = resolved.widths or []
+    plan = plan_of(resolved)
+    counts = count_spec(resolved)
     return {
         "name": format_name(resolved),
         "spec": resolved.model_dump(),
         "params": counts.params,
         "macs": counts.macs,
+        "plan": plan.table(widths),
         "prunable_layers": [
             {
                 "name": layer.name,
@@ -42,7 +45,7 @@ def describe(spec: ArchSpec) -> dict[str, Any]:
                 "multiple_of": layer.multiple_of,
                 "removable": layer.removable,
             }
-            for layer, width in zip(prunable_layers(resolved), resolved.widths or [], strict=True)
+            for layer, width in zip(plan.layers, widths, strict=True)
         ],
         "layers": [
             {
@@ -66,6 +69,25 @@ def _table(rows: list[list[str]], right_aligned: set[int]) -> str:
         ).rstrip()
         for row in rows
     )
+
+
+def _plan_table(blocks: list[dict[str, Any]]) -> str:
+    """The plan's blocks as a table under a header of their fields (blank where a block has no
+    such field, `yes` or blank for flags, numbers right-aligned)."""
+    columns = list(dict.fromkeys(key for block in blocks for key in block))
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else ""
+        return "" if value is None else str(value)
+
+    numeric = {
+        index
+        for index, column in enumerate(columns)
+        if all(type(block.get(column)) is int for block in blocks)
+    }
+    rows = [columns] + [[text(block.get(column)) for column in columns] for block in blocks]
+    return _table(rows, right_aligned=numeric)
 
 
 @app.command("list")
@@ -103,7 +125,7 @@ def show(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Show a network's layers, prunable widths, parameters and MACs.
+    """Show a network's plan (its blocks), prunable widths, layers, parameters and MACs.
 
     Example: thesislab models show '{"family": "wideresnet", "params": {"depth": 16}}' --json
     """
@@ -114,6 +136,8 @@ def show(
     params = " ".join(f"{key}={value}" for key, value in report["spec"]["params"].items())
     typer.echo(f"{report['name']} ({report['spec']['family']}): {params}")
     typer.echo(f"parameters: {report['params']:,}  MACs: {report['macs'] / 1e6:.2f} M\n")
+    typer.echo(f"stem: {report['plan']['stem']}")
+    typer.echo(_plan_table(report["plan"]["blocks"]) + "\n")
     widths = [["prunable layer", "width", "default"]] + [
         [layer["name"], str(layer["width"]), str(layer["default"])]
         for layer in report["prunable_layers"]

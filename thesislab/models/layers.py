@@ -1,62 +1,24 @@
-"""Building blocks shared by the model families: conv-BN-activation stacks, SE, heads, channel ops.
+"""The model zoo in Keras: `KerasNet`, which makes the layers the family builders ask for, and the
+zoo's custom channel layers.
 
-Everything here is written with `keras.layers` and `keras.ops` only, so the networks built from it
-run unchanged under the TensorFlow and JAX backends and convert to TFLite. Every layer gets an
-explicit name derived from the `name` prefix it is given, so two builds of the same spec have the
-same layer names (weights saved from one load into the other, whatever the backend).
+Everything here is written with `keras.layers` and `keras.ops` only, so the networks run unchanged
+under the TensorFlow and JAX backends and convert to TFLite. Importing this module registers the
+custom layers for loading saved `.keras` files.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-INPUT_SHAPE = (32, 32, 3)
-"""CIFAR-10 images, channels last."""
+from thesislab.models.net import Activation, Initializer, Kernel, Net, Padding
 
-NUM_CLASSES = 10
-
-Activation = Literal["relu", "relu6", "leaky_relu"] | None
 Tensor = Any
 """A symbolic Keras tensor (`keras.KerasTensor`) flowing through a functional model."""
-
-
-def activation(x: Tensor, kind: Activation, name: str) -> Tensor:
-    """Apply `kind` (ReLU, ReLU6, leaky ReLU with slope 0.3, or nothing) to `x`."""
-    if kind == "relu":
-        return layers.ReLU(name=name)(x)
-    if kind == "relu6":
-        return layers.ReLU(max_value=6.0, name=name)(x)
-    if kind == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=0.3, name=name)(x)
-    return x
-
-
-def conv(
-    x: Tensor,
-    filters: int,
-    kernel_size: int | tuple[int, int],
-    *,
-    name: str,
-    strides: int | tuple[int, int] = 1,
-    groups: int = 1,
-    kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
-) -> Tensor:
-    """A bias-free, `same`-padded convolution named `name`."""
-    return layers.Conv2D(
-        filters,
-        kernel_size,
-        strides=strides,
-        padding="same",
-        groups=groups,
-        use_bias=False,
-        kernel_initializer=kernel_initializer,
-        name=name,
-    )(x)
-
 
 BN_MOMENTUM = 0.9
 """Moving-statistics momentum of batch normalisation: PyTorch's default (0.1 in its convention),
@@ -64,102 +26,122 @@ which the thesis trained with. Keras's 0.99 leaves the statistics far from the d
 training run, so a briefly trained network evaluates at chance level."""
 
 
-def batch_norm(name: str) -> layers.BatchNormalization:
-    """A batch normalisation layer with the thesis's momentum."""
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)
+def _initializer(kind: Initializer) -> str | keras.initializers.Initializer:
+    if kind == "he_fan_out":  # the He (fan-out) initialisation of the original WRN code
+        return keras.initializers.VarianceScaling(scale=2.0, mode="fan_out")
+    return kind
 
 
-def conv_bn(
-    x: Tensor,
-    filters: int,
-    kernel_size: int | tuple[int, int],
-    *,
-    name: str,
-    strides: int | tuple[int, int] = 1,
-    groups: int = 1,
-    act: Activation = "relu",
-) -> Tensor:
-    """Convolution, batch normalisation, then `act`: layers `{name}_conv`, `_bn`, `_act`."""
-    x = conv(x, filters, kernel_size, name=f"{name}_conv", strides=strides, groups=groups)
-    x = batch_norm(f"{name}_bn")(x)
-    return activation(x, act, f"{name}_act")
+class KerasNet(Net[Tensor]):
+    """Makes each layer a family builder asks for as a Keras layer, applied to symbolic tensors."""
 
+    def input(self, shape: tuple[int, int, int], *, name: str) -> Tensor:
+        return keras.Input(shape, name=name)
 
-def depthwise_bn(
-    x: Tensor,
-    kernel_size: int | tuple[int, int],
-    *,
-    name: str,
-    strides: int | tuple[int, int] = 1,
-    act: Activation = None,
-) -> Tensor:
-    """Depthwise convolution (multiplier 1), batch normalisation, then `act`."""
-    x = layers.DepthwiseConv2D(
-        kernel_size, strides=strides, padding="same", use_bias=False, name=f"{name}_dwconv"
-    )(x)
-    x = batch_norm(f"{name}_bn")(x)
-    return activation(x, act, f"{name}_act")
+    def channels(self, x: Tensor) -> int:
+        return int(x.shape[-1])
 
+    def conv(
+        self,
+        x: Tensor,
+        filters: int,
+        kernel_size: Kernel,
+        *,
+        name: str,
+        strides: Kernel = 1,
+        groups: int = 1,
+        padding: Padding = "same",
+        activation: Literal["relu", "sigmoid"] | None = None,
+        initializer: Initializer = "glorot_uniform",
+    ) -> Tensor:
+        return layers.Conv2D(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            groups=groups,
+            activation=activation,
+            use_bias=False,
+            kernel_initializer=_initializer(initializer),
+            name=name,
+        )(x)
 
-def bn_relu(x: Tensor, *, name: str) -> Tensor:
-    """Batch normalisation then ReLU: the pre-activation of a pre-activation network."""
-    x = batch_norm(f"{name}_bn")(x)
-    return layers.ReLU(name=f"{name}_relu")(x)
+    def depthwise(
+        self, x: Tensor, kernel_size: Kernel, *, name: str, strides: Kernel = 1
+    ) -> Tensor:
+        return layers.DepthwiseConv2D(
+            kernel_size, strides=strides, padding="same", use_bias=False, name=name
+        )(x)
 
+    def separable(
+        self, x: Tensor, filters: int, kernel_size: Kernel, *, name: str, strides: Kernel = 1
+    ) -> Tensor:
+        return layers.SeparableConv2D(
+            filters, kernel_size, strides=strides, padding="same", use_bias=False, name=name
+        )(x)
 
-def squeeze_excite(x: Tensor, ratio: int, *, name: str) -> Tensor:
-    """Squeeze-and-excitation gate: x * sigmoid(W2 relu(W1 mean(x))), W1 reducing `ratio`-fold.
+    def batch_norm(self, x: Tensor, *, name: str) -> Tensor:
+        return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)(x)
 
-    As in the thesis, W1 and W2 have no bias. They are written as 1x1 convolutions on the pooled
-    1x1 map (the same weights as dense layers) so that TFLite gets plain static-shape ops.
-    """
-    channels = int(x.shape[-1])
-    gate = layers.GlobalAveragePooling2D(keepdims=True, name=f"{name}_squeeze")(x)
-    gate = layers.Conv2D(
-        max(channels // ratio, 1), 1, activation="relu", use_bias=False, name=f"{name}_reduce"
-    )(gate)
-    gate = layers.Conv2D(channels, 1, activation="sigmoid", use_bias=False, name=f"{name}_expand")(
-        gate
-    )
-    return layers.Multiply(name=f"{name}_scale")([x, gate])
+    def activation(self, x: Tensor, kind: Activation, *, name: str) -> Tensor:
+        if kind == "relu6":
+            return layers.ReLU(max_value=6.0, name=name)(x)
+        if kind == "leaky_relu":
+            return layers.LeakyReLU(negative_slope=0.3, name=name)(x)
+        return layers.ReLU(name=name)(x)
 
+    def pool(
+        self,
+        x: Tensor,
+        kind: Literal["average", "max"],
+        size: Kernel,
+        *,
+        name: str,
+        strides: Kernel | None = None,
+        padding: Padding = "valid",
+    ) -> Tensor:
+        pooling = layers.AveragePooling2D if kind == "average" else layers.MaxPooling2D
+        return pooling(size, strides=strides, padding=padding, name=name)(x)
 
-def inverted_residual(
-    x: Tensor,
-    *,
-    expanded: int,
-    out: int,
-    kernel_size: int,
-    strides: int,
-    se_ratio: int,
-    residual: bool,
-    name: str,
-) -> Tensor:
-    """MobileNetV2 block: 1x1 expand (ReLU6), depthwise (ReLU6), linear 1x1 projection.
+    def global_pool(self, x: Tensor, *, name: str, keepdims: bool = False) -> Tensor:
+        return layers.GlobalAveragePooling2D(keepdims=keepdims, name=name)(x)
 
-    An SE gate follows the projection in blocks without stride; the input is added back when
-    `residual` is set.
-    """
-    shortcut = x
-    x = conv_bn(x, expanded, 1, name=f"{name}_expand", act="relu6")
-    x = depthwise_bn(x, kernel_size, name=f"{name}_depthwise", strides=strides, act="relu6")
-    x = conv_bn(x, out, 1, name=f"{name}_project", act=None)
-    if se_ratio and strides == 1:
-        x = squeeze_excite(x, se_ratio, name=f"{name}_se")
-    if residual:
-        x = layers.Add(name=f"{name}_add")([x, shortcut])
-    return x
+    def add(self, inputs: Sequence[Tensor], *, name: str) -> Tensor:
+        return layers.Add(name=name)(list(inputs))
 
+    def multiply(self, inputs: Sequence[Tensor], *, name: str) -> Tensor:
+        return layers.Multiply(name=name)(list(inputs))
 
-def classifier(x: Tensor, *, dropout: float, pool: bool = True) -> Tensor:
-    """Head: global average pooling (or flattening), optional dropout, dense logits."""
-    if pool:
-        x = layers.GlobalAveragePooling2D(name="head_pool")(x)
-    else:
-        x = layers.Flatten(name="head_flatten")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="head_dropout")(x)
-    return layers.Dense(NUM_CLASSES, name="head_logits")(x)
+    def concat(self, inputs: Sequence[Tensor], *, name: str) -> Tensor:
+        return layers.Concatenate(name=name)(list(inputs))
+
+    def dropout(self, x: Tensor, rate: float, *, name: str) -> Tensor:
+        return layers.Dropout(rate, name=name)(x)
+
+    def flatten(self, x: Tensor, *, name: str) -> Tensor:
+        return layers.Flatten(name=name)(x)
+
+    def dense(self, x: Tensor, units: int, *, name: str) -> Tensor:
+        return layers.Dense(units, name=name)(x)
+
+    def pad(
+        self, x: Tensor, padding: tuple[tuple[int, int], tuple[int, int]], *, name: str
+    ) -> Tensor:
+        return layers.ZeroPadding2D(padding, name=name)(x)
+
+    def crop(
+        self, x: Tensor, cropping: tuple[tuple[int, int], tuple[int, int]], *, name: str
+    ) -> Tensor:
+        return layers.Cropping2D(cropping, name=name)(x)
+
+    def shuffle(self, x: Tensor, groups: int, *, name: str) -> Tensor:
+        return ChannelShuffle(groups, name=name)(x)
+
+    def slice(self, x: Tensor, start: int, stop: int, *, name: str) -> Tensor:
+        return ChannelSlice(start, stop, name=name)(x)
+
+    def gather(self, x: Tensor, size: int, *, name: str) -> Tensor:
+        return ChannelGather(size, name=name)(x)
 
 
 @keras.saving.register_keras_serializable(package="thesislab")

@@ -24,22 +24,8 @@ from pathlib import Path
 from typing import Literal
 
 from thesislab.errors import ThesislabError, validation_message
+from thesislab.models.registry import DEFAULT_TOKENS, families
 from thesislab.models.spec import ArchSpec, ParamValue
-
-FAMILY_ALIASES: dict[str, str] = {
-    "res": "wideresnet",
-    "wrn": "wideresnet",
-    "wideresnet": "wideresnet",
-    "mobilenetv1": "mobilenetv1",
-    "mobilenetv2": "mobilenetv2",
-    "mnasnet": "mnasnet",
-    "shufflenetv1": "shufflenetv1",
-    "shufflenetv2": "shufflenetv2",
-    "effnet": "effnet",
-    "squeezenext": "squeezenext",
-    "condensenet": "condensenet",
-    "nasnet": "nasnet",
-}
 
 WRN_BASE_WIDTH = 16
 """WideResNet's first stage has 16 x widen-factor channels."""
@@ -53,18 +39,7 @@ def default_width(family: str) -> int:
     return WRN_BASE_WIDTH if family == "wideresnet" else 32
 
 
-# Parameter tokens in the order each family's names write them; the rest use _DEFAULT_ORDER.
-_DEFAULT_ORDER = (("depth", "d"), ("width", "w"), ("se_ratio", "se"))
-_ORDER: dict[str, tuple[tuple[str, str], ...]] = {
-    "mobilenetv2": (("depth", "d"), ("expansion", "er"), ("width", "w"), ("se_ratio", "se")),
-    "mnasnet": (("depth", "d"), ("expansion", "er"), ("width", "w"), ("se_ratio", "se")),
-    "effnet": (("depth", "d"), ("width", "w"), ("expansion", "e")),
-    "shufflenetv1": (("depth", "d"), ("width", "w"), ("groups", "g")),
-    "condensenet": (("depth", "d"), ("width", "w"), ("expansion", "er"), ("groups", "g")),
-}
-_PREFIX_PARAM = {"d": "depth", "w": "width", "er": "expansion", "e": "expansion", "g": "groups",
-                 "se": "se_ratio"}  # fmt: skip
-_PARAM_TOKEN = re.compile(r"^(d|w|er|e|g|se)(\d+)$")
+_PARAM_TOKEN = re.compile(r"^([a-z]+)(\d+)$")
 _DROPOUT_TOKEN = re.compile(r"^dropout(\d*\.\d+)?$")
 _WRN_DASHED = re.compile(r"^(?:(?P<method>[A-Za-z]+)-)?(?:res|wrn)-(\d+)(?:-(\d+))?(?:-(.*))?$")
 _WRN_SPELLED = re.compile(r"^(?:wideresnet|wrn)_(\d+)_(\d+)(?:_(.*))?$")
@@ -90,14 +65,29 @@ class ParsedName:
         return "quantized" in self.tags
 
 
+def family_aliases() -> dict[str, str]:
+    """Every head a thesis name may start with (a family's name and its aliases), and its family."""
+    return {
+        alias: family.name
+        for family in families().values()
+        for alias in (family.name, *family.aliases)
+    }
+
+
+def _prefix_params() -> dict[str, str]:
+    """Each parameter-token prefix of any family (`d`, `er`, ...) and the parameter it gives."""
+    return {prefix: param for family in families().values() for param, prefix in family.tokens}
+
+
 def _read_tokens(family: str, tokens: list[str], params: dict[str, ParamValue]) -> list[str]:
     """Move parameter tokens into `params` (the first run of them, and `dropout` anywhere)."""
+    prefixes = _prefix_params()
     tags: list[str] = []
     for token in tokens:
         parameter = _PARAM_TOKEN.match(token)
         dropout = _DROPOUT_TOKEN.match(token)
-        if parameter and not tags:
-            params[_PREFIX_PARAM[parameter.group(1)]] = int(parameter.group(2))
+        if parameter and parameter.group(1) in prefixes and not tags:
+            params[prefixes[parameter.group(1)]] = int(parameter.group(2))
         elif dropout:
             params["dropout"] = float(dropout.group(1) or THESIS_DROPOUT)
         elif token:
@@ -130,11 +120,12 @@ def parse_name(name: str, *, base: ArchSpec | None = None) -> ParsedName:
         depth, widen, rest = spelled.groups()
         return _wrn(depth, widen, rest, None)
     head, *tokens = name.split("_")
-    family = FAMILY_ALIASES.get(head)
+    aliases = family_aliases()
+    family = aliases.get(head)
     if family is None:
         if base is not None:
             return ParsedName(base, tuple(_TAG_SEPARATOR.split(name)))
-        known = ", ".join(sorted(set(FAMILY_ALIASES)))
+        known = ", ".join(sorted(aliases))
         raise ThesislabError(
             f"cannot parse model name {name!r}: expected it to start with one of {known}"
         )
@@ -164,9 +155,9 @@ def format_name(spec: ArchSpec, *, style: Literal["thesis", "dashed"] = "thesis"
         if params.get("se_ratio"):
             parts.append(f"se{params['se_ratio']}")
         return "-".join(parts + _dropout_token(spec))
-    head = "res" if spec.family == "wideresnet" else spec.family
-    parts = [head]
-    for key, prefix in _ORDER.get(spec.family, _DEFAULT_ORDER):
+    family = families().get(spec.family)
+    parts = [family.head if family else spec.family]
+    for key, prefix in family.tokens if family else DEFAULT_TOKENS:
         value = params.get(key)
         if value:
             parts.append(f"{prefix}{value}")

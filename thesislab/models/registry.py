@@ -1,47 +1,41 @@
-"""The model zoo's registry: architecture families by name, their parameters and prunable layers.
+"""The model zoo's registry: architecture families by name, their parameters, plans and names.
 
-Families register themselves timm-style, with a decorator on their builder::
+Each module of `thesislab.models.families` defines one family and registers it, timm-style, with a
+decorator on its builder::
 
-    @register("mobilenetv2", defaults={"depth": 12, "width": 32, ...}, layout=_layout)
-    def mobilenetv2(spec: ArchSpec) -> keras.Model: ...
+    @register("mobilenetv2", defaults={"depth": 12, "width": 32, ...}, plan=plan,
+              colour="#e15759", tokens=(("depth", "d"), ("expansion", "er"), ...))
+    def mobilenetv2(net: Net[T], image: T, plan: Plan[Block], widths: Widths) -> T: ...
 
-`defaults` lists the parameters a family accepts, with their default values; `layout` turns the
-parameters into the family's prunable layers (each with its default width). A layer here is a set
-of channels that must be pruned together: all the outputs that a residual sum ties to each other
-count as one. The network's topology depends on its parameters only; `widths` change channel
-counts, never which layers exist (except that a width of 0 removes a `removable` block).
+`defaults` lists the parameters a family accepts, with their default values; `plan` turns the
+parameters into the family's `Plan` (its blocks and prunable layers); the builder walks the plan's
+blocks with a `Net` and returns the logits. The entry also carries what names and charts need: the
+heads thesis names give the family (`aliases`), the order of its parameter tokens in a name
+(`tokens`) and its colour on the results site. Adding a family is adding one module there.
 
-The family modules are imported on first use, so importing this module does not import Keras.
+Importing this module imports no framework, and neither does anything but `build_model`.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from thesislab.errors import ThesislabError
-from thesislab.models.names import format_name
+from thesislab.models.net import INPUT_SHAPE, Net
+from thesislab.models.plan import ArchParams, Plan, PrunableLayer, Widths
 from thesislab.models.spec import ArchSpec, ParamValue
 
 if TYPE_CHECKING:
     import keras
 
-FAMILY_MODULES = (
-    "wideresnet",
-    "mobilenetv1",
-    "mobilenetv2",
-    "mnasnet",
-    "shufflenetv1",
-    "shufflenetv2",
-    "effnet",
-    "squeezenext",
-    "condensenet",
-    "nasnet",
-)
-"""Modules of `thesislab.models` that define (and register) a family."""
+FAMILY_PACKAGE = "thesislab.models.families"
+"""The package whose every module defines (and registers) one family."""
 
 PARAM_HELP: dict[str, str] = {
     "depth": "number of blocks (WideResNet: standard WRN depth, 6n + 4)",
@@ -54,33 +48,13 @@ PARAM_HELP: dict[str, str] = {
 }
 """What each family parameter means, for help texts and `thesislab models list`."""
 
+DEFAULT_TOKENS: tuple[tuple[str, str], ...] = (("depth", "d"), ("width", "w"), ("se_ratio", "se"))
+"""(parameter, name prefix) in the order thesis names write them, unless a family says otherwise."""
 
-@dataclass(frozen=True)
-class ArchParams:
-    """A family's parameters, typed, with the family's defaults filled in."""
-
-    depth: int
-    width: int
-    expansion: int = 1
-    groups: int = 1
-    se_ratio: int = 0
-    dropout: float = 0.0
-    all_prunable: bool = False
-
-
-@dataclass(frozen=True)
-class PrunableLayer:
-    """A group of channels that pruning may narrow: its name, default width and constraints."""
-
-    name: str
-    default: int
-    multiple_of: int = 1
-    removable: bool = False
-    """A width of 0 is allowed and removes the block the layer belongs to."""
-
-
-Layout = Callable[[ArchParams], list[PrunableLayer]]
-Builder = Callable[[ArchSpec], "keras.Model"]
+T = TypeVar("T")
+Builder = Callable[[Net[Any], Any, Plan[Any], Widths], Any]
+"""(net, image, plan, widths) -> logits."""
+Planner = Callable[[ArchParams], Plan[Any]]
 
 
 @dataclass(frozen=True)
@@ -88,14 +62,31 @@ class Family:
     """A registered architecture family."""
 
     name: str
-    builder: Builder
+    build: Builder
+    plan: Planner
     defaults: Mapping[str, ParamValue]
-    layout: Layout
+    colour: str
+    """Its colour on the results site (a CSS hex colour)."""
+    aliases: tuple[str, ...] = ()
+    """Other heads of thesis names meaning this family; names are written with the first one."""
+    tokens: tuple[tuple[str, str], ...] = DEFAULT_TOKENS
+    """(parameter, prefix) of the parameter tokens of its names, in the order they are written."""
 
     @property
     def summary(self) -> str:
         """First line of the builder's docstring."""
-        return (self.builder.__doc__ or "").strip().splitlines()[0]
+        return (self.build.__doc__ or "").strip().splitlines()[0]
+
+    @property
+    def head(self) -> str:
+        """How thesis names of this family start."""
+        return self.aliases[0] if self.aliases else self.name
+
+    def plan_of(self, spec: ArchSpec) -> Plan[Any]:
+        """The plan of `spec`, a spec of this family."""
+        if spec.family != self.name:
+            raise ThesislabError(f"expected a {self.name} spec, got family {spec.family!r}")
+        return self.plan(arch_params(spec))
 
 
 FAMILIES: dict[str, Family] = {}
@@ -103,27 +94,41 @@ FAMILIES: dict[str, Family] = {}
 
 
 def register(
-    name: str, *, defaults: Mapping[str, ParamValue], layout: Layout
+    name: str,
+    *,
+    defaults: Mapping[str, ParamValue],
+    plan: Planner,
+    colour: str,
+    aliases: tuple[str, ...] = (),
+    tokens: tuple[tuple[str, str], ...] = DEFAULT_TOKENS,
 ) -> Callable[[Builder], Builder]:
     """Register the decorated builder as family `name`, accepting the parameters in `defaults`."""
     unknown = set(defaults) - set(PARAM_HELP)
     if unknown or not {"depth", "width"} <= set(defaults):
         raise ValueError(f"family {name!r}: bad parameter list {sorted(defaults)}")
 
-    def decorate(builder: Builder) -> Builder:
+    def decorate(build: Builder) -> Builder:
         if name in FAMILIES:
             raise ValueError(f"family {name!r} is registered twice")
-        FAMILIES[name] = Family(name, builder, MappingProxyType(dict(defaults)), layout)
-        return builder
+        FAMILIES[name] = Family(
+            name, build, plan, MappingProxyType(dict(defaults)), colour, aliases, tokens
+        )
+        return build
 
     return decorate
 
 
+@functools.cache
+def _import_family_modules() -> None:
+    package = importlib.import_module(FAMILY_PACKAGE)
+    for module in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{FAMILY_PACKAGE}.{module.name}")
+
+
 def families() -> dict[str, Family]:
-    """Every registered family, by name."""
-    for module in FAMILY_MODULES:
-        importlib.import_module(f"thesislab.models.{module}")
-    return dict(FAMILIES)
+    """Every registered family, by name, in alphabetical order."""
+    _import_family_modules()
+    return dict(sorted(FAMILIES.items()))
 
 
 def get_family(name: str) -> Family:
@@ -173,12 +178,19 @@ def arch_params(spec: ArchSpec) -> ArchParams:
     return ArchParams(**values)  # type: ignore[arg-type]
 
 
+def plan_of(spec: ArchSpec) -> Plan[Any]:
+    """The spec's plan: its family's blocks and prunable layers for the spec's parameters."""
+    return get_family(spec.family).plan_of(spec)
+
+
 def prunable_layers(spec: ArchSpec) -> list[PrunableLayer]:
     """The spec's prunable layers, in network order, with their default widths."""
-    return get_family(spec.family).layout(arch_params(spec))
+    return list(plan_of(spec).layers)
 
 
-def _check_widths(spec: ArchSpec, layers: list[PrunableLayer], widths: list[int]) -> None:
+def _check_widths(spec: ArchSpec, layers: tuple[PrunableLayer, ...], widths: list[int]) -> None:
+    from thesislab.models.names import format_name
+
     if len(widths) != len(layers):
         raise ThesislabError(
             f"{format_name(spec)}: expected {len(layers)} widths (one per prunable layer), "
@@ -194,18 +206,24 @@ def _check_widths(spec: ArchSpec, layers: list[PrunableLayer], widths: list[int]
             )
 
 
-def _layout_and_widths(spec: ArchSpec) -> tuple[ArchParams, list[PrunableLayer], list[int]]:
-    params = arch_params(spec)
-    layers = get_family(spec.family).layout(params)
-    for layer in layers:
+def plan_and_widths(spec: ArchSpec) -> tuple[Plan[Any], list[int]]:
+    """The spec's plan and the width of each of its prunable layers, checked.
+
+    `widths=None` takes the default widths. Raises `ThesislabError` for an unknown family or
+    parameter, or widths that do not fit the plan.
+    """
+    from thesislab.models.names import format_name
+
+    plan = plan_of(spec)
+    for layer in plan.layers:
         if layer.default < 1 or layer.default % layer.multiple_of:
             raise ThesislabError(
                 f"{format_name(spec)}: these parameters give {layer.name} {layer.default} "
                 f"channels, expected a positive multiple of {layer.multiple_of}"
             )
-    widths = [layer.default for layer in layers] if spec.widths is None else list(spec.widths)
-    _check_widths(spec, layers, widths)
-    return params, layers, widths
+    widths = [layer.default for layer in plan.layers] if spec.widths is None else list(spec.widths)
+    _check_widths(spec, plan.layers, widths)
+    return plan, widths
 
 
 def resolve(spec: ArchSpec) -> ArchSpec:
@@ -214,19 +232,28 @@ def resolve(spec: ArchSpec) -> ArchSpec:
     Missing parameters take the family defaults; `widths=None` takes the default widths. Raises
     `ThesislabError` for an unknown family or parameter, or widths that do not fit the layout.
     """
-    params, _, widths = _layout_and_widths(spec)
-    explicit = {key: getattr(params, key) for key in get_family(spec.family).defaults}
+    plan, widths = plan_and_widths(spec)
+    explicit = {key: getattr(plan.params, key) for key in get_family(spec.family).defaults}
     return ArchSpec(family=spec.family, params=explicit, widths=widths)
 
 
-def configure(spec: ArchSpec, family: str) -> tuple[ArchParams, dict[str, int]]:
-    """For builders: the typed parameters and the width of each prunable layer, by layer name."""
-    if spec.family != family:
-        raise ThesislabError(f"expected a {family} spec, got family {spec.family!r}")
-    params, layers, widths = _layout_and_widths(spec)
-    return params, {layer.name: width for layer, width in zip(layers, widths, strict=True)}
+def realise(spec: ArchSpec, net: Net[T]) -> tuple[T, T]:
+    """Run the spec's family builder on `net`: the network's image input and its logits."""
+    plan, values = plan_and_widths(spec)
+    widths = Widths(plan.layers, values)
+    image = net.input(INPUT_SHAPE, name="image")
+    logits = get_family(spec.family).build(net, image, plan, widths)
+    if widths.unread():
+        raise ValueError(f"{spec.family}: the builder reads no width of {widths.unread()}")
+    return image, logits
 
 
 def build_model(spec: ArchSpec) -> keras.Model:
     """Build the spec's network: a Keras model from 32x32x3 images to 10 logits."""
-    return get_family(spec.family).builder(spec)
+    import keras
+
+    from thesislab.models.layers import KerasNet
+    from thesislab.models.names import format_name
+
+    image, logits = realise(spec, KerasNet())
+    return keras.Model(image, logits, name=format_name(spec))

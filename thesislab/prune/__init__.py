@@ -13,7 +13,8 @@ Public API, by module (this package imports nothing heavy):
 - `cli.prune` (the `thesislab prune` command) and `cli.lut_app` (`thesislab lut build|show`).
 
 Internals: `structure` (channel classes and costs of a family), `target` (budgets), `masking` (the
-masked view used while searching), `trainer*` (its training steps per backend), `weights` (channel
-statistics and the copy into a thinner network), `search` (what methods receive and return), one
-module per method (`fisher`, `netadapt`, `morphnet`, `uniform`), `lineage` (finding earlier runs).
+masked view used while searching), `trainer` (its training: the training engine plus masks,
+Fisher sums and a penalty), `weights` (channel statistics and the copy into a thinner network),
+`search` (what methods receive and return), one module per method (`fisher`, `netadapt`,
+`morphnet`, `uniform`), `lineage` (finding earlier runs).
 """

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from thesislab.errors import ThesislabError
+from thesislab.store import DEFAULT_RESULTS
+from thesislab.train.recipe import FINE_TUNING
 
 if TYPE_CHECKING:
     from thesislab.models.spec import ArchSpec
     from thesislab.store import Store
 
-DEFAULT_RESULTS = Path("experiments") / "local"
-"""Where `thesislab train` writes by default."""
 
 ResultsOption = Annotated[
     Path, typer.Option("--results", "-r", help="Results directory holding the model records.")
@@ -88,7 +88,8 @@ def prune(
         int | None,
         typer.Option(
             min=0,
-            help="Epochs of fine-tuning the pruned weights (default 20); 0 = none.",
+            help=f"Epochs of fine-tuning the pruned weights (default {FINE_TUNING['epochs']}); "
+            "0 = none.",
             show_default=False,
         ),
     ] = None,
@@ -123,10 +124,9 @@ def prune(
         recipe = {} if fine_tune_epochs is None else {"epochs": fine_tune_epochs}
         _report(store, "fine-tuned", fine_tune_model(results, pruned_id, recipe, data))
     if retrain:
-        pruned = store.get(pruned_id)
-        assert isinstance(pruned, ModelRecord) and pruned.lineage.parent_id is not None
-        parent = store.get(pruned.lineage.parent_id)
-        trained_with = dict(parent.recipe) if isinstance(parent, ModelRecord) else {}
+        pruned = store.get(pruned_id, ModelRecord)
+        assert pruned.lineage.parent_id is not None
+        trained_with = dict(store.get(pruned.lineage.parent_id, ModelRecord).recipe)
         if retrain_epochs is not None:
             trained_with["epochs"] = retrain_epochs
         _report(store, "retrained", retrain_model(results, pruned_id, trained_with, data))
@@ -135,8 +135,7 @@ def prune(
 def _report(store: Store, stage: str, identifier: str) -> None:
     from thesislab.records import ModelRecord
 
-    record = store.get(identifier)
-    assert isinstance(record, ModelRecord)
+    record = store.get(identifier, ModelRecord)
     accuracy = "" if record.accuracy is None else f", test accuracy {record.accuracy:.4f}"
     typer.echo(
         f"{stage}: model record {identifier} ({record.name}, widths "

@@ -28,7 +28,7 @@ from thesislab.prune.search import (
     search_recipe,
 )
 from thesislab.prune.target import Cost, cost_function
-from thesislab.prune.trainer import SearchTrainer, make_trainer
+from thesislab.prune.trainer import SearchTrainer
 
 PROGRESS_EVERY = 25
 """Removals between progress lines."""
@@ -89,7 +89,7 @@ def fisher(context: Context, settings: FisherSettings) -> Outcome:
     widths = list(context.widths)
     alive = [np.ones(width, dtype=bool) for width in widths]
     masked = masked_network(context.network, structure, widths)
-    trainer = make_trainer(masked, search_recipe(settings, context.recipe), context.data.train)
+    trainer = SearchTrainer(masked, search_recipe(settings, context.recipe), context.data.train)
     history: list[list[object]] = []
     removals = 0
     while not context.budget.within(widths):

@@ -23,8 +23,6 @@ spec uses any table of its device and family that covers all of its layers.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import random
 import tempfile
@@ -39,18 +37,18 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from thesislab.errors import ThesislabError
+from thesislab.keys import SPACED, content_key
 from thesislab.models.names import format_name
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.structure import LayerInfo, Structure, structure_of
 from thesislab.records import Protocol
-from thesislab.store import atomic_write_bytes
+from thesislab.store import Store, atomic_write_bytes
 
 if TYPE_CHECKING:
     import keras
 
     from thesislab.bench.devices import DeviceSpec
 
-LUT_DIR = "lut"
 DEFAULT_POINTS = 6
 """Channel counts measured per prunable axis (None: every count, as the thesis did)."""
 DEFAULT_SIGMA = 1.0
@@ -258,14 +256,10 @@ def layer_model(layer: LayerInfo, inputs: int, outputs: int) -> keras.Model:
     return keras.Model(image, keras.layers.ReLU()(x))
 
 
-def _params_hash(spec: ArchSpec) -> str:
-    text = json.dumps(spec.params, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
 def table_path(results: Path, device: str, spec: ArchSpec) -> Path:
     """Where the table of `spec`'s family and parameters on `device` is stored."""
-    return results / LUT_DIR / device / f"{spec.family}-{_params_hash(spec)}.json"
+    name = f"{spec.family}-{content_key(spec.params, 10, SPACED)}.json"
+    return Store(results).lut_dir(device) / name
 
 
 def read_table(path: Path) -> LatencyTable:
@@ -282,7 +276,7 @@ def find_table(results: Path, spec: ArchSpec, device: str) -> LatencyTable | Non
 
     Without any table of the family for the device, the network is not even analysed: a family
     pruning does not support simply has no prediction."""
-    folder = results / LUT_DIR / device
+    folder = Store(results).lut_dir(device)
     candidates = sorted(folder.glob(f"{spec.family}-*.json")) if folder.is_dir() else []
     if not candidates:
         return None

@@ -23,6 +23,7 @@ from keras import ops
 
 from thesislab.errors import ThesislabError
 from thesislab.prune.structure import Structure, flatten, layer_graph
+from thesislab.train.network import zoo_network
 
 
 class ChannelMask(keras.layers.Layer):  # type: ignore[misc]
@@ -31,17 +32,6 @@ class ChannelMask(keras.layers.Layer):  # type: ignore[misc]
     def call(self, inputs: Any, mask: Any) -> Any:
         shape = (-1, *([1] * (len(inputs.shape) - 2)), inputs.shape[-1])
         return inputs * ops.reshape(ops.cast(mask, inputs.dtype), shape)
-
-
-def zoo_network(network: keras.Model) -> keras.Model:
-    """The model-zoo network inside a trained network (behind its input normalisation)."""
-    inner = [layer for layer in network.layers if isinstance(layer, keras.Model)]
-    if len(inner) != 1:
-        raise ThesislabError(
-            f"{network.name}: expected a trained network holding one model-zoo network, "
-            f"found {len(inner)}"
-        )
-    return inner[0]
 
 
 def mask_points(zoo: keras.Model, structure: Structure) -> dict[str, int]:

@@ -25,7 +25,7 @@ from pydantic import Field
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context, Outcome, SearchSettings, minimum_width, search_recipe
 from thesislab.prune.target import Cost, cost_function
-from thesislab.prune.trainer import Penalty, make_trainer
+from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.prune.uniform import largest_scaled
 from thesislab.prune.weights import channel_scales, scale_variables, top_channels
 
@@ -82,7 +82,7 @@ def morphnet(context: Context, settings: MorphNetSettings) -> Outcome:
     )
     metric = settings.resource or context.budget.target.metric
     cost = cost_function(metric, structure, context.results, context.budget.target.device)
-    trainer = make_trainer(
+    trainer = SearchTrainer(
         masked, search_recipe(settings, context.recipe), context.data.train, Penalty(positions)
     )
     history = []

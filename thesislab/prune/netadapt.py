@@ -32,7 +32,7 @@ from thesislab.prune.search import (
     narrowed,
     search_recipe,
 )
-from thesislab.prune.trainer import SearchTrainer, make_trainer
+from thesislab.prune.trainer import SearchTrainer
 from thesislab.prune.weights import channel_norms
 
 
@@ -121,7 +121,7 @@ def netadapt(context: Context, settings: NetAdaptSettings) -> Outcome:
     train, holdout = context.data.holdout(round(settings.holdout * len(context.data.train)))
     widths = list(context.widths)
     alive = [np.ones(width, dtype=bool) for width in widths]
-    trainer = make_trainer(
+    trainer = SearchTrainer(
         masked_network(context.network, structure, widths),
         search_recipe(settings, context.recipe),
         train,

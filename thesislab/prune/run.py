@@ -8,27 +8,28 @@ returned without recomputing):
   weights, test accuracy right after pruning), linked to its parent and to the method and settings
   (`lineage.pruning`, which also holds the method's history);
 - `fine_tune_model`: the pruned weights trained on -> the `fine_tuned` model;
-- `retrain_model`: the pruned architecture trained from scratch with `train.train_model` -> the
-  `retrained` model.
+- `retrain_model`: the pruned architecture trained from scratch -> the `retrained` model.
 
-A pruned record's recipe is empty and a fine-tuned record's recipe names the weights it started
-from (`initial_weights`), so that neither is ever taken for a run `train_model` would make.
+Both are runs of `train.train_model` (from the pruned weights, or from a fresh initialisation),
+which writes their records and finds them again.
+
+A pruned record's recipe is empty, so that it is never taken for a run of `train_model`; a
+fine-tuned record's recipe names the weights it started from (`initial_weights`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pydantic
 from rich.console import Console
 
 from thesislab.errors import ThesislabError
+from thesislab.keys import content_key
 from thesislab.records import Dataset, Lineage, ModelRecord, Pruning, record_id
 from thesislab.store import Store
 
@@ -38,24 +39,11 @@ if TYPE_CHECKING:
     from thesislab.data import Split
     from thesislab.train.recipe import Recipe
 
-MODELS_DIR = "models"
-FINE_TUNE_DEFAULTS: dict[str, Any] = {
-    "epochs": 20,
-    "learning_rate": 8e-4,
-    "schedule": "constant",
-    "weight_decay": 5e-4,
-}
-"""The fine-tuning recipe unless overridden: the thesis's fine-tuning rate, constant."""
-
 
 def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str, ModelRecord]:
-    record = store.get(model_id)
-    if not isinstance(record, ModelRecord):
-        raise ThesislabError(
-            f"expected a model record for {model_id!r}, received a record of kind {record.kind!r}"
-        )
+    record = store.get(model_id, ModelRecord)
     if needs_weights and (
-        record.weights_path is None or not (store.root / record.weights_path).is_file()
+        record.weights_path is None or not store.resolve(record.weights_path).is_file()
     ):
         raise ThesislabError(
             f"model {model_id}: expected its weights file {record.weights_path} under "
@@ -73,11 +61,6 @@ def _trained_with(record: ModelRecord) -> Recipe | None:
         return None
 
 
-def _digest(*parts: object) -> str:
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 def evaluate_accuracy(network: keras.Model, split: Split, batch_size: int = 250) -> float:
     """The fraction of `split` the network classifies correctly."""
     logits = network.predict(split.images.astype(np.float32), batch_size=batch_size, verbose=0)
@@ -87,17 +70,9 @@ def evaluate_accuracy(network: keras.Model, split: Split, batch_size: int = 250)
 def _save(store: Store, network: keras.Model, name: str) -> str:
     from thesislab.train.network import save_network
 
-    path = store.files_dir() / MODELS_DIR / f"{name}.keras"
+    path = store.weights_path(name)
     save_network(network, path)
-    return path.relative_to(store.root).as_posix()
-
-
-def _counts(network: keras.Model) -> tuple[int, int]:
-    from thesislab.models.counting import count
-    from thesislab.prune.masking import zoo_network
-
-    counted = count(zoo_network(network))
-    return counted.params, counted.macs
+    return store.relative(path)
 
 
 def prune_model(
@@ -119,7 +94,7 @@ def prune_model(
     from thesislab.prune.target import Target, make_budget
     from thesislab.prune.weights import thin_network
     from thesislab.train.environment import environment
-    from thesislab.train.network import load_network
+    from thesislab.train.network import load_network, network_count
 
     store = Store(store_root)
     parent_id, parent = _model(store, model_id)
@@ -133,7 +108,7 @@ def prune_model(
     data = load_images(parent, data_source)
     structure = structure_of(parent.architecture)
     widths = structure.check(parent.architecture)
-    network = load_network(store.root / str(parent.weights_path))
+    network = load_network(store.resolve(str(parent.weights_path)))
     budget = make_budget(goal, structure, widths, store.root)
     context = Context(
         parent_id,
@@ -156,8 +131,8 @@ def prune_model(
         raise ThesislabError(
             f"{method}: expected a result within {goal}, received {budget.describe(final)}"
         )
-    params, macs = _counts(pruned)
-    key = _digest(parent_id, method, asked)
+    counted = network_count(pruned)
+    key = content_key([parent_id, method, asked])
     lineage = Lineage(
         stage="pruned",
         parent_id=parent_id,
@@ -183,8 +158,8 @@ def prune_model(
         dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
         lineage=lineage,
         accuracy=evaluate_accuracy(pruned, data.test),
-        params=params,
-        macs=macs,
+        params=counted.params,
+        macs=counted.macs,
         training_time_s=seconds,
         weights_path=_save(store, pruned, f"pruned-{key}"),
         created_at=datetime.now(UTC),
@@ -208,12 +183,6 @@ def _find_pruned(store: Store, parent_id: str, method: str, asked: dict[str, Any
     return found[0][0] if found else None
 
 
-def _follow_up_lineage(pruned_id: str, pruned: ModelRecord, stage: str) -> Lineage:
-    return Lineage.model_validate(
-        {**pruned.lineage.model_dump(), "stage": stage, "parent_id": pruned_id}
-    )
-
-
 def fine_tune_model(
     store_root: Path,
     pruned_id: str,
@@ -222,62 +191,14 @@ def fine_tune_model(
     *,
     console: Console | None = None,
 ) -> str:
-    """Train the pruned model's weights on with `FINE_TUNE_DEFAULTS` updated by `recipe` (any
-    recipe fields: epochs, learning_rate, seed, ...); returns the fine-tuned model's id.
+    """Train the pruned model's weights on with `recipe.FINE_TUNING` updated by `recipe` (any
+    recipe fields: epochs, learning_rate, seed, ...); returns the fine-tuned model's id. An
+    interrupted call resumes, a finished one returns the stored record."""
+    from thesislab.train.recipe import fine_tuning_recipe
 
-    Resumable: a checkpoint after each epoch lets an interrupted call continue.
-    """
-    from thesislab.deploy.sources import load_images
-    from thesislab.prune.lineage import find_models
-    from thesislab.train.engine import make_engine
-    from thesislab.train.environment import environment
-    from thesislab.train.loop import accuracy, fit
-    from thesislab.train.network import load_network
-    from thesislab.train.recipe import load_recipe
-
-    store = Store(store_root)
-    pruned_id, pruned = _model(store, pruned_id)
-    chosen = load_recipe(None, **{**FINE_TUNE_DEFAULTS, **(recipe or {}), "precision": "float32"})
-    stored = {**chosen.model_dump(mode="json"), "initial_weights": pruned_id}
-    found = find_models(store, "fine_tuned", pruned_id, lambda record: record.recipe == stored)
-    if found:
-        return found[0][0]
-    if chosen.distillation is not None:
-        raise ThesislabError("fine-tuning: expected a recipe without distillation")
-    data = load_images(pruned, data_source)
-    if chosen.validation_size:
-        train, validation = data.holdout(chosen.validation_size)
-    else:
-        train, validation = data.train, None
-    model = load_network(store.root / str(pruned.weights_path))
-    engine = make_engine(model, None, chosen, train, len(train) // chosen.batch_size)
-    key = _digest(pruned_id, stored, data.fingerprint)
-    checkpoint = store.root / "checkpoints" / f"fine-tune-{key}.npz"
-    done = fit(engine, chosen, train, validation, checkpoint, console or Console())
-    engine.sync_model()
-    params, macs = _counts(model)
-    record = ModelRecord(
-        name=f"{pruned.name}-fine-tuned",
-        architecture=pruned.architecture,
-        recipe=stored,
-        seed=chosen.seed,
-        dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
-        lineage=_follow_up_lineage(pruned_id, pruned, "fine_tuned"),
-        accuracy=accuracy(engine, data.test, chosen.batch_size),
-        validation_accuracy=done.history[-1].validation_accuracy,
-        params=params,
-        macs=macs,
-        epochs=done.epoch,
-        training_time_s=done.seconds,
-        images_per_s=done.images / done.step_seconds,
-        history=done.history,
-        weights_path=_save(store, model, f"fine-tuned-{key}"),
-        created_at=datetime.now(UTC),
-        environment=environment(),
+    return _train_pruned(
+        Store(store_root), pruned_id, "fine_tuned", fine_tuning_recipe(recipe), data_source, console
     )
-    identifier = store.write(record)
-    checkpoint.unlink(missing_ok=True)
-    return identifier
 
 
 def retrain_model(
@@ -288,25 +209,43 @@ def retrain_model(
     *,
     console: Console | None = None,
 ) -> str:
-    """Train the pruned architecture from scratch with `train_model` and the recipe of `recipe`'s
-    fields (default: the thesis's); returns the `retrained` model's id. An interrupted call
-    resumes, a finished one returns the stored record."""
-    from thesislab.deploy.sources import load_images
+    """Train the pruned architecture from scratch with the recipe of `recipe`'s fields (default:
+    the thesis's); returns the `retrained` model's id. An interrupted call resumes, a finished
+    one returns the stored record."""
     from thesislab.train.recipe import load_recipe
+
+    chosen = load_recipe(None, **(recipe or {}))
+    return _train_pruned(Store(store_root), pruned_id, "retrained", chosen, data_source, console)
+
+
+def _train_pruned(
+    store: Store,
+    pruned_id: str,
+    stage: Literal["fine_tuned", "retrained"],
+    recipe: Recipe,
+    data_source: str | None,
+    console: Console | None,
+) -> str:
+    """The `train_model` run of a pruned model's follow-up `stage`: from its weights
+    (fine-tuning) or from scratch (retraining)."""
+    from thesislab.deploy.sources import load_images
     from thesislab.train.run import train_model
 
-    store = Store(store_root)
-    pruned_id, pruned = _model(store, pruned_id, needs_weights=False)
-    chosen = load_recipe(None, **(recipe or {}))
-    if chosen.distillation is not None:
-        raise ThesislabError("retraining: expected a recipe without distillation")
+    fine_tuning = stage == "fine_tuned"
+    pruned_id, pruned = _model(store, pruned_id, needs_weights=fine_tuning)
+    if recipe.distillation is not None:
+        what = "fine-tuning" if fine_tuning else "retraining"
+        raise ThesislabError(f"{what}: expected a recipe without distillation")
     result = train_model(
         pruned.architecture,
-        chosen,
+        recipe,
         load_images(pruned, data_source),
         store.root,
-        name=f"{pruned.name}-retrained",
+        name=f"{pruned.name}-{'fine-tuned' if fine_tuning else 'retrained'}",
         console=console,
-        lineage=_follow_up_lineage(pruned_id, pruned, "retrained"),
+        lineage=Lineage.model_validate(
+            {**pruned.lineage.model_dump(), "stage": stage, "parent_id": pruned_id}
+        ),
+        initial_weights=pruned_id if fine_tuning else None,
     )
     return result.record_id

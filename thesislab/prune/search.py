@@ -17,11 +17,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
-from thesislab.models.registry import PrunableLayer
+from thesislab.models.plan import PrunableLayer
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.structure import Structure
 from thesislab.prune.target import Budget
-from thesislab.train.recipe import Recipe
+from thesislab.train.recipe import FINE_TUNING, Recipe
 
 if TYPE_CHECKING:
     import keras
@@ -38,12 +38,12 @@ class Settings(BaseModel):
 
 
 class SearchSettings(Settings):
-    """Settings of the methods that train during the search (the thesis's fine-tuning: SGD with
-    momentum 0.9, learning rate 8e-4, weight decay 5e-4, batches of 128)."""
+    """Settings of the methods that train during the search (by default the thesis's
+    fine-tuning, `recipe.FINE_TUNING`: SGD with momentum, without Nesterov, at a constant rate)."""
 
-    learning_rate: float = Field(default=8e-4, gt=0.0)
-    momentum: float = Field(default=0.9, ge=0.0, lt=1.0)
-    weight_decay: float = Field(default=5e-4, ge=0.0)
+    learning_rate: float = Field(default=FINE_TUNING["learning_rate"], gt=0.0)
+    momentum: float = Field(default=Recipe.model_fields["momentum"].default, ge=0.0, lt=1.0)
+    weight_decay: float = Field(default=FINE_TUNING["weight_decay"], ge=0.0)
     batch_size: int | None = Field(default=None, ge=1, description="Default: the model's.")
 
 

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Literal
 
 from thesislab.errors import ThesislabError
 from thesislab.models.names import format_name
-from thesislab.models.registry import PrunableLayer, build_model, prunable_layers, resolve
+from thesislab.models.plan import PrunableLayer
+from thesislab.models.registry import build_model, prunable_layers, resolve
 from thesislab.models.spec import ArchSpec
 
 if TYPE_CHECKING:

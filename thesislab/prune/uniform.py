@@ -124,15 +124,12 @@ def _reference_widths(context: Context, like: str) -> list[int]:
         reference = matches[0][1]
     else:
         try:
-            found = store.get(like)
+            reference = store.get(like, ModelRecord)
         except ThesislabError:
-            found = None
-        if not isinstance(found, ModelRecord):
             raise ThesislabError(
                 f"random pruning: expected 'like' to name a pruned model id or a method already "
                 f"run on {context.record_id} for target {context.budget.target}, received {like!r}"
-            )
-        reference = found
+            ) from None
     widths = context.structure.check(reference.architecture)
     if any(width > start for width, start in zip(widths, context.widths, strict=True)):
         raise ThesislabError(

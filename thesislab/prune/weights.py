@@ -16,8 +16,8 @@ import numpy as np
 from thesislab.errors import ThesislabError
 from thesislab.models.registry import build_model, resolve
 from thesislab.models.spec import ArchSpec
-from thesislab.prune.masking import zoo_network
 from thesislab.prune.structure import LayerInfo, Structure
+from thesislab.train.network import zoo_network
 
 Kept = Sequence[np.ndarray]
 """Per prunable layer, the (sorted) indices of the channels that stay."""

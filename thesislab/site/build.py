@@ -1,8 +1,9 @@
 """Generating the result pages and their assets, and running a whole MkDocs build.
 
 `generate` is what the MkDocs plugin calls: it joins the records into the results table, decides
-the pages, renders their HTML and produces the assets (the site's script and stylesheet, and, in
-a worker process while MkDocs builds, the Vega bundle and one exports script per chart).
+the pages, renders their HTML and the bodies of the model pages, and produces the assets (the
+site's script and stylesheet, and, in a worker process while MkDocs builds, the Vega bundle and
+one exports script per chart).
 `build_site` is `thesislab site build`: the same MkDocs build as `mkdocs build`, with the results
 directories and output folder overridable.
 """
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from thesislab.errors import ThesislabError
 from thesislab.site import exports
+from thesislab.site.catalogue import Catalogue
+from thesislab.site.model_pages import ModelPage, model_pages
 from thesislab.site.pages import HOME, Page, site_pages
 from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page
 
@@ -40,6 +43,8 @@ class GeneratedSite:
     html: dict[str, str] = field(default_factory=dict)
     assets: dict[str, bytes] = field(default_factory=dict)
     later: dict[str, Future[bytes]] = field(default_factory=dict)
+    models: list[ModelPage] = field(default_factory=list)
+    """The page of each model configuration, written into the site after the build."""
 
     def write_later_assets(self, site_dir: Path, wait: bool = True) -> None:
         """Write the background assets into the built site: now, waiting for them, or (when not
@@ -108,13 +113,22 @@ def safe_title(title: str) -> str:
 
 
 def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> GeneratedSite:
-    """The result pages and their assets, from the records under `results_dirs`."""
-    from thesislab.store import discover, table
+    """The result pages and their assets, from the records under `results_dirs`; a file that
+    is not a valid record is left out with a warning naming it and its field."""
+    from thesislab.store import discover, records, table
 
     later = {SCRIPTS[0]: exports.vega_bundle(cache_dir)}
-    frame = table(discover(results_dirs))
-    pages = site_pages(frame)
-    site = GeneratedSite(pages, later=later)
+    invalid: list[ThesislabError] = []
+    directories = discover(results_dirs)
+    frame = table(directories, invalid)
+    for error in invalid:  # a warning each: `--strict` turns them into a failed build
+        log.warning("thesislab: left out %s", error)
+    catalogue = Catalogue.of(records(directories, invalid=[]), frame)  # warned about above
+    pages = site_pages(frame, catalogue)
+    family_pages = {
+        str(page.context["family"]): page.path for page in pages if page.template == "family.j2"
+    }
+    site = GeneratedSite(pages, later=later, models=model_pages(frame, catalogue, family_pages))
     current: dict[str, tuple[str, Figure, Future[bytes]]] = {}
     for chart in (chart for page in pages for chart in page.charts.values()):
         if chart.empty:
@@ -135,6 +149,15 @@ def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> Generat
     for name in ("site.js", "site.css"):
         site.assets[f"{ASSETS_DIR}/{name}"] = (PACKAGE_ASSETS / name).read_bytes()
     return site
+
+
+def _warnings_to_stderr() -> logging.Handler:
+    """Show MkDocs's warnings (a record left out, a broken link) as `mkdocs build` does."""
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s -  %(message)s"))
+    logging.getLogger("mkdocs").addHandler(handler)
+    return handler
 
 
 def build_site(
@@ -172,10 +195,12 @@ def build_site(
         if cache_dir:
             plugin.config["cache_dir"] = str(cache_dir.resolve())
         config.plugins.on_startup(command="build" if wait_for_exports else "serve", dirty=False)
+        shown = _warnings_to_stderr()
         try:
             build(config)
         finally:
             config.plugins.on_shutdown()
+            logging.getLogger("mkdocs").removeHandler(shown)
     except MkDocsException as error:
         raise ThesislabError(f"site build failed: {error}") from None
     return Path(config.site_dir)

@@ -1,12 +1,13 @@
 """Accuracy-latency charts with Altair: one builder, parameterised per page.
 
 A `ChartSpec` says what a chart shows (axes, colour field, frontier, pairs, selectors); a `Chart`
-holds its rows and turns them into Vega-Lite, for the screen (tooltips, legend highlighting,
-zoom and pan, a selector per field with several values, a toggle for the thesis-2019 reference
-layer) or for print (8.5 cm wide, 9-10 pt fonts, static). Data stays out of the specs: they
-name the datasets `points`, `front` and `diagonal`, which `Chart.datasets()` provides, so a page
-carries each chart's data once for both variants, and a spec depends only on the chart's
-`Layout`, so building it with Altair (the slow part) happens once per layout and process.
+holds its rows and turns them into Vega-Lite, for the screen (tooltips, a click on a point opens
+its model page, legend highlighting, zoom and pan, a selector per field with several values, a
+toggle for the thesis-2019 reference layer) or for print (8.5 cm wide, 9-10 pt fonts, static).
+Data stays out of the specs: they name the datasets `points`, `front` and `diagonal`, which
+`Chart.datasets()` provides, so a page carries each chart's data once for both variants, and a
+spec depends only on the chart's `Layout`, so building it with Altair (the slow part) happens
+once per layout and process.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from thesislab import columns
+from thesislab.columns import MISSING, Column, Format, View
 from thesislab.errors import ThesislabError
+from thesislab.site.links import HREF_EXPRESSION
 from thesislab.site.palette import colour_range
 from thesislab.site.pareto import pareto_front
 
@@ -68,44 +72,20 @@ _PRINT_CONFIG: dict[str, Any] = {
     "view": {"stroke": "#888888"},
 }
 
-_TOOLTIP_FIELDS: tuple[tuple[str, str, str | None], ...] = (
-    ("name", "Name", None),
-    ("family", "Family", None),
-    ("method", "Pruning", None),
-    ("stage", "Stage", None),
-    ("quantization", "Quantization", None),
-    ("device", "Device", None),
-    ("accuracy", "Accuracy", ".2%"),
-    ("accuracy_std", "± over seeds", ".2%"),
-    ("n_seeds", "Seeds", None),
-    ("latency_ms", "Latency (ms)", ",.2f"),
-    ("latency_predicted_ms", "Predicted latency (ms)", ",.2f"),
-    ("accuracy_change", "Change vs uniform", "+.2%"),
-    ("params", "Parameters", ","),
-    ("macs", "MACs", ","),
-    ("source", "Source", None),
-)
+TOOLTIP_COLUMNS = columns.columns(View.TOOLTIP)
+CSV_COLUMNS = columns.names(View.CSV)
 
-CSV_COLUMNS = (
-    "name",
-    "family",
-    "method",
-    "stage",
-    "distilled",
-    "quantization",
-    "device",
-    "role",
-    "accuracy",
-    "accuracy_std",
-    "n_seeds",
-    "latency_ms",
-    "latency_predicted_ms",
-    "accuracy_change",
-    "params",
-    "macs",
-    "source",
-    "config_id",
-)
+_TOOLTIP_TEXT: dict[Format, str] = {
+    Format.TEXT: "'' + {v}",
+    Format.LIST: "'' + {v}",
+    Format.FLAG: "{v} ? 'yes' : 'no'",
+    Format.PERCENT: "format({v} * 100, '.2f') + ' %'",
+    Format.SPREAD: "'± ' + format({v} * 100, '.2f') + ' %'",
+    Format.POINTS: "format({v} * 100, '+.2f') + ' pts'",
+    Format.MILLISECONDS: "format({v}, ',.2f') + ' ms'",
+    Format.COUNT: "format({v}, ',.0f')",
+}
+"""Vega expressions writing a value `{v}` as `thesislab.columns.display` does."""
 
 
 @dataclass(frozen=True)
@@ -193,8 +173,8 @@ class Chart:
 
         spec, drawn = self.spec, self.drawn
         if spec.frontier == "none" or drawn.empty:
-            columns = [spec.x, spec.y, "scope", "group", "row", *self.choices]
-            return pd.DataFrame(columns=list(dict.fromkeys(columns)))
+            empty = [spec.x, spec.y, "scope", "group", "row", *self.choices]
+            return pd.DataFrame(columns=list(dict.fromkeys(empty)))
         scopes = {"all": drawn}
         if self.has_reference:
             scopes["own"] = drawn[~drawn["reference"]]
@@ -267,8 +247,8 @@ class Chart:
 
     def _point_columns(self) -> list[str]:
         spec = self.spec
-        wanted = [spec.x, spec.y, spec.colour, "reference", *self.choices]
-        wanted += [name for name, _, _ in _TOOLTIP_FIELDS]
+        wanted = [spec.x, spec.y, spec.colour, "reference", "config_id", *self.choices]
+        wanted += [column.name for column in TOOLTIP_COLUMNS]
         if spec.shape:
             wanted.append(spec.shape)
         if spec.paired:
@@ -291,8 +271,8 @@ class Chart:
 
     def csv(self) -> str:
         """Every row of the chart (not only the sample drawn) as CSV."""
-        columns = [column for column in CSV_COLUMNS if column in self.rows.columns]
-        return str(self.rows[columns].to_csv(index=False))
+        present = [column for column in CSV_COLUMNS if column in self.rows.columns]
+        return str(self.rows[present].to_csv(index=False))
 
     @cached_property
     def layout(self) -> Layout:
@@ -306,9 +286,9 @@ class Chart:
             has_reference=self.has_reference,
             has_spread=bool(self.spec.y == "accuracy" and drawn["accuracy_std"].notna().any()),
             tooltip=tuple(
-                name
-                for name, _, _ in _TOOLTIP_FIELDS
-                if name in drawn.columns and drawn[name].notna().any()
+                column.name
+                for column in TOOLTIP_COLUMNS
+                if column.name in drawn.columns and drawn[column.name].notna().any()
             ),
             shapes=self._shape_values(),
         )
@@ -404,16 +384,17 @@ def spec_json(layout: Layout, medium: Medium = "screen") -> str:
             layer["mark"].update(size=16, strokeWidth=0.8)
         encoding = layer.get("encoding", {})
         encoding.pop("tooltip", None)
+        encoding.pop("href", None)
         if "condition" in encoding.get("opacity", {}):
             encoding["opacity"] = {"value": OPACITY}
     return json.dumps(spec, separators=(",", ":"))
 
 
-def _tooltip_text(name: str, fmt: str | None) -> str:
-    """A Vega expression giving a field's tooltip text."""
-    value = f"datum[{json.dumps(name)}]"
-    text = f"format({value}, {json.dumps(fmt)})" if fmt else f"'' + {value}"
-    return f"isValid({value}) ? {text} : '–'"
+def _tooltip_text(column: Column) -> str:
+    """A Vega expression giving a column's tooltip text."""
+    value = f"datum[{json.dumps(column.name)}]"
+    text = _TOOLTIP_TEXT[column.format].format(v=value)
+    return f"isValid({value}) ? {text} : {json.dumps(MISSING)}"
 
 
 def _layer(
@@ -571,18 +552,17 @@ def _layers(layout: Layout) -> alt.LayerChart:
                 [*selected, *([scope] if layout.has_reference else [])],
             )
         )
-    fields = [(name, title, fmt) for name, title, fmt in _TOOLTIP_FIELDS if name in layout.tooltip]
-    if spec.paired:
-        fields.insert(1, ("role", "Role", None))
-    # Tooltip texts: formatted numbers, and a dash rather than 'null' where a value is missing.
-    tips = {f"tip_{name}": _tooltip_text(name, fmt) for name, _, fmt in fields}
-    tooltip = [alt.Tooltip(f"tip_{name}:N", title=title) for name, title, _ in fields]
+    fields = [column for column in TOOLTIP_COLUMNS if column.name in layout.tooltip]
+    # Tooltip texts: numbers with their units, and a dash rather than 'null' where one is missing.
+    tips = {f"tip_{column.name}": _tooltip_text(column) for column in fields}
+    tooltip = [alt.Tooltip(f"tip_{column.name}:N", title=column.title) for column in fields]
     encoding: dict[str, Any] = {
         "x": x,
         "y": y,
         "color": colour,
         "opacity": opacity,
         "tooltip": tooltip,
+        "href": alt.Href("href:N"),  # a click opens the point's model page
     }
     if spec.shape:
         encoding["shape"] = alt.Shape(
@@ -615,7 +595,7 @@ def _layers(layout: Layout) -> alt.LayerChart:
             {"type": "point", "filled": False, "size": 42, "strokeWidth": 1.2},
             encoding,
             [*selected, *reference_shown],
-            calculate=tips,
+            calculate={**tips, "href": HREF_EXPRESSION},
             params=interactions,
         )
     )

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from thesislab.errors import ThesislabError
+from thesislab.store import RESULTS_ROOT
 
 if TYPE_CHECKING:
     from thesislab.site.charts import Chart
 
-DEFAULT_RESULTS = Path("experiments")
 
 site_app = typer.Typer(
     help="Build the results site (MkDocs Material, charts generated from the records).\n\n"
@@ -99,9 +99,9 @@ def _charts(results: list[Path] | None) -> dict[str, tuple[str, Chart]]:
     from thesislab.site.pages import site_pages
     from thesislab.store import discover, table
 
-    directories = discover(results or [DEFAULT_RESULTS])
+    directories = discover(results or [RESULTS_ROOT])
     if not directories:
-        shown = ", ".join(str(path) for path in results or [DEFAULT_RESULTS])
+        shown = ", ".join(str(path) for path in results or [RESULTS_ROOT])
         raise ThesislabError(f"expected results directories (with model/ folders) in {shown}")
     return {
         chart.spec.chart_id: (page.path.removesuffix(".md"), chart)

@@ -26,9 +26,10 @@ BASELINE_METHOD = "uniform"
 
 
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
-    """The results table with the columns pages need: `method` (never missing) and `reference`."""
+    """The results table as pages need it: `pruning_method` never missing (`NO_METHOD` where no
+    method produced the row) and `reference` added."""
     prepared = frame.copy()
-    prepared["method"] = prepared["pruning_method"].fillna(NO_METHOD).astype(str)
+    prepared["pruning_method"] = prepared["pruning_method"].fillna(NO_METHOD).astype(str)
     prepared["reference"] = prepared["source"] == REFERENCE_SOURCE
     prepared["distilled"] = prepared["distilled"].fillna(False).astype(bool)
     for column in ("name", "family", "stage", "source"):
@@ -151,9 +152,10 @@ def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
-    """One row per pair: both points' name, family, device, role, accuracy and latency side by
-    side (suffixes `_a` and `_b`), with the accuracy change and the speed-up from a to b."""
-    columns = ["pair", "name", "family", "device", "role", "accuracy", "latency_ms"]
+    """One row per pair: both points' name, configuration, family, device, role, accuracy and
+    latency side by side (suffixes `_a` and `_b`), with the accuracy change and the speed-up
+    from a to b."""
+    columns = ["pair", "name", "config_id", "family", "device", "role", "accuracy", "latency_ms"]
     table = (
         pairs[pairs["order"] == 0][columns]
         .merge(pairs[pairs["order"] == 1][columns], on="pair", suffixes=("_a", "_b"))
@@ -172,10 +174,10 @@ def versus_baseline(frame: pd.DataFrame) -> pd.DataFrame:
     Uniform pruning's frontier is taken over all its stages: a uniformly narrowed network trained
     from scratch is the baseline every pruning pipeline has to beat.
     """
-    pruned = measured(frame[frame["method"] != NO_METHOD]).copy()
+    pruned = measured(frame[frame["pruning_method"] != NO_METHOD]).copy()
     pruned["accuracy_change"] = math.nan
     for _, rows in pruned.groupby("device"):
-        baseline = rows[rows["method"] == BASELINE_METHOD]
+        baseline = rows[rows["pruning_method"] == BASELINE_METHOD]
         front = baseline.iloc[
             pareto_front(list(baseline["latency_ms"]), list(baseline["accuracy"]))
         ]
@@ -193,11 +195,11 @@ def baseline_summary(compared: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    for (method, stage, device), group in compared.groupby(["method", "stage", "device"]):
+    for (method, stage, device), group in compared.groupby(["pruning_method", "stage", "device"]):
         changes = group["accuracy_change"].dropna()
         rows.append(
             {
-                "method": method,
+                "pruning_method": method,
                 "stage": stage,
                 "device": device,
                 "results": len(group),
@@ -210,7 +212,7 @@ def baseline_summary(compared: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         rows,
         columns=[
-            "method",
+            "pruning_method",
             "stage",
             "device",
             "results",

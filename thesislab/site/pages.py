@@ -2,46 +2,33 @@
 
 `site_pages(frame)` turns the joined results table into the list of pages: the home section, an
 overview and one page per architecture family, a comparison and one page per pruning method,
-distillation, quantization, devices, lookup tables, the table of all results and the record
-schema. Rendering them is `render`'s job; everything here is data.
+distillation, quantization, devices, lookup tables, the reproduction of the thesis, the table of
+all results, the models index and the record schema. Rendering them is `render`'s job;
+everything here is data.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from thesislab.columns import View, columns
 from thesislab.records import json_schema
-from thesislab.site import frames, payload
+from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts import Chart, ChartSpec
+from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.palette import NO_METHOD
 
 if TYPE_CHECKING:
     import pandas as pd
 
-HOME = "index.md"
+    from thesislab.site.catalogue import Catalogue
 
-TABLE_COLUMNS = (
-    "name",
-    "family",
-    "stage",
-    "method",
-    "distilled",
-    "quantization",
-    "device",
-    "accuracy",
-    "accuracy_std",
-    "n_seeds",
-    "latency_ms",
-    "latency_predicted_ms",
-    "params",
-    "macs",
-    "source",
-)
-"""Columns of the all-results table, in order."""
+HOME = "index.md"
 
 UNFINISHED_STAGE = "pruned"
 """Pruned networks before fine-tuning or retraining: shown on the pruning pages only."""
@@ -77,7 +64,11 @@ def seed_spread(frame: pd.DataFrame) -> float:
     return float(spread.median()) if len(spread) else math.nan
 
 
-def _home(frame: pd.DataFrame, final: pd.DataFrame) -> Page:
+LATEST = 10
+"""How many of the newest configurations the home page lists."""
+
+
+def _home(frame: pd.DataFrame, final: pd.DataFrame, catalogue: Catalogue | None) -> Page:
     return Page(
         HOME,
         "Home",
@@ -89,6 +80,38 @@ def _home(frame: pd.DataFrame, final: pd.DataFrame) -> Page:
             "configurations": frame["config_id"].nunique(),
             "families": frame["family"].nunique(),
             "devices": frame["device"].dropna().nunique(),
+            "news": None if catalogue is None else _news(frame, catalogue),
+        },
+    )
+
+
+def _news(frame: pd.DataFrame, catalogue: Catalogue) -> dict[str, Any]:
+    """What the home page says is new: the build's time, the records and the newest results."""
+    from mkdocs.utils import get_build_datetime  # honours SOURCE_DATE_EPOCH
+
+    first_rows = frame.drop_duplicates("config_id").set_index("config_id")
+    latest = [
+        {"created": created, "config_id": config_id, **first_rows.loc[config_id].to_dict()}
+        for config_id, created in catalogue.latest(LATEST)
+    ]
+    return {"built": get_build_datetime(), "records": catalogue.counts(), "latest": latest}
+
+
+def _models_index(catalogue: Catalogue) -> Page:
+    return Page(MODELS_INDEX, "Models", "models.j2", context={"families": catalogue.by_family()})
+
+
+def _reproduction(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
+    typical = seed_spread(frame)
+    compared = reproduction.comparisons(frame, catalogue, typical)
+    return Page(
+        "reproduction.md",
+        "Reproduction",
+        "reproduction.j2",
+        context={
+            "comparisons": compared,
+            "summary": reproduction.summary(compared, frame),
+            "typical": typical,
         },
     )
 
@@ -108,7 +131,7 @@ def _families(final: pd.DataFrame) -> list[Page]:
                     ChartSpec(
                         f"family-{slug(str(family))}",
                         str(family),
-                        colour="method",
+                        colour="pruning_method",
                         colour_title="Pruning",
                         shape="quantization",
                         shape_title="Quantization",
@@ -148,7 +171,7 @@ def _families(final: pd.DataFrame) -> list[Page]:
 
 
 _PRUNING_CHART: dict[str, Any] = {
-    "colour": "method",
+    "colour": "pruning_method",
     "colour_title": "Pruning",
     "frontier": "per_colour",
     "selectors": ("device", "stage"),
@@ -156,7 +179,7 @@ _PRUNING_CHART: dict[str, Any] = {
 
 
 def _pruning(frame: pd.DataFrame) -> list[Page]:
-    pruned = frame[frame["method"] != NO_METHOD]
+    pruned = frame[frame["pruning_method"] != NO_METHOD]
     compared = frames.versus_baseline(frame)
     summary = frames.baseline_summary(compared)
     context = {"baseline": frames.BASELINE_METHOD, "seed_spread": seed_spread(frame)}
@@ -171,7 +194,7 @@ def _pruning(frame: pd.DataFrame) -> list[Page]:
                 ChartSpec(
                     "pruning-change",
                     "Accuracy change against uniform pruning at matched latency",
-                    colour="method",
+                    colour="pruning_method",
                     colour_title="Pruning",
                     y="accuracy_change",
                     y_title="Accuracy − uniform's at the same latency",
@@ -188,8 +211,8 @@ def _pruning(frame: pd.DataFrame) -> list[Page]:
         context={**context, "summary": summary},
     )
     pages = [comparison]
-    for method, rows in pruned.groupby("method"):
-        shown = pruned[pruned["method"].isin([method, frames.BASELINE_METHOD])]
+    for method, rows in pruned.groupby("pruning_method"):
+        shown = pruned[pruned["pruning_method"].isin([method, frames.BASELINE_METHOD])]
         pages.append(
             Page(
                 f"pruning/{slug(str(method))}.md",
@@ -206,7 +229,7 @@ def _pruning(frame: pd.DataFrame) -> list[Page]:
                     **context,
                     "method": method,
                     "results": len(rows),
-                    "summary": summary[summary["method"] == method],
+                    "summary": summary[summary["pruning_method"] == method],
                 },
             )
         )
@@ -245,7 +268,7 @@ def _lookup(frame: pd.DataFrame) -> Page:
                 ChartSpec(
                     "lookup-tables",
                     "Predicted against measured latency",
-                    colour="method",
+                    colour="pruning_method",
                     colour_title="Pruning",
                     x="latency_predicted_ms",
                     x_title="Predicted latency (ms, log scale)",
@@ -264,12 +287,32 @@ def _lookup(frame: pd.DataFrame) -> Page:
     )
 
 
-def site_pages(frame: pd.DataFrame) -> list[Page]:
-    """Every generated page, in navigation order, from the joined results table."""
+def results_table(prepared: pd.DataFrame) -> dict[str, str]:
+    """The all-results table as the page script receives it: its columns (name, title, format)
+    as JSON and its rows, compressed."""
+    shown = columns(View.SITE)
+    described = [
+        {"name": column.name, "title": column.title, "format": column.format} for column in shown
+    ]
+    rows = prepared[[column.name for column in shown]].assign(  # a row's name links to its page
+        model_page=[model_page(config_id) for config_id in prepared["config_id"]]
+    )
+    return {
+        "columns": json.dumps(described, separators=(",", ":")),
+        "table": payload.encode(payload.table_json(rows)),
+    }
+
+
+def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Page]:
+    """Every generated page, in navigation order, from the joined results table; with the
+    `catalogue` of its records, also the pages that need them (what is new on the home page,
+    the reproduction of the thesis and the models index)."""
     prepared = frames.prepare(frame)
     final = prepared[prepared["stage"] != UNFINISHED_STAGE]
+    reproduced = [] if catalogue is None else [_reproduction(prepared, catalogue)]
+    models = [] if catalogue is None else [_models_index(catalogue)]
     return [
-        _home(prepared, final),
+        _home(prepared, final, catalogue),
         *_families(final),
         *_pruning(prepared),
         _paired_page(
@@ -294,14 +337,13 @@ def site_pages(frame: pd.DataFrame) -> list[Page]:
             shape_title="Device",
         ),
         _lookup(prepared),
+        *reproduced,
         Page(
             "results.md",
             "All results",
             "results.j2",
-            context={
-                "columns": TABLE_COLUMNS,
-                "table": payload.encode(payload.table_json(prepared[list(TABLE_COLUMNS)])),
-            },
+            context=results_table(prepared),
         ),
+        *models,
         Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()}),
     ]

@@ -1,6 +1,7 @@
 """One fixed colour per architecture family and per pruning method, the same on every page.
 
-Known names get a hand-picked colour; any other name gets one from a spare palette chosen by a hash
+Families take the colour their registry entry gives (`thesislab.models.registry`), methods and
+roles a hand-picked one here; any other name gets one from a spare palette chosen by a hash
 of the name, so it keeps its colour from build to build whatever else is in the data.
 """
 
@@ -9,21 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from thesislab.models.registry import families
+
 NO_METHOD = "unpruned"
 """The label of rows that no pruning method produced."""
 
 COLOURS: dict[str, str] = {
-    # Families (Tableau 10).
-    "wideresnet": "#4e79a7",
-    "mobilenetv1": "#f28e2b",
-    "mobilenetv2": "#e15759",
-    "mnasnet": "#76b7b2",
-    "shufflenetv1": "#59a14f",
-    "shufflenetv2": "#edc948",
-    "effnet": "#b07aa1",
-    "squeezenext": "#ff9da7",
-    "condensenet": "#9c755f",
-    "nasnet": "#bab0ac",
     # Pruning methods (uniform, the baseline, in black).
     "uniform": "#222222",
     "netadapt": "#1f77b4",
@@ -54,6 +46,9 @@ def colour_of(name: str) -> str:
     """The colour of a family, method or role: fixed for known names, stable for others."""
     if name in COLOURS:
         return COLOURS[name]
+    family = families().get(name)
+    if family is not None:
+        return family.colour
     digest = hashlib.sha256(name.encode()).digest()
     return _SPARE[digest[0] % len(_SPARE)]
 

@@ -9,7 +9,9 @@ In `mkdocs.yml`::
 
 Generated pages never exist as files in `docs/`: they are added to the build in memory, after the
 hand-written pages in the navigation (the home page gets its generated section appended), and
-the results directories join `mkdocs serve`'s watch list so a new record rebuilds the site.
+the results directories join `mkdocs serve`'s watch list so a new record rebuilds the site. The
+model pages, one per configuration, bypass MkDocs: they are written into the site beside the
+models index, in its themed page.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from mkdocs.structure.files import File, Files
 
 from thesislab.errors import ThesislabError
 from thesislab.site.build import SCRIPTS, STYLESHEETS, GeneratedSite, generate
+from thesislab.site.links import MODELS_INDEX
+from thesislab.site.model_pages import Shell, write_model_pages
 from thesislab.site.pages import HOME
 from thesislab.site.worker import WorkerError
+from thesislab.store import RESULTS_ROOT
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
 class ResultsPluginConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the `thesislab` plugin."""
 
-    results = config_options.ListOfItems(config_options.Type(str), default=["experiments"])
+    results = config_options.ListOfItems(config_options.Type(str), default=[str(RESULTS_ROOT)])
     cache_dir = config_options.Type(str, default=".cache/thesislab-site")
 
 
@@ -99,6 +104,18 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         except (OSError, WorkerError) as error:
             raise PluginError(f"rendering the chart exports failed: {error}") from error
 
+    def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str:
+        """Write the model pages into the site, each inside the themed page of the models index
+        (see `thesislab.site.model_pages`)."""
+        assert self.site is not None
+        if page.file.src_uri == MODELS_INDEX:
+            try:
+                shell = Shell.of(output, page.title or "")
+            except ValueError as error:
+                raise PluginError(f"writing the model pages failed: {error}") from None
+            write_model_pages(self.site.models, shell, Path(config.site_dir))
+        return output
+
     def on_page_content(
         self, html: str, /, *, page: MkDocsPage, config: MkDocsConfig, files: Files
     ) -> str:
@@ -107,6 +124,7 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         body = self.site.html.get(page.file.src_uri)
         if body is None:
             return html
+        page.meta["hide"] = [*page.meta.get("hide", []), "toc"]  # tables get its width
         if page.file.src_uri == HOME and not self.home_is_generated:
             return html + body
         return body

@@ -17,8 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from thesislab.columns import BY_NAME, MISSING, Column, Format, View, columns, display
 from thesislab.site import payload
 from thesislab.site.charts import Chart, spec_json
+from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.pages import Page, slug
 
 if TYPE_CHECKING:
@@ -56,25 +58,28 @@ class Figure:
 
 def _percent(value: object, digits: int = 2) -> str:
     if _missing(value):
-        return "–"
+        return MISSING
     return f"{float(value) * 100:.{digits}f} %"  # type: ignore[arg-type]
 
 
 def _points(value: object, signed: bool = True) -> str:
     if _missing(value):
-        return "–"
+        return MISSING
     return f"{float(value) * 100:{'+' if signed else ''}.2f} pts"  # type: ignore[arg-type]
 
 
 def _milliseconds(value: object) -> str:
-    if _missing(value):
-        return "–"
-    return f"{float(value):,.1f} ms"  # type: ignore[arg-type]
+    return display(value, Format.MILLISECONDS)
+
+
+def _cell(row: dict[Hashable, Any], column: Column) -> str:
+    """A table cell's text: `row`'s value of `column`, written as the registry says."""
+    return display(row.get(column.name), column.format)
 
 
 def _number(value: object) -> str:
     if _missing(value):
-        return "–"
+        return MISSING
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.3f}"
     return f"{int(value):,}"  # type: ignore[call-overload]
@@ -86,12 +91,12 @@ def _count_of(count: int, noun: str, plural: str | None = None) -> str:
 
 def _ratio(value: object) -> str:
     if _missing(value):
-        return "–"
+        return MISSING
     return f"{float(value):.2f}×"  # type: ignore[arg-type]
 
 
 def _text(value: object) -> str:
-    return "–" if _missing(value) else str(value)
+    return MISSING if _missing(value) else str(value)
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
@@ -118,11 +123,16 @@ def environment() -> jinja2.Environment:
         ratio=_ratio,
         count_of=_count_of,
         text=_text,
+        cell=_cell,
         rows=_rows,
         pretty_json=lambda value: json.dumps(value, indent=2),
     )
     env.tests["present"] = lambda value: not _missing(value)
     env.globals["slug"] = slug
+    env.globals["model_page"] = model_page
+    env.globals["models_index"] = MODELS_INDEX
+    env.globals["column"] = BY_NAME.__getitem__
+    env.globals["leading"] = tuple(c for c in columns(View.SITE) if c.lead is not None)
     return env
 
 

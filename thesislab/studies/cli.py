@@ -32,7 +32,12 @@ def run(
         typer.Option(help="Ray cluster address (host:port); default: start a local one."),
     ] = None,
     attempts: Annotated[
-        int, typer.Option(min=1, help="Attempts per job before the run stops with its error.")
+        int,
+        typer.Option(
+            min=1,
+            help="Attempts per job failing on the infrastructure before the run stops with its "
+            "error (a user error stops it at once).",
+        ),
     ] = 2,
     gpus: Annotated[
         float, typer.Option(min=0.0, help="GPUs per training job on Ray (0 = CPU).")

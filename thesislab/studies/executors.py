@@ -2,7 +2,11 @@
 cluster as a task with its resource needs (a GPU for training where asked for).
 
 Both run the same function, `run_job(stage_functions, job, inputs, results_dir)`, and both retry a
-failing job a set number of times before the scheduler reports it with the job's name.
+job that fails on the infrastructure (out of memory, a lost worker) a set number of times before
+the scheduler reports it with the job's name; a user error (`ThesislabError`: bad input, a missing
+file) fails at once, since running the job again cannot mend it.
+
+Ray is an extra (`pip install 'thesislab[ray]'`); without it the `ray` executor says so.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from thesislab.errors import ThesislabError
 from thesislab.studies.ledger import JobResult
 from thesislab.studies.plan import Job
 
@@ -20,7 +25,8 @@ StageFunction = Callable[[Job, list[JobResult], Path], JobResult]
 
 
 class JobFailedError(Exception):
-    """A job failed on every attempt; the message carries the last error."""
+    """A job failed: at once on a user error, else on every attempt; the message carries the
+    (last) error."""
 
 
 def run_job(
@@ -30,11 +36,14 @@ def run_job(
     results_dir: Path,
     attempts: int = 1,
 ) -> JobResult:
-    """Run one job's stage function, retrying up to `attempts` times in all."""
+    """Run one job's stage function, trying up to `attempts` times in all unless it raises a
+    `ThesislabError` (a user error, reported at once)."""
     error_text = ""
     for _ in range(attempts):
         try:
             return stage_functions[job.stage](job, inputs, results_dir)
+        except ThesislabError as error:
+            raise JobFailedError(str(error)) from None
         except Exception as error:
             error_text = f"{type(error).__name__}: {error}"
             last_trace = traceback.format_exc()
@@ -92,8 +101,14 @@ class RayExecutor:
         attempts: int = 1,
         gpus_per_training: float = 0.0,
     ) -> None:
-        import ray
-
+        try:
+            import ray
+        except ImportError as error:
+            reason = (str(error).splitlines() or [""])[0]
+            raise ThesislabError(
+                f"executor ray: expected Ray installed, received {type(error).__name__} "
+                f"({reason}); install the extra: pip install 'thesislab[ray]'"
+            ) from None
         if not ray.is_initialized():
             if address is None:
                 ray.init(include_dashboard=False, log_to_driver=False)

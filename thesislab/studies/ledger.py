@@ -13,8 +13,6 @@ from typing import Any
 
 from thesislab.store import KINDS, Store, atomic_write_bytes
 
-LEDGER_DIR = "jobs"
-
 
 @dataclass(frozen=True)
 class JobResult:
@@ -43,7 +41,7 @@ class Ledger:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.directory = store.root / LEDGER_DIR
+        self.directory = store.ledger_dir()
 
     def _path(self, key: str) -> Path:
         return self.directory / f"{key}.json"

@@ -11,12 +11,11 @@ done in the ledger and skipped.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from thesislab.keys import SPACED, content_key
 from thesislab.studies.spec import ConvertStage, Entry, PruneStage, Study
 
 StageName = Literal["train", "prune", "fine_tune", "retrain", "convert", "bench"]
@@ -37,8 +36,7 @@ class Job:
 
 def job_key(stage: str, params: dict[str, Any], deps: tuple[str, ...]) -> str:
     """The hash of everything that determines a job's result."""
-    text = json.dumps({"stage": stage, "params": params, "deps": list(deps)}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return content_key({"stage": stage, "params": params, "deps": list(deps)}, 16, SPACED)
 
 
 def _job(

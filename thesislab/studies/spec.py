@@ -26,7 +26,7 @@ Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pydantic
 import yaml
@@ -36,9 +36,10 @@ from thesislab.errors import ThesislabError, validation_message
 from thesislab.models.names import parse_name
 from thesislab.models.spec import ArchSpec
 from thesislab.records import Quantization
+from thesislab.store import RESULTS_ROOT
+from thesislab.train.recipe import FINE_TUNING, KD_LAMBDA, TEMPERATURE, KdLambda, Temperature
 
 DEFAULT_QUANTIZATIONS: tuple[Quantization, ...] = ("fp32", "int8")
-PruningMethod = Literal["fisher", "netadapt", "morphnet", "uniform", "random"]
 
 
 class _Strict(BaseModel):
@@ -49,8 +50,8 @@ class TrainStage(_Strict):
     """Train each entry from scratch (or distil it from a teacher entry of the study)."""
 
     teacher: str | None = Field(default=None, description="Name of the teacher entry.")
-    kd_lambda: float = Field(default=0.2, ge=0.0, le=1.0)
-    kd_temperature: float = Field(default=2.0, gt=0.0)
+    kd_lambda: KdLambda = KD_LAMBDA
+    kd_temperature: Temperature = TEMPERATURE
 
 
 class PruneTarget(_Strict):
@@ -79,13 +80,14 @@ class PruneStage(_Strict):
     """Prune each trained entry with one method towards each target, then fine-tune and/or
     retrain the pruned architecture from scratch."""
 
-    method: PruningMethod
+    method: str = Field(description="A method of `thesislab.prune.methods.METHODS`.")
     targets: list[PruneTarget] = Field(min_length=1)
     settings: dict[str, Any] = Field(default_factory=dict)
     fine_tune: bool = True
     fine_tune_recipe: dict[str, Any] = Field(
         default_factory=dict,
-        description="Overrides of the thesis's fine-tuning (20 epochs at a constant 8e-4).",
+        description="Overrides of the thesis's fine-tuning "
+        f"({FINE_TUNING['epochs']} epochs at a constant {FINE_TUNING['learning_rate']:g}).",
     )
     retrain: bool = True
 
@@ -189,7 +191,7 @@ class Study(_Strict):
         """Where the study's records go."""
         if self.results:
             return Path(self.results)
-        base = study_file.parent if study_file else Path("experiments")
+        base = study_file.parent if study_file else RESULTS_ROOT
         return base / self.name
 
 

@@ -80,12 +80,10 @@ def _predictions(store: Store, artifact_ids: list[str], device: str) -> dict[str
 
     predicted: dict[str, float] = {}
     for identifier in artifact_ids:
-        artifact = store.get(identifier)
-        assert isinstance(artifact, ArtifactRecord)
+        artifact = store.get(identifier, ArtifactRecord)
         if artifact.quantization != "fp32":
             continue
-        model = store.get(artifact.model_id)
-        assert isinstance(model, ModelRecord)
+        model = store.get(artifact.model_id, ModelRecord)
         value = predict_latency_ms(store.root, model.architecture, device)
         if value is not None:
             predicted[identifier] = value
@@ -161,10 +159,9 @@ STAGE_FUNCTIONS: dict[str, StageFunction] = {
 
 @cache
 def _training_macs(arch_json: str) -> int:
-    from thesislab.models.counting import count
-    from thesislab.models.registry import build_model
+    from thesislab.models.counting import count_spec
 
-    return count(build_model(ArchSpec.model_validate_json(arch_json))).macs
+    return count_spec(ArchSpec.model_validate_json(arch_json)).macs
 
 
 def estimate_seconds(job: Job) -> float:

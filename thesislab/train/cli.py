@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_RESULTS = Path("experiments") / "local"
+from thesislab.store import DEFAULT_RESULTS
+from thesislab.train.recipe import KD_LAMBDA, TEMPERATURE
 
 
 def train(
@@ -57,10 +58,12 @@ def train(
         str | None, typer.Option(help="Model record id of a teacher: train by distillation.")
     ] = None,
     kd_lambda: Annotated[
-        float | None, typer.Option(help="Distillation: weight of the label loss (thesis: 0.2).")
+        float | None,
+        typer.Option(help=f"Distillation: weight of the label loss (thesis: {KD_LAMBDA})."),
     ] = None,
     kd_temperature: Annotated[
-        float | None, typer.Option(help="Distillation: temperature (thesis: 2).")
+        float | None,
+        typer.Option(help=f"Distillation: temperature (thesis: {TEMPERATURE:g})."),
     ] = None,
 ) -> None:
     """Train SPEC_OR_NAME on a data source and store its model record and weights.

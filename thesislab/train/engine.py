@@ -1,16 +1,20 @@
 """What a training step needs, whatever the backend: optimizer, schedule, loss, weight decay.
 
 An `Engine` owns a model, its optimizer and the training images placed on the device, and offers
-the loop four operations: one training step on a batch of indices, the running metrics of the
-epoch, predictions for a batch of images, and its state as NumPy arrays (for checkpoints). The
-backend-specific part, how gradients are taken and variables updated, lives in one small module
-per backend; `make_engine` picks it from `keras.backend.backend()`.
+its users (the training loop, pruning's search trainer) one training step on a batch of indices,
+the running metrics of the epoch, predictions and accuracy, and its state as NumPy arrays (for
+checkpoints). A `StepExtension` adds to every step what a user needs beyond plain training: model
+inputs besides the images, a penalty in the loss, and sums of the gradients with respect to those
+inputs (pruning's channel masks, MorphNet's regulariser, Fisher saliency). The backend-specific
+part, how gradients are taken and variables updated, lives in one small module per backend;
+`make_engine` picks it from `keras.backend.backend()`.
 """
 
 from __future__ import annotations
 
 import abc
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -64,6 +68,36 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Opt
     )
 
 
+class StepExtension:
+    """What a user adds to every training step, in `keras.ops` (so it serves every backend);
+    this base adds nothing.
+
+    Each step and prediction receives `arguments()` afresh, so that changing them (a mask, a
+    penalty weight) needs no new compilation; their shapes and dtypes must stay fixed.
+    """
+
+    def arguments(self) -> list[np.ndarray]:
+        """Host arrays passed to every step and prediction."""
+        return []
+
+    def probes(self, arguments: Sequence[Any]) -> list[Any]:
+        """Tensors made from the arguments that the model takes after the images (a model with
+        probes is called on ``[images, *probes]``); the step takes their gradients."""
+        return []
+
+    def penalty(self, trainable: Sequence[Any], arguments: Sequence[Any]) -> Any | None:
+        """A term added to the loss that is minimised, from the trainable variables (or None)."""
+        return None
+
+    def sum_shapes(self) -> list[tuple[int, ...]]:
+        """Shapes of the float sums the engine keeps over steps (zero after `reset_sums`)."""
+        return []
+
+    def increments(self, probe_gradients: Sequence[Any]) -> list[Any]:
+        """What one step adds to each sum, from the gradients of the loss at the probes."""
+        return []
+
+
 class Engine(abc.ABC):
     """A model, its optimizer and its training set on the device; see the module docstring."""
 
@@ -74,11 +108,13 @@ class Engine(abc.ABC):
         recipe: Recipe,
         train: Split,
         steps_per_epoch: int,
+        extension: StepExtension | None = None,
     ) -> None:
         self.model = model
         self.teacher = teacher
         self.recipe = recipe
         self.train = train
+        self.extension = extension or StepExtension()
         self.optimizer = make_optimizer(recipe, steps_per_epoch)
         self.optimizer.build(model.trainable_variables)
         # Weight decay applies to kernels (rank >= 2), not to biases or normalisation parameters.
@@ -94,6 +130,11 @@ class Engine(abc.ABC):
         )
         return pixels, ops.take(labels, indices, axis=0)
 
+    @staticmethod
+    def inputs(pixels: Any, probes: Sequence[Any]) -> Any:
+        """What the model is called on: the images, followed by the extension's probes."""
+        return [pixels, *probes] if probes else pixels
+
     def loss(self, labels: Any, logits: Any, teacher_logits: Any) -> Any:
         """The recipe's loss: cross-entropy, or the distillation loss when there is a teacher."""
         distillation = self.recipe.distillation
@@ -108,12 +149,28 @@ class Engine(abc.ABC):
             self.recipe.label_smoothing,
         )
 
-    def decayed(self, gradients: list[Any], variables: list[Any]) -> list[Any]:
+    def minimised(self, loss: Any, trainable: Sequence[Any], arguments: Sequence[Any]) -> Any:
+        """The loss plus the extension's penalty, if it has one."""
+        penalty = self.extension.penalty(trainable, arguments)
+        return loss if penalty is None else loss + penalty
+
+    def decayed(self, gradients: Sequence[Any], variables: Sequence[Any]) -> list[Any]:
         """Gradients with the L2 weight-decay term `decay · w` added."""
         return [
             gradient + decay * variable if decay else gradient
             for gradient, variable, decay in zip(gradients, variables, self.decay, strict=True)
         ]
+
+    def accuracy(self, split: Split) -> float:
+        """The fraction of `split` the model classifies correctly."""
+        size = self.recipe.batch_size
+        correct = 0
+        for start in range(0, len(split), size):
+            images = split.images[start : start + size]
+            padding = np.zeros((size - len(images), *images.shape[1:]), dtype=images.dtype)
+            predicted = self.predict(np.concatenate([images, padding]))[: len(images)]
+            correct += int(np.sum(predicted == split.labels[start : start + len(images)]))
+        return correct / len(split)
 
     @abc.abstractmethod
     def train_step(self, indices: np.ndarray, offsets: np.ndarray, flips: np.ndarray) -> None:
@@ -126,6 +183,14 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def reset_metrics(self) -> None:
         """Start a new epoch's running metrics."""
+
+    @abc.abstractmethod
+    def sums(self) -> list[np.ndarray]:
+        """The extension's sums over the steps since the last `reset_sums`."""
+
+    @abc.abstractmethod
+    def reset_sums(self) -> None:
+        """Zero the extension's sums."""
 
     @abc.abstractmethod
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -150,15 +215,16 @@ def make_engine(
     recipe: Recipe,
     train: Split,
     steps_per_epoch: int,
+    extension: StepExtension | None = None,
 ) -> Engine:
     """The engine of the current Keras backend (TensorFlow or JAX)."""
     backend = keras.backend.backend()
     if backend == "jax":
         from thesislab.train.engine_jax import JaxEngine
 
-        return JaxEngine(model, teacher, recipe, train, steps_per_epoch)
+        return JaxEngine(model, teacher, recipe, train, steps_per_epoch, extension)
     if backend == "tensorflow":
         from thesislab.train.engine_tensorflow import TensorflowEngine
 
-        return TensorflowEngine(model, teacher, recipe, train, steps_per_epoch)
+        return TensorflowEngine(model, teacher, recipe, train, steps_per_epoch, extension)
     raise ThesislabError(f"training needs the tensorflow or jax Keras backend, found {backend!r}")

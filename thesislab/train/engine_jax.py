@@ -1,9 +1,10 @@
 """The training step under the JAX backend: a jitted pure function of the training state.
 
-The state (trainable, non-trainable and optimizer variables, plus the epoch's running metrics) is
-a tuple of arrays threaded through `model.stateless_call` and `optimizer.stateless_apply`, and
-donated to each step so that it is updated in place on the device. The training images stay on the
-device as uint8; a step receives only indices and augmentation draws.
+The state (trainable, non-trainable and optimizer variables), the epoch's running metrics and the
+extension's sums are arrays threaded through `model.stateless_call` and
+`optimizer.stateless_apply`, and donated to each step so that they are updated in place on the
+device. The training images stay on the device as uint8; a step receives only indices,
+augmentation draws and the extension's arguments.
 """
 
 from __future__ import annotations
@@ -16,45 +17,12 @@ import keras
 import numpy as np
 
 from thesislab.data import Split
-from thesislab.train.engine import Engine
+from thesislab.train.engine import Engine, StepExtension
 from thesislab.train.recipe import Recipe
 
 Arrays = list[Any]
 State = tuple[Arrays, Arrays, Arrays]
 """Trainable, non-trainable and optimizer variables: what a jitted step reads and returns."""
-
-
-def read_state(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> State:
-    """The current values of the model's and the optimizer's variables."""
-    return (
-        [variable.value for variable in model.trainable_variables],
-        [variable.value for variable in model.non_trainable_variables],
-        [variable.value for variable in optimizer.variables],
-    )
-
-
-def state_arrays(state: State) -> list[np.ndarray]:
-    """The state as host arrays, in a fixed order (for checkpoints)."""
-    return [np.asarray(value) for group in state for value in group]
-
-
-def state_from_arrays(like: State, arrays: list[np.ndarray]) -> State:
-    """The inverse of `state_arrays`, grouped as `like` is."""
-    sizes = [len(group) for group in like]
-    values = [jnp.asarray(array) for array in arrays]
-    trainable, rest = values[: sizes[0]], values[sizes[0] :]
-    return (trainable, rest[: sizes[1]], rest[sizes[1] :])
-
-
-def write_state(model: keras.Model, optimizer: keras.optimizers.Optimizer, state: State) -> None:
-    """Make the Keras variables hold `state` (before saving the model)."""
-    variables = [
-        *model.trainable_variables,
-        *model.non_trainable_variables,
-        *optimizer.variables,
-    ]
-    for variable, value in zip(variables, state_arrays(state), strict=True):
-        variable.assign(value)
 
 
 class JaxEngine(Engine):
@@ -67,11 +35,17 @@ class JaxEngine(Engine):
         recipe: Recipe,
         train: Split,
         steps_per_epoch: int,
+        extension: StepExtension | None = None,
     ) -> None:
-        super().__init__(model, teacher, recipe, train, steps_per_epoch)
+        super().__init__(model, teacher, recipe, train, steps_per_epoch, extension)
         self.images = jax.device_put(train.images)
         self.labels = jax.device_put(train.labels)
-        self.variables = read_state(self.model, self.optimizer)
+        trainable, non_trainable, optimizer = self._variable_groups()
+        self.variables: State = (
+            [variable.value for variable in trainable],
+            [variable.value for variable in non_trainable],
+            [variable.value for variable in optimizer],
+        )
         self.teacher_variables = (
             None
             if teacher is None
@@ -79,58 +53,76 @@ class JaxEngine(Engine):
                   [v.value for v in teacher.non_trainable_variables])
         )  # fmt: skip
         self.totals = jnp.zeros(3)
-        self._train_step = jax.jit(self._step, donate_argnums=(0, 1))
+        self.running = [jnp.zeros(shape) for shape in self.extension.sum_shapes()]
+        self._train_step = jax.jit(self._step, donate_argnums=(0, 1, 2))
         self._predict = jax.jit(self._classes)
+
+    def _variable_groups(self) -> tuple[list[keras.Variable], ...]:
+        model = self.model
+        return (model.trainable_variables, model.non_trainable_variables, self.optimizer.variables)
 
     def _step(
         self,
         variables: State,
         totals: Any,
+        running: Arrays,
         teacher_variables: tuple[Arrays, Arrays] | None,
         images: Any,
         labels: Any,
-        indices: Any,
-        offsets: Any,
-        flips: Any,
-    ) -> tuple[State, Any]:
+        batch: tuple[Any, Any, Any],
+        arguments: Arrays,
+    ) -> tuple[State, Any, Arrays]:
         trainable, non_trainable, optimizer_variables = variables
-        pixels, targets = self.batch(images, labels, indices, offsets, flips)
+        pixels, targets = self.batch(images, labels, *batch)
         teacher_logits = None
         if self.teacher is not None and teacher_variables is not None:
             teacher_logits, _ = self.teacher.stateless_call(*teacher_variables, pixels)
 
-        def loss_of(trainable: Arrays) -> tuple[Any, tuple[Any, Arrays]]:
+        def minimised(trainable: Arrays, probes: Arrays) -> tuple[Any, tuple[Any, Any, Arrays]]:
             logits, updated = self.model.stateless_call(
-                trainable, non_trainable, pixels, training=True
+                trainable, non_trainable, self.inputs(pixels, probes), training=True
             )
-            return self.loss(targets, logits, teacher_logits), (logits, updated)
+            loss = self.loss(targets, logits, teacher_logits)
+            return self.minimised(loss, trainable, arguments), (loss, logits, updated)
 
-        (loss, (logits, non_trainable)), gradients = jax.value_and_grad(loss_of, has_aux=True)(
-            trainable
-        )
-        gradients = self.decayed(gradients, trainable)
+        (_, (loss, logits, non_trainable)), (gradients, probe_gradients) = jax.value_and_grad(
+            minimised, argnums=(0, 1), has_aux=True
+        )(trainable, self.extension.probes(arguments))
         trainable, optimizer_variables = self.optimizer.stateless_apply(
-            optimizer_variables, gradients, trainable
+            optimizer_variables, self.decayed(gradients, trainable), trainable
         )
+        running = [
+            total + increment
+            for total, increment in zip(
+                running, self.extension.increments(probe_gradients), strict=True
+            )
+        ]
+        size = len(batch[0])
         correct = jnp.sum(jnp.argmax(logits, axis=-1) == targets)
-        totals = totals + jnp.array([loss * len(indices), correct, len(indices)])
-        return (trainable, non_trainable, optimizer_variables), totals
+        totals = totals + jnp.array([loss * size, correct, size])
+        return (trainable, non_trainable, optimizer_variables), totals, running
 
-    def _classes(self, variables: State, images: Any) -> Any:
+    def _classes(self, variables: State, images: Any, arguments: Arrays) -> Any:
         trainable, non_trainable, _ = variables
-        logits, _ = self.model.stateless_call(trainable, non_trainable, images.astype("float32"))
+        pixels = images.astype("float32")
+        logits, _ = self.model.stateless_call(
+            trainable, non_trainable, self.inputs(pixels, self.extension.probes(arguments))
+        )
         return jnp.argmax(logits, axis=-1)
 
+    def _arguments(self) -> Arrays:
+        return [jnp.asarray(argument) for argument in self.extension.arguments()]
+
     def train_step(self, indices: np.ndarray, offsets: np.ndarray, flips: np.ndarray) -> None:
-        self.variables, self.totals = self._train_step(
+        self.variables, self.totals, self.running = self._train_step(
             self.variables,
             self.totals,
+            self.running,
             self.teacher_variables,
             self.images,
             self.labels,
-            indices,
-            offsets,
-            flips,
+            (indices, offsets, flips),
+            self._arguments(),
         )
 
     def metrics(self) -> tuple[float, float]:
@@ -140,14 +132,27 @@ class JaxEngine(Engine):
     def reset_metrics(self) -> None:
         self.totals = jnp.zeros(3)
 
+    def sums(self) -> list[np.ndarray]:
+        return [np.asarray(total) for total in self.running]
+
+    def reset_sums(self) -> None:
+        self.running = [jnp.zeros_like(total) for total in self.running]
+
     def predict(self, images: np.ndarray) -> np.ndarray:
-        return np.asarray(self._predict(self.variables, images))
+        return np.asarray(self._predict(self.variables, images, self._arguments()))
 
     def state(self) -> list[np.ndarray]:
-        return state_arrays(self.variables)
+        return [np.asarray(value) for group in self.variables for value in group]
 
     def load_state(self, arrays: list[np.ndarray]) -> None:
-        self.variables = state_from_arrays(self.variables, arrays)
+        values = [jnp.asarray(array) for array in arrays]
+        groups = []
+        for group in self.variables:
+            groups.append(values[: len(group)])
+            values = values[len(group) :]
+        self.variables = (groups[0], groups[1], groups[2])
 
     def sync_model(self) -> None:
-        write_state(self.model, self.optimizer, self.variables)
+        variables = [variable for group in self._variable_groups() for variable in group]
+        for variable, value in zip(variables, self.state(), strict=True):
+            variable.assign(value)

@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from thesislab.data import Split
-from thesislab.train.engine import Engine
+from thesislab.train.engine import Engine, StepExtension
 from thesislab.train.recipe import Recipe
 
 
@@ -25,49 +25,65 @@ class TensorflowEngine(Engine):
         recipe: Recipe,
         train: Split,
         steps_per_epoch: int,
+        extension: StepExtension | None = None,
     ) -> None:
-        super().__init__(model, teacher, recipe, train, steps_per_epoch)
+        super().__init__(model, teacher, recipe, train, steps_per_epoch, extension)
         self.images = tf.constant(train.images)
         self.labels = tf.constant(train.labels)
         self.loss_sum = tf.Variable(0.0)
         self.correct = tf.Variable(0, dtype=tf.int64)
         self.seen = tf.Variable(0, dtype=tf.int64)
+        self.running = [tf.Variable(tf.zeros(shape)) for shape in self.extension.sum_shapes()]
         batch = recipe.batch_size
+        arguments = [
+            tf.TensorSpec(array.shape, tf.as_dtype(array.dtype))
+            for array in self.extension.arguments()
+        ]
         self._train_step = tf.function(
             self._step,
             input_signature=[
                 tf.TensorSpec([batch], tf.int32),
                 tf.TensorSpec([batch, 2], tf.int32),
                 tf.TensorSpec([batch], tf.int32),
+                arguments,
             ],
             jit_compile=False,
         )
         self._predict = tf.function(
             self._classes,
-            input_signature=[tf.TensorSpec([batch, *train.images.shape[1:]], tf.uint8)],
+            input_signature=[tf.TensorSpec([batch, *train.images.shape[1:]], tf.uint8), arguments],
             jit_compile=False,
         )
 
-    def _step(self, indices: tf.Tensor, offsets: tf.Tensor, flips: tf.Tensor) -> None:
+    def _step(
+        self, indices: tf.Tensor, offsets: tf.Tensor, flips: tf.Tensor, arguments: list[tf.Tensor]
+    ) -> None:
         images, labels = self.batch(self.images, self.labels, indices, offsets, flips)
         teacher_logits = None if self.teacher is None else self.teacher(images, training=False)
         variables = self.model.trainable_variables
+        probes = self.extension.probes(arguments)
         with tf.GradientTape() as tape:
-            logits = self.model(images, training=True)
+            tape.watch(probes)
+            logits = self.model(self.inputs(images, probes), training=True)
             loss = self.loss(labels, logits, teacher_logits)
-        gradients = self.decayed(tape.gradient(loss, variables), variables)
-        self.optimizer.apply(gradients, variables)
+            minimised = self.minimised(loss, variables, arguments)
+        gradients = tape.gradient(minimised, [*variables, *probes])
+        self.optimizer.apply(self.decayed(gradients[: len(variables)], variables), variables)
+        increments = self.extension.increments(gradients[len(variables) :])
+        for running, increment in zip(self.running, increments, strict=True):
+            running.assign_add(increment)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
         self.loss_sum.assign_add(loss * len(indices))
         self.correct.assign_add(tf.reduce_sum(tf.cast(predicted == labels, tf.int64)))
         self.seen.assign_add(len(indices))
 
-    def _classes(self, images: tf.Tensor) -> tf.Tensor:
-        logits = self.model(tf.cast(images, tf.float32), training=False)
+    def _classes(self, images: tf.Tensor, arguments: list[tf.Tensor]) -> tf.Tensor:
+        pixels = tf.cast(images, tf.float32)
+        logits = self.model(self.inputs(pixels, self.extension.probes(arguments)), training=False)
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
     def train_step(self, indices: np.ndarray, offsets: np.ndarray, flips: np.ndarray) -> None:
-        self._train_step(indices, offsets, flips)
+        self._train_step(indices, offsets, flips, self.extension.arguments())
 
     def metrics(self) -> tuple[float, float]:
         seen = max(int(self.seen.numpy()), 1)
@@ -77,8 +93,15 @@ class TensorflowEngine(Engine):
         for variable in (self.loss_sum, self.correct, self.seen):
             variable.assign(tf.zeros_like(variable))
 
+    def sums(self) -> list[np.ndarray]:
+        return [np.asarray(running.numpy()) for running in self.running]
+
+    def reset_sums(self) -> None:
+        for running in self.running:
+            running.assign(tf.zeros_like(running))
+
     def predict(self, images: np.ndarray) -> np.ndarray:
-        return np.asarray(self._predict(images))
+        return np.asarray(self._predict(images, self.extension.arguments()))
 
     def _variables(self) -> list[keras.Variable]:
         model = self.model

@@ -27,18 +27,6 @@ METRICS_INTERVAL_S = 0.5
 """How often the progress bar fetches the running loss (each fetch waits for the device)."""
 
 
-def accuracy(engine: Engine, split: Split, batch_size: int) -> float:
-    """The fraction of `split` the engine's model classifies correctly."""
-    correct = 0
-    for start in range(0, len(split), batch_size):
-        images = split.images[start : start + batch_size]
-        count = len(images)
-        padding = np.zeros((batch_size - count, *images.shape[1:]), dtype=images.dtype)
-        predicted = engine.predict(np.concatenate([images, padding]))[:count]
-        correct += int(np.sum(predicted == split.labels[start : start + count]))
-    return correct / len(split)
-
-
 def _progress(console: Console) -> Progress:
     return Progress(
         TextColumn("epoch {task.fields[epoch]}"),
@@ -122,9 +110,7 @@ def fit(
             loss, train_accuracy, step_seconds = _train_epoch(
                 engine, recipe, train, epoch, progress, task
             )
-            validation_accuracy = (
-                None if validation is None else accuracy(engine, validation, recipe.batch_size)
-            )
+            validation_accuracy = None if validation is None else engine.accuracy(validation)
             seconds = time.perf_counter() - started
             done.history.append(
                 EpochStats(

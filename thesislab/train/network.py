@@ -13,6 +13,8 @@ from pathlib import Path
 
 import keras
 
+from thesislab.errors import ThesislabError
+from thesislab.models.counting import ModelCount, count
 from thesislab.models.registry import build_model, resolve
 from thesislab.models.spec import ArchSpec
 from thesislab.train.recipe import Recipe
@@ -41,6 +43,23 @@ def build_network(spec: ArchSpec, recipe: Recipe, mixed_precision: bool) -> kera
         return keras.Model(inputs, net(normalized), name=net.name)
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def zoo_network(network: keras.Model) -> keras.Model:
+    """The model-zoo network inside a trained network (behind its input normalisation)."""
+    inner = [layer for layer in network.layers if isinstance(layer, keras.Model)]
+    if len(inner) != 1:
+        raise ThesislabError(
+            f"{network.name}: expected a trained network holding one model-zoo network, "
+            f"found {len(inner)}"
+        )
+    return inner[0]
+
+
+def network_count(network: keras.Model) -> ModelCount:
+    """Parameters and MACs of a trained network: those of its model-zoo network (what every
+    model record holds; the input normalisation's statistics are not counted)."""
+    return count(zoo_network(network))
 
 
 def save_network(model: keras.Model, path: Path) -> None:

@@ -17,7 +17,7 @@ Override it from a YAML file of field values, then from command-line options::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,14 +27,22 @@ from thesislab.errors import ThesislabError, validation_message
 Precision = Literal["auto", "float32", "bfloat16"]
 
 
+KdLambda = Annotated[float, Field(ge=0.0, le=1.0, description="Weight of the label loss.")]
+Temperature = Annotated[float, Field(gt=0.0, description="Softening temperature T.")]
+KD_LAMBDA = 0.2
+TEMPERATURE = 2.0
+"""The distillation defaults (the thesis's): wherever distillation is asked for (a recipe, a
+study's train stage, the command line), these are its settings unless given."""
+
+
 class Distillation(BaseModel):
     """Knowledge distillation from a stored teacher model."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     teacher_id: str = Field(description="Id of the teacher's model record.")
-    kd_lambda: float = Field(default=0.2, ge=0.0, le=1.0, description="Weight of the label loss.")
-    temperature: float = Field(default=2.0, gt=0.0, description="Softening temperature T.")
+    kd_lambda: KdLambda = KD_LAMBDA
+    temperature: Temperature = TEMPERATURE
 
 
 class Recipe(BaseModel):
@@ -80,6 +88,16 @@ class Recipe(BaseModel):
         return self.learning_rate * self.batch_size / self.base_batch_size
 
 
+FINE_TUNING: dict[str, Any] = {
+    "epochs": 20,
+    "learning_rate": 8e-4,
+    "schedule": "constant",
+    "weight_decay": 5e-4,
+}
+"""What fine-tuning changes in the default recipe: the thesis's 20 epochs at a constant 8e-4,
+weight decay 5e-4 (the training of pruning searches takes the same rate and decay)."""
+
+
 def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in overrides.items():
@@ -116,3 +134,9 @@ def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
         return Recipe.model_validate(_merged(values, overrides))
     except pydantic.ValidationError as error:
         raise ThesislabError(f"{origin}: recipe {validation_message(error)}") from None
+
+
+def fine_tuning_recipe(overrides: dict[str, Any] | None = None) -> Recipe:
+    """The recipe of fine-tuning: `FINE_TUNING` updated by `overrides` (any recipe fields), in
+    float32, the precision of the weights it trains on."""
+    return load_recipe(None, **{**FINE_TUNING, **(overrides or {}), "precision": "float32"})

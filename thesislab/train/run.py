@@ -1,12 +1,15 @@
 """A training run, from architecture, recipe and data to a stored model record.
 
-`train_model` is idempotent and resumable. A run is identified by its run key, a hash of the
-resolved architecture, the recipe (seed and teacher included) and the data fingerprint:
+`train_model` writes every trained model record: a network trained from scratch, distilled from
+a teacher, retrained after pruning, or fine-tuned from the weights of another model record
+(`initial_weights`, which the record's recipe then names). It is idempotent and resumable. A run
+is identified by its run key, a hash of the resolved architecture, the recipe (seed, teacher and
+initial weights included), the data fingerprint and, for a network with a history, its lineage:
 
 - a model record with that key already in the results directory: nothing is trained, its id is
   returned;
 - a checkpoint ``RESULTS/checkpoints/<key>.npz``: training continues after its last epoch;
-- otherwise training starts from scratch.
+- otherwise training starts at its first epoch.
 
 At the end the network is saved as ``RESULTS/files/models/<key>.keras`` and the record written;
 then the checkpoint is deleted. Each of these writes is atomic, so the process may be killed at any
@@ -15,25 +18,23 @@ moment and the same call finishes the job.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from thesislab.data import ImageData
 from thesislab.errors import ThesislabError
+from thesislab.keys import content_key
 from thesislab.models.names import format_name
 from thesislab.models.spec import ArchSpec
 from thesislab.records import Dataset, Lineage, ModelRecord, record_id
 from thesislab.store import Store
 from thesislab.train.recipe import Recipe
 
-CHECKPOINTS_DIR = "checkpoints"
-MODELS_DIR = "models"
+if TYPE_CHECKING:
+    from thesislab.data import ImageData
 
 
 def run_key(
@@ -51,12 +52,11 @@ def run_key(
     }
     if lineage is not None and lineage.stage != "trained":
         inputs["lineage"] = lineage.model_dump(mode="json")
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return content_key(inputs)
 
 
 def record_run_key(record: ModelRecord) -> str:
-    """The run key of a stored model record."""
+    """The run key of a stored model record (its teacher is in its recipe, if it has one)."""
     fingerprint = record.dataset.fingerprint if record.dataset else None
     lineage = record.lineage.model_copy(update={"teacher_id": None, "distilled": False})
     return run_key(record.architecture, record.recipe, fingerprint, lineage)
@@ -83,16 +83,44 @@ def _teacher(store: Store, recipe: Recipe) -> tuple[Recipe, Path | None]:
     """The recipe with the teacher's full id, and the teacher's weights file."""
     if recipe.distillation is None:
         return recipe, None
-    teacher = store.get(recipe.distillation.teacher_id)
-    if not isinstance(teacher, ModelRecord) or teacher.weights_path is None:
+    teacher = store.get(recipe.distillation.teacher_id, ModelRecord)
+    if teacher.weights_path is None:
         raise ThesislabError(
             f"teacher {recipe.distillation.teacher_id!r}: expected a model record with weights, "
-            f"found a {teacher.kind} record{'' if teacher.kind != 'model' else ' without weights'}"
+            "found one without weights"
         )
     distillation = recipe.distillation.model_copy(update={"teacher_id": record_id(teacher)})
-    return recipe.model_copy(
-        update={"distillation": distillation}
-    ), store.root / teacher.weights_path
+    weights = store.resolve(teacher.weights_path)
+    return recipe.model_copy(update={"distillation": distillation}), weights
+
+
+def _initial_weights(store: Store, model_id: str, architecture: ArchSpec) -> tuple[str, Path]:
+    """The full id and the weights file of the model a run starts from."""
+    start = store.get(model_id, ModelRecord)
+    if start.weights_path is None or not store.resolve(start.weights_path).is_file():
+        raise ThesislabError(
+            f"initial weights {model_id!r}: expected a model record with its weights file, "
+            f"found {start.weights_path or 'none'}"
+        )
+    if start.architecture != architecture:
+        raise ThesislabError(
+            f"initial weights {model_id!r}: expected a model of the architecture to train, "
+            f"received one of {start.architecture.model_dump_json()}"
+        )
+    return record_id(start), store.resolve(start.weights_path)
+
+
+def _record_lineage(lineage: Lineage, recipe: Recipe, inherited: bool) -> Lineage:
+    """The lineage of a run's record: its teacher, if the recipe has one; else, for weights
+    trained on from another model, that model's teacher; else none."""
+    if recipe.distillation is None and inherited:
+        return lineage
+    return lineage.model_copy(
+        update={
+            "teacher_id": recipe.distillation.teacher_id if recipe.distillation else None,
+            "distilled": recipe.distillation is not None,
+        }
+    )
 
 
 def train_model(
@@ -104,17 +132,25 @@ def train_model(
     name: str | None = None,
     console: Console | None = None,
     lineage: Lineage | None = None,
+    initial_weights: str | None = None,
 ) -> TrainResult:
     """Train `spec` on `data` with `recipe` into `results` (see the module docstring).
 
     `lineage` places the run in a network's history, e.g. a pruned architecture retrained from
     scratch (stage `retrained`, its parent and pruning method); the default is a plain run.
+    `initial_weights`, a model record id, starts from that model's weights (of the same
+    architecture) instead of a fresh initialisation.
     """
-    from thesislab.models.counting import count
     from thesislab.train.engine import make_engine
     from thesislab.train.environment import accelerator, environment
-    from thesislab.train.loop import accuracy, fit
-    from thesislab.train.network import architecture, build_network, load_network, save_network
+    from thesislab.train.loop import fit
+    from thesislab.train.network import (
+        architecture,
+        build_network,
+        load_network,
+        network_count,
+        save_network,
+    )
 
     console = console or Console()
     store = Store(results)
@@ -122,42 +158,49 @@ def train_model(
     if recipe.precision == "auto":
         recipe = recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
     resolved = architecture(spec, recipe)
-    lineage = lineage or Lineage()
-    key = run_key(resolved, recipe.model_dump(mode="json"), data.fingerprint, lineage)
+    stored_recipe = recipe.model_dump(mode="json")
+    start = None
+    if initial_weights is not None:
+        start_id, start = _initial_weights(store, initial_weights, resolved)
+        stored_recipe["initial_weights"] = start_id
+    lineage = _record_lineage(lineage or Lineage(), recipe, inherited=start is not None)
+    key = run_key(
+        resolved,
+        stored_recipe,
+        data.fingerprint,
+        lineage.model_copy(update={"teacher_id": None, "distilled": False}),
+    )
     existing = find_run(store, key)
     if existing is not None:
-        record = store.get(existing)
-        assert isinstance(record, ModelRecord)
+        record = store.get(existing, ModelRecord)
         return TrainResult(existing, record, trained=False)
 
     if recipe.validation_size:
         train, validation = data.holdout(recipe.validation_size)
     else:
         train, validation = data.train, None
-    model = build_network(resolved, recipe, mixed_precision=recipe.precision == "bfloat16")
+    if start is None:
+        model = build_network(resolved, recipe, mixed_precision=recipe.precision == "bfloat16")
+    else:
+        model = load_network(start)
     teacher = load_network(teacher_path) if teacher_path is not None else None
     steps_per_epoch = len(train) // recipe.batch_size
     engine = make_engine(model, teacher, recipe, train, steps_per_epoch)
-    checkpoint_path = store.root / CHECKPOINTS_DIR / f"{key}.npz"
+    checkpoint_path = store.checkpoint_path(key)
     done = fit(engine, recipe, train, validation, checkpoint_path, console)
     engine.sync_model()
 
-    weights = store.files_dir() / MODELS_DIR / f"{key}.keras"
+    weights = store.weights_path(key)
     save_network(model, weights)
-    counted = count(model.layers[-1])
+    counted = network_count(model)
     record = ModelRecord(
         name=name or format_name(resolved),
         architecture=resolved,
-        recipe=recipe.model_dump(mode="json"),
+        recipe=stored_recipe,
         seed=recipe.seed,
         dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
-        lineage=lineage.model_copy(
-            update={
-                "teacher_id": recipe.distillation.teacher_id if recipe.distillation else None,
-                "distilled": recipe.distillation is not None,
-            }
-        ),
-        accuracy=accuracy(engine, data.test, recipe.batch_size),
+        lineage=lineage,
+        accuracy=engine.accuracy(data.test),
         validation_accuracy=done.history[-1].validation_accuracy,
         params=counted.params,
         macs=counted.macs,
@@ -165,7 +208,7 @@ def train_model(
         training_time_s=done.seconds,
         images_per_s=done.images / done.step_seconds,
         history=done.history,
-        weights_path=weights.relative_to(store.root).as_posix(),
+        weights_path=store.relative(weights),
         created_at=datetime.now(UTC),
         environment=environment(),
     )

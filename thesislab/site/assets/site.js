@@ -8,6 +8,10 @@
 (function () {
   "use strict";
 
+  // Material's search needs a web worker, which a page opened from disk cannot start: the
+  // stylesheet hides the search box there.
+  if (location.protocol === "file:") document.documentElement.classList.add("tl-from-disk");
+
   const views = (window.thesislabViews = window.thesislabViews || {});
   const exportsLoaded = (window.thesislabExports = window.thesislabExports || {});
 
@@ -37,7 +41,9 @@
     element.dataset.rendered = "1";
     const spec = JSON.parse(element.dataset.spec);
     spec.datasets = Object.assign(spec.datasets || {}, await datasetsOf(element));
-    const result = await vegaEmbed(element, spec, { actions: false, renderer: "svg" });
+    // Points link to their model pages by paths from the site's root (data-root from here).
+    const loader = { baseURL: element.dataset.root || "." };
+    const result = await vegaEmbed(element, spec, { actions: false, renderer: "svg", loader });
     views[element.dataset.chartId] = result.view;
   }
 
@@ -111,18 +117,24 @@
   /* ---- the all-results table ---- */
 
   const PAGE_SIZE = 100;
+  /* The formats of thesislab.columns, written as its `display` writes them. */
+  const fixed = (v, digits) =>
+    v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const FORMATS = {
-    accuracy: (v) => (v * 100).toFixed(2) + " %",
-    accuracy_std: (v) => (v * 100).toFixed(2) + " %",
-    latency_ms: (v) => v.toFixed(2),
-    latency_predicted_ms: (v) => v.toFixed(2),
-    params: (v) => v.toLocaleString("en-US"),
-    macs: (v) => v.toLocaleString("en-US"),
+    text: (v) => String(v),
+    list: (v) => (Array.isArray(v) ? v.join(", ") : String(v)),
+    flag: (v) => (v ? "yes" : "no"),
+    percent: (v) => (v * 100).toFixed(2) + " %",
+    spread: (v) => "± " + (v * 100).toFixed(2) + " %",
+    points: (v) => (v >= 0 ? "+" : "") + (v * 100).toFixed(2) + " pts",
+    ms: (v) => fixed(v, 2) + " ms",
+    count: (v) => fixed(v, 0),
   };
+  const NUMERIC = new Set(["percent", "spread", "points", "ms", "count"]);
 
   function cellText(column, value) {
-    if (value === null || value === undefined) return "";
-    return FORMATS[column] ? FORMATS[column](value) : String(value);
+    if (value === null || value === undefined) return "–";
+    return FORMATS[column.format](value);
   }
 
   function compare(a, b) {
@@ -134,9 +146,11 @@
 
   async function setUpTable(container) {
     container.dataset.rendered = "1";
-    const columns = container.dataset.columns.split(",");
+    const columns = JSON.parse(container.dataset.columns);
     const rows = toRows(await decode(container.dataset.table));
-    const texts = rows.map((row) => columns.map((c) => cellText(c, row[c])).join(" ").toLowerCase());
+    const texts = rows.map((row) =>
+      columns.map((c) => cellText(c, row[c.name])).join(" ").toLowerCase()
+    );
     const state = { sort: null, descending: false, page: 0, shown: rows.map((_, i) => i) };
     const head = container.querySelector("thead");
     const body = container.querySelector("tbody");
@@ -149,14 +163,16 @@
       const th = document.createElement("th");
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = column.replace(/_/g, " ");
+      button.textContent = column.title;
+      button.title = column.name;
       button.addEventListener("click", () => {
-        state.descending = state.sort === column ? !state.descending : false;
-        state.sort = column;
+        state.descending = state.sort === column.name ? !state.descending : false;
+        state.sort = column.name;
         update(false);
       });
       th.append(button);
-      th.dataset.column = column;
+      th.dataset.column = column.name;
+      if (NUMERIC.has(column.format)) th.className = "tl-number";
       headRow.append(th);
     }
     head.append(headRow);
@@ -177,8 +193,16 @@
         const tr = document.createElement("tr");
         for (const column of columns) {
           const td = document.createElement("td");
-          td.textContent = cellText(column, rows[i][column]);
-          if (typeof rows[i][column] === "number") td.className = "tl-number";
+          const text = cellText(column, rows[i][column.name]);
+          if (column.name === "name" && rows[i].model_page) {
+            const link = document.createElement("a");  // to the row's model page
+            link.href = container.dataset.root + "/" + rows[i].model_page;
+            link.textContent = text;
+            td.append(link);
+          } else {
+            td.textContent = text;
+          }
+          if (NUMERIC.has(column.format)) td.className = "tl-number";
           tr.append(td);
         }
         body.append(tr);

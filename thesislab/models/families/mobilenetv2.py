@@ -9,28 +9,28 @@ block without stride; `dropout` is applied before the classifier.
 
 from __future__ import annotations
 
-import keras
-
 from thesislab.models import inverted
-from thesislab.models.registry import ArchParams, PrunableLayer, register
-from thesislab.models.spec import ArchSpec
+from thesislab.models.net import Net, Tensor
+from thesislab.models.plan import ArchParams, Plan, Widths
+from thesislab.models.registry import register
 
 
-def _blocks(params: ArchParams) -> list[inverted.Block]:
+def plan(params: ArchParams) -> Plan[inverted.Block]:
+    """The blocks and prunable layers of a MobileNetV2."""
     return inverted.plan(
         params, "mobilenetv2", first_expansion=1, kernel_size=lambda stage, block, per_stage: 3
     )
 
 
-def _layout(params: ArchParams) -> list[PrunableLayer]:
-    return inverted.layout(params, _blocks(params))
-
-
 @register(
     "mobilenetv2",
     defaults={"depth": 12, "width": 32, "expansion": 4, "se_ratio": 0, "dropout": 0.0},
-    layout=_layout,
+    plan=plan,
+    colour="#e15759",
+    tokens=(("depth", "d"), ("expansion", "er"), ("width", "w"), ("se_ratio", "se")),
 )
-def mobilenetv2(spec: ArchSpec) -> keras.Model:
+def mobilenetv2(
+    net: Net[Tensor], image: Tensor, plan: Plan[inverted.Block], widths: Widths
+) -> Tensor:
     """MobileNetV2: inverted residuals with linear bottlenecks, 3x3 depthwise kernels."""
-    return inverted.build(spec, "mobilenetv2", _blocks)
+    return inverted.build(net, image, plan, widths)

@@ -9,18 +9,18 @@ MobileNetV2.
 
 from __future__ import annotations
 
-import keras
-
 from thesislab.models import inverted
-from thesislab.models.registry import ArchParams, PrunableLayer, register
-from thesislab.models.spec import ArchSpec
+from thesislab.models.net import Net, Tensor
+from thesislab.models.plan import ArchParams, Plan, Widths
+from thesislab.models.registry import register
 
 
 def _kernel_size(stage: int, block: int, per_stage: int) -> int:
     return 5 if stage > 1 and block < per_stage - 1 else 3
 
 
-def _blocks(params: ArchParams) -> list[inverted.Block]:
+def plan(params: ArchParams) -> Plan[inverted.Block]:
+    """The blocks and prunable layers of an MNASNet."""
     return inverted.plan(
         params,
         "mnasnet",
@@ -29,15 +29,13 @@ def _blocks(params: ArchParams) -> list[inverted.Block]:
     )
 
 
-def _layout(params: ArchParams) -> list[PrunableLayer]:
-    return inverted.layout(params, _blocks(params))
-
-
 @register(
     "mnasnet",
     defaults={"depth": 12, "width": 32, "expansion": 4, "se_ratio": 0, "dropout": 0.0},
-    layout=_layout,
+    plan=plan,
+    colour="#76b7b2",
+    tokens=(("depth", "d"), ("expansion", "er"), ("width", "w"), ("se_ratio", "se")),
 )
-def mnasnet(spec: ArchSpec) -> keras.Model:
+def mnasnet(net: Net[Tensor], image: Tensor, plan: Plan[inverted.Block], widths: Widths) -> Tensor:
     """MNASNet: MobileNetV2 with 5x5 depthwise kernels in the lower-resolution stages."""
-    return inverted.build(spec, "mnasnet", _blocks)
+    return inverted.build(net, image, plan, widths)

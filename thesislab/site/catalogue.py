@@ -1,0 +1,177 @@
+"""The records behind the results table, by model configuration.
+
+`table()` aggregates the seeds of a configuration into rows; the model pages, the reproduction
+page and the home page's latest results need the records themselves: every seed's history and
+environment, every artifact and measurement, the lineage between configurations (teacher,
+pruned from, fine-tuned or retrained children, students) and when each was created.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from thesislab.records import ArtifactRecord, MeasurementRecord, ModelRecord, Record
+from thesislab.site.links import model_page
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _aware(time: datetime) -> datetime:
+    """`time` with a time zone: UTC where the record gave none."""
+    return time if time.tzinfo is not None else time.replace(tzinfo=UTC)
+
+
+def _add(index: dict[str, list[str]], key: str, value: str) -> None:
+    values = index.setdefault(key, [])
+    if value not in values:
+        values.append(value)
+
+
+@dataclass
+class Catalogue:
+    """Records by id, and the links between them, for the configurations of a results table."""
+
+    models: dict[str, ModelRecord] = field(default_factory=dict)
+    artifacts: dict[str, ArtifactRecord] = field(default_factory=dict)
+    measurements: dict[str, MeasurementRecord] = field(default_factory=dict)
+    seeds: dict[str, list[str]] = field(default_factory=dict)
+    """Model ids of each configuration, in seed order."""
+    config_of: dict[str, str] = field(default_factory=dict)
+    """Configuration of each model id."""
+    artifacts_of: dict[str, list[str]] = field(default_factory=dict)
+    """Artifact ids of each model id."""
+    measurements_of: dict[str, list[str]] = field(default_factory=dict)
+    """Measurement ids of each artifact id."""
+    children_of: dict[str, list[str]] = field(default_factory=dict)
+    """Configurations whose models were pruned from (or fine-tuned, retrained after) this one's."""
+    students_of: dict[str, list[str]] = field(default_factory=dict)
+    """Configurations whose models were distilled from this one's."""
+
+    @classmethod
+    def of(cls, records: Mapping[str, Record], frame: pd.DataFrame) -> Catalogue:
+        """The catalogue of the configurations in `frame` (a `table()`), from their records."""
+        catalogue = cls()
+        for config_id, model_ids in zip(frame["config_id"], frame["model_ids"], strict=True):
+            for model_id in model_ids:
+                if model_id in catalogue.config_of:
+                    continue
+                record = records.get(model_id)
+                if isinstance(record, ModelRecord):
+                    catalogue.models[model_id] = record
+                    catalogue.config_of[model_id] = config_id
+                    catalogue.seeds.setdefault(config_id, []).append(model_id)
+        for identifier, record in records.items():
+            if isinstance(record, ArtifactRecord) and record.model_id in catalogue.models:
+                catalogue.artifacts[identifier] = record
+                catalogue.artifacts_of.setdefault(record.model_id, []).append(identifier)
+        for identifier, record in records.items():
+            if isinstance(record, MeasurementRecord) and record.artifact_id in catalogue.artifacts:
+                catalogue.measurements[identifier] = record
+                catalogue.measurements_of.setdefault(record.artifact_id, []).append(identifier)
+        for model_id, model in catalogue.models.items():
+            config_id = catalogue.config_of[model_id]
+            parent = catalogue.config_of.get(model.lineage.parent_id or "")
+            if parent is not None:
+                _add(catalogue.children_of, parent, config_id)
+            teacher = catalogue.config_of.get(model.lineage.teacher_id or "")
+            if teacher is not None and model.lineage.distilled:
+                _add(catalogue.students_of, teacher, config_id)
+        models = catalogue.models
+        for model_ids in catalogue.seeds.values():
+            model_ids.sort(key=lambda m: (models[m].seed is None, models[m].seed or 0, m))
+        return catalogue
+
+    def first(self, config_id: str) -> ModelRecord:
+        """The first seed's record: what all seeds of the configuration share."""
+        return self.models[self.seeds[config_id][0]]
+
+    def _linked(self, config_id: str, link: str) -> list[str]:
+        found: list[str] = []
+        for model_id in self.seeds[config_id]:
+            target = self.config_of.get(getattr(self.models[model_id].lineage, link) or "")
+            if target is not None and target not in found:
+                found.append(target)
+        return found
+
+    def parents(self, config_id: str) -> list[str]:
+        """The configurations this one's models were pruned from (or fine-tuned after)."""
+        return self._linked(config_id, "parent_id")
+
+    def teachers(self, config_id: str) -> list[str]:
+        """The configurations of this one's teachers."""
+        return self._linked(config_id, "teacher_id")
+
+    def artifact_ids(self, config_id: str) -> list[str]:
+        """Every artifact of every seed of the configuration."""
+        seeds = self.seeds[config_id]
+        return [artifact for model in seeds for artifact in self.artifacts_of.get(model, [])]
+
+    def record_ids(self, config_id: str) -> list[str]:
+        """Every record of the configuration: its models, their artifacts and measurements.
+        Ids are content hashes, so these name the configuration's content."""
+        artifacts = self.artifact_ids(config_id)
+        measured = [m for a in artifacts for m in self.measurements_of.get(a, [])]
+        return [*self.seeds[config_id], *artifacts, *measured]
+
+    def created(self, config_id: str) -> datetime | None:
+        """When the newest record of the configuration was created, where records say."""
+        times = [
+            _aware(record.created_at)
+            for record in self._records(self.record_ids(config_id))
+            if record.created_at is not None
+        ]
+        return max(times) if times else None
+
+    def _records(self, identifiers: Iterable[str]) -> Iterable[Record]:
+        for identifier in identifiers:
+            yield (
+                self.models.get(identifier)
+                or self.artifacts.get(identifier)
+                or self.measurements[identifier]
+            )
+
+    def dataset(self, config_id: str) -> str | None:
+        """The name of the data set the configuration was trained and tested on, if recorded."""
+        dataset = self.first(config_id).dataset
+        return dataset.name if dataset else None
+
+    def latest(self, count: int) -> list[tuple[str, datetime]]:
+        """The `count` configurations with the newest records, newest first, with their time."""
+        dated = [(config_id, self.created(config_id)) for config_id in self.seeds]
+        known = [(config_id, time) for config_id, time in dated if time is not None]
+        return sorted(known, key=lambda item: (item[1], item[0]), reverse=True)[:count]
+
+    def by_family(self) -> list[tuple[str, list[dict[str, str]]]]:
+        """Every configuration for the models index: per family (in name order), its name, page
+        (relative to the index) and, unless it was simply trained, its stage and method."""
+        families: dict[str, list[dict[str, str]]] = {}
+        for config_id in self.seeds:
+            model = self.first(config_id)
+            lineage = model.lineage
+            detail = [] if lineage.stage == "trained" else [lineage.stage.replace("_", "-")]
+            detail += [lineage.pruning.method] if lineage.pruning else []
+            detail += ["distilled"] if lineage.distilled else []
+            families.setdefault(model.architecture.family, []).append(
+                {
+                    "name": model.name,
+                    "page": posixpath.basename(model_page(config_id)),
+                    "detail": " · ".join(detail),
+                }
+            )
+        return [
+            (family, sorted(entries, key=lambda entry: (entry["name"], entry["page"])))
+            for family, entries in sorted(families.items())
+        ]
+
+    def counts(self) -> dict[str, int]:
+        """How many records of each kind the catalogue holds."""
+        return {
+            "model": len(self.models),
+            "artifact": len(self.artifacts),
+            "measurement": len(self.measurements),
+        }

@@ -1,0 +1,379 @@
+"""The page of each model configuration: what it is, where it comes from, how it trained, what
+was deployed from it and how fast that ran.
+
+There is one page per configuration (its seeds together), so a results directory of thousands
+of records has thousands of them. They are not MkDocs pages: each body is rendered from
+`model.j2` straight to HTML, kept from one build to the next while the configuration's records
+(content-addressed, so their ids name their content) and its neighbours stay the same, and
+written into the built site inside the themed page of the models index (`Shell`), so that they
+look like every other page without passing through Markdown and the theme one by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
+
+from thesislab.records import Quantization
+from thesislab.site import payload
+from thesislab.site.links import MODELS_DIR, model_page
+from thesislab.site.render import environment, relative_url
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from thesislab.records import ArtifactRecord, MeasurementRecord, ModelRecord
+    from thesislab.site.catalogue import Catalogue
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+CURVES_CHART = "curves"
+CURVE_SIZE = (300, 200)
+RESULT_COLUMNS = (
+    "quantization",
+    "device",
+    "accuracy",
+    "accuracy_std",
+    "n_seeds",
+    "latency_ms",
+    "latency_predicted_ms",
+)
+"""Columns of a configuration's rows of the results table that its page shows."""
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    """The body of one model configuration's page."""
+
+    config_id: str
+    title: str
+    body: str
+
+    @property
+    def path(self) -> str:
+        """Site path of the page."""
+        return model_page(self.config_id)
+
+
+@cache
+def curves_spec() -> str:
+    """The Vega-Lite spec (without data) of the per-epoch curves: loss, and accuracy on the
+    training and validation sets, one colour per seed. The same for every page."""
+    import altair as alt
+
+    width, height = CURVE_SIZE
+    data = alt.NamedData(name="curves")
+    colour = alt.Color("seed:N", title="Seed")
+    epoch = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))
+    tooltip = [
+        alt.Tooltip("seed:N", title="Seed"),
+        alt.Tooltip("epoch:Q", title="Epoch"),
+        alt.Tooltip("split:N", title="Set"),
+    ]
+
+    def panel(metric: str, title: str, number_format: str) -> alt.Chart:
+        return alt.Chart(
+            data=data,
+            mark=alt.MarkDef(type="line", point=True, strokeWidth=1.5),
+            encoding=alt.FacetedEncoding(
+                x=epoch,
+                y=alt.Y(
+                    "value:Q",
+                    title=title,
+                    scale=alt.Scale(zero=False),
+                    axis=alt.Axis(format=number_format),
+                ),
+                color=colour,
+                strokeDash=alt.StrokeDash(
+                    "split:N",
+                    title="Set",
+                    scale=alt.Scale(range=[[1, 0], [4, 3]]),  # training solid, validation dashed
+                    legend=alt.Legend(symbolType="stroke"),
+                ),
+                detail=alt.Detail("split:N"),
+                tooltip=[*tooltip, alt.Tooltip("value:Q", title=title, format=number_format)],
+            ),
+            transform=[alt.FilterTransform(filter=f"datum.metric === '{metric}'")],
+            width=width,
+            height=height,
+        )
+
+    chart = alt.HConcatChart(
+        hconcat=[panel("loss", "Loss", ".3f"), panel("accuracy", "Accuracy", ".1%")],
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="independent")),
+    )
+    return json.dumps(chart.to_dict(validate=False), separators=(",", ":"))
+
+
+def _curves(catalogue: Catalogue, model_ids: list[str]) -> str | None:
+    """The curves' data, compressed (`payload`), or None without any recorded history."""
+    columns = ["seed", "epoch", "metric", "split", "value"]
+    data: list[list[object]] = []
+    for model_id in model_ids:
+        model = catalogue.models[model_id]
+        seed = str(model.seed) if model.seed is not None else model_id[:8]
+        for stats in model.history:
+            data.append([seed, stats.epoch, "loss", "training", stats.loss])
+            if stats.accuracy is not None:
+                data.append([seed, stats.epoch, "accuracy", "training", stats.accuracy])
+            if stats.validation_accuracy is not None:
+                data.append(
+                    [seed, stats.epoch, "accuracy", "validation", stats.validation_accuracy]
+                )
+    if not data:
+        return None
+    tables = json.dumps({"curves": {"columns": columns, "data": data}}, separators=(",", ":"))
+    return payload.encode(tables)
+
+
+def _link(catalogue: Catalogue, config_id: str) -> dict[str, str]:
+    model = catalogue.first(config_id)
+    return {
+        "name": model.name,
+        "path": model_page(config_id),
+        "stage": model.lineage.stage,
+        "source": model.source.name,
+    }
+
+
+def _setting(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _recipe(models: list[ModelRecord]) -> list[tuple[str, str]]:
+    """The recipe's settings; where seeds differ, each seed's value."""
+    keys = sorted({key for model in models for key in model.recipe})
+    settings = []
+    for key in keys:
+        values = list(dict.fromkeys(_setting(model.recipe.get(key)) for model in models))
+        settings.append((key, " / ".join(values)))
+    return settings
+
+
+def _seeds(catalogue: Catalogue, model_ids: list[str]) -> list[dict[str, Any]]:
+    seeds = []
+    for model_id in model_ids:
+        model = catalogue.models[model_id]
+        environment = model.environment
+        seeds.append(
+            {
+                "id": model_id,
+                "model": model,
+                "created": model.created_at.strftime(TIME_FORMAT) if model.created_at else None,
+                "recorded": bool(environment or model.created_at or model.weights_path),
+                "versions": ", ".join(
+                    f"{package} {version}"
+                    for package, version in sorted(environment.versions.items())
+                )
+                if environment
+                else "",
+            }
+        )
+    return seeds
+
+
+@dataclass(frozen=True)
+class _Artifact:
+    id: str
+    seed: int | None
+    record: ArtifactRecord
+    measurements: list[tuple[str, MeasurementRecord]]
+
+
+_QUANTIZATIONS = get_args(Quantization)
+
+
+def _artifacts(catalogue: Catalogue, model_ids: list[str]) -> list[_Artifact]:
+    """Every artifact of the seeds, fp32 first, with its measurements by device."""
+    artifacts = []
+    for model_id in model_ids:
+        seed = catalogue.models[model_id].seed
+        for artifact_id in catalogue.artifacts_of.get(model_id, []):
+            measurements = [
+                (identifier, catalogue.measurements[identifier])
+                for identifier in catalogue.measurements_of.get(artifact_id, [])
+            ]
+            measurements.sort(key=lambda item: (item[1].device.name, item[0]))
+            artifacts.append(
+                _Artifact(artifact_id, seed, catalogue.artifacts[artifact_id], measurements)
+            )
+    artifacts.sort(
+        key=lambda item: (_QUANTIZATIONS.index(item.record.quantization), str(item.seed))
+    )
+    return artifacts
+
+
+def _widths(catalogue: Catalogue, config_id: str, parents: list[str]) -> list[dict[str, int]]:
+    """Each prunable layer's width, with its parent's where the parent's widths are known."""
+    widths = catalogue.first(config_id).architecture.widths or []
+    parent = catalogue.first(parents[0]).architecture.widths if parents else None
+    widest = max([*widths, *(parent or [])], default=1)
+    return [
+        {
+            "width": width,
+            "parent": parent[index] if parent and len(parent) == len(widths) else 0,
+            "height": round(100 * width / widest),
+            "parent_height": round(100 * parent[index] / widest)
+            if parent and len(parent) == len(widths)
+            else 0,
+        }
+        for index, width in enumerate(widths)
+    ]
+
+
+def _context(
+    catalogue: Catalogue, config_id: str, rows: list[dict[str, Any]], family_page: str | None
+) -> dict[str, Any]:
+    model_ids = catalogue.seeds[config_id]
+    models = [catalogue.models[model_id] for model_id in model_ids]
+    first = models[0]
+    parents = catalogue.parents(config_id)
+    children = [_link(catalogue, child) for child in catalogue.children_of.get(config_id, [])]
+    return {
+        "config_id": config_id,
+        "model": first,
+        "family_page": family_page,
+        "seeds": _seeds(catalogue, model_ids),
+        "results": rows,
+        "params": next((m.params for m in models if m.params is not None), None),
+        "macs": next((m.macs for m in models if m.macs is not None), None),
+        "widths": _widths(catalogue, config_id, parents),
+        "teachers": [_link(catalogue, teacher) for teacher in catalogue.teachers(config_id)],
+        "parents": [_link(catalogue, parent) for parent in parents],
+        "children": sorted(children, key=lambda link: (link["stage"], link["name"])),
+        "students": [_link(catalogue, s) for s in catalogue.students_of.get(config_id, [])],
+        "recipe": _recipe(models),
+        "curves": _curves(catalogue, model_ids),
+        "curves_spec": curves_spec(),
+        "curves_chart": CURVES_CHART,
+        "artifacts": _artifacts(catalogue, model_ids),
+    }
+
+
+def _key(
+    catalogue: Catalogue, config_id: str, rows: list[dict[str, Any]], family_page: str | None
+) -> str:
+    """What a configuration's page shows, as a hash: its records, its neighbours' names and its
+    rows of the results table."""
+    neighbours = [
+        *catalogue.parents(config_id),
+        *catalogue.teachers(config_id),
+        *catalogue.children_of.get(config_id, []),
+        *catalogue.students_of.get(config_id, []),
+    ]
+    content = [
+        catalogue.record_ids(config_id),
+        [(neighbour, catalogue.first(neighbour).name) for neighbour in neighbours],
+        rows,
+        family_page,
+    ]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
+
+
+_rendered: dict[str, tuple[str, ModelPage]] = {}
+"""The last build's page of each configuration, with its `_key`: a rebuild in the same process
+(as under `mkdocs serve`) renders only the pages whose content changed."""
+
+
+def model_pages(
+    frame: pd.DataFrame, catalogue: Catalogue, family_pages: dict[str, str]
+) -> list[ModelPage]:
+    """The page of every configuration in `frame` (a results table); `family_pages`
+    gives the site path of each family's page."""
+    template = environment().get_template("model.j2")
+    rows_of: dict[str, list[dict[str, Any]]] = {}
+    shown = frame[["config_id", *RESULT_COLUMNS]].astype(object)
+    for config_id, *values in shown.where(shown.notna(), None).itertuples(index=False):
+        rows_of.setdefault(str(config_id), []).append(
+            dict(zip(RESULT_COLUMNS, values, strict=True))
+        )
+    current: dict[str, tuple[str, ModelPage]] = {}
+    for config_id, rows in rows_of.items():
+        if config_id not in catalogue.seeds:
+            continue
+        family_page = family_pages.get(catalogue.first(config_id).architecture.family)
+        key = _key(catalogue, config_id, rows, family_page)
+        known = _rendered.get(config_id)
+        if known is None or known[0] != key:
+            context = _context(catalogue, config_id, rows, family_page)
+            path = model_page(config_id)
+            context["url"] = lambda target, path=path: relative_url(path, target)
+            title = catalogue.first(config_id).name
+            known = (key, ModelPage(config_id, title, template.render(context)))
+        current[config_id] = known
+    _rendered.clear()
+    _rendered.update(current)
+    return [page for _, page in current.values()]
+
+
+_SLOTS = {
+    "title": re.compile(r"<title>(.*?)</title>", re.S),
+    "topic": re.compile(
+        r'data-md-component="header-topic">\s*<span class="md-ellipsis">(.*?)</span>', re.S
+    ),
+    "canonical": re.compile(r'<link rel="canonical" href="[^"]*/(index\.html)"'),
+    "article": re.compile(r'<article class="md-content__inner md-typeset">(.*)</article>', re.S),
+}
+"""Where a model page differs from the models index's: the title, the header's topic, the
+canonical address (optional: only with a site address) and the article."""
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The themed HTML page of the models index, cut where a model page puts its own title,
+    address and content (the models index lies in the same folder, so its relative links hold)."""
+
+    pieces: tuple[str, ...]
+    """The page's text around the slots, one more than `slots`."""
+    slots: tuple[str, ...]
+    site_title: str
+    """What the theme writes after a page's title (' - site name')."""
+
+    @classmethod
+    def of(cls, output: str, page_title: str) -> Shell:
+        """The shell of the models index's HTML `output`, whose title is `page_title`."""
+        spans: list[tuple[int, int, str]] = []
+        for slot, pattern in _SLOTS.items():
+            found = pattern.search(output)
+            if found is not None:
+                spans.append((found.start(1), found.end(1), slot))
+            elif slot != "canonical":
+                raise ValueError(f"expected a {slot} in the theme's page, found none")
+        spans.sort()
+        pieces, start = [], 0
+        for begin, end, _ in spans:
+            pieces.append(output[start:begin])
+            start = end
+        pieces.append(output[start:])
+        title = _SLOTS["title"].search(output)
+        assert title is not None
+        site_title = title.group(1).replace(html.escape(page_title), "", 1)
+        return cls(tuple(pieces), tuple(slot for _, _, slot in spans), site_title)
+
+    def page(self, model: ModelPage) -> str:
+        """The whole HTML page of `model`."""
+        name = html.escape(model.title)
+        values = {
+            "title": name + self.site_title,
+            "topic": name,
+            "canonical": posixpath.basename(model.path),
+            "article": f"<h1>{name}</h1>\n{model.body}",
+        }
+        parts = [self.pieces[0]]
+        for slot, piece in zip(self.slots, self.pieces[1:], strict=True):
+            parts += [values[slot], piece]
+        return "".join(parts)
+
+
+def write_model_pages(pages: list[ModelPage], shell: Shell, site_dir: Path) -> None:
+    """Write every model page into the built site."""
+    folder = site_dir / MODELS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for page in pages:
+        (site_dir / page.path).write_text(shell.page(page), encoding="utf-8")
