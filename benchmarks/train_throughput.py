@@ -32,7 +32,7 @@ from rich.console import Console
 
 from thesislab.data import Split
 from thesislab.models.names import parse_name
-from thesislab.train.engine import make_engine
+from thesislab.train.engine import engine_class
 from thesislab.train.loop import fit
 from thesislab.train.network import architecture, build_network
 from thesislab.train.recipe import Recipe
@@ -43,7 +43,7 @@ def thesislab_epoch(
 ) -> Callable[[], float]:
     """A function running one more epoch of thesislab's training loop, returning its seconds."""
     model = build_network(architecture(parse_name(name).spec, recipe), recipe, False)
-    engine = make_engine(model, None, recipe, train, len(train) // recipe.batch_size)
+    engine = engine_class()(model, None, recipe, train, len(train) // recipe.batch_size)
     console = Console(quiet=True)
     finished = 0
 

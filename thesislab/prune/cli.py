@@ -109,7 +109,7 @@ def prune(
     Example: thesislab prune 8c1d2e --method fisher --target macs=0.5 --setting prune_every=100
     --results experiments/wrn
     """
-    from thesislab.prune.run import fine_tune_model, prune_model, retrain_model
+    from thesislab.prune.run import prune_model, train_pruned
     from thesislab.prune.target import Target
     from thesislab.records import ModelRecord
     from thesislab.store import Store
@@ -122,14 +122,16 @@ def prune(
     _report(store, "pruned", pruned_id)
     if fine_tune_epochs != 0:
         recipe = {} if fine_tune_epochs is None else {"epochs": fine_tune_epochs}
-        _report(store, "fine-tuned", fine_tune_model(results, pruned_id, recipe, data))
+        _report(store, "fine-tuned", train_pruned(results, pruned_id, "fine_tuned", recipe, data))
     if retrain:
         pruned = store.get(pruned_id, ModelRecord)
         assert pruned.lineage.parent_id is not None
         trained_with = dict(store.get(pruned.lineage.parent_id, ModelRecord).recipe)
         if retrain_epochs is not None:
             trained_with["epochs"] = retrain_epochs
-        _report(store, "retrained", retrain_model(results, pruned_id, trained_with, data))
+        _report(
+            store, "retrained", train_pruned(results, pruned_id, "retrained", trained_with, data)
+        )
 
 
 def _report(store: Store, stage: str, identifier: str) -> None:

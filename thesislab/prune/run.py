@@ -7,8 +7,8 @@ returned without recomputing):
 - `prune_model`: a method, a target and settings -> the `pruned` model (thinner spec, inherited
   weights, test accuracy right after pruning), linked to its parent and to the method and settings
   (`lineage.pruning`, which also holds the method's history);
-- `fine_tune_model`: the pruned weights trained on -> the `fine_tuned` model;
-- `retrain_model`: the pruned architecture trained from scratch -> the `retrained` model.
+- `train_pruned`: the pruned weights trained on -> the `fine_tuned` model, or the pruned
+  architecture trained from scratch -> the `retrained` model.
 
 Both are runs of `train.train_model` (from the pruned weights, or from a fresh initialisation),
 which writes their records and finds them again.
@@ -183,62 +183,38 @@ def _find_pruned(store: Store, parent_id: str, method: str, asked: dict[str, Any
     return found[0][0] if found else None
 
 
-def fine_tune_model(
+FollowUp = Literal["fine_tuned", "retrained"]
+"""What follows pruning: the pruned weights trained on, or the pruned architecture from scratch."""
+
+
+def train_pruned(
     store_root: Path,
     pruned_id: str,
+    stage: FollowUp,
     recipe: dict[str, Any] | None = None,
     data_source: str | None = None,
     *,
     console: Console | None = None,
 ) -> str:
-    """Train the pruned model's weights on with `recipe.FINE_TUNING` updated by `recipe` (any
-    recipe fields: epochs, learning_rate, seed, ...); returns the fine-tuned model's id. An
-    interrupted call resumes, a finished one returns the stored record."""
-    from thesislab.train.recipe import fine_tuning_recipe
-
-    return _train_pruned(
-        Store(store_root), pruned_id, "fine_tuned", fine_tuning_recipe(recipe), data_source, console
-    )
-
-
-def retrain_model(
-    store_root: Path,
-    pruned_id: str,
-    recipe: dict[str, Any] | None = None,
-    data_source: str | None = None,
-    *,
-    console: Console | None = None,
-) -> str:
-    """Train the pruned architecture from scratch with the recipe of `recipe`'s fields (default:
-    the thesis's); returns the `retrained` model's id. An interrupted call resumes, a finished
-    one returns the stored record."""
-    from thesislab.train.recipe import load_recipe
-
-    chosen = load_recipe(None, **(recipe or {}))
-    return _train_pruned(Store(store_root), pruned_id, "retrained", chosen, data_source, console)
-
-
-def _train_pruned(
-    store: Store,
-    pruned_id: str,
-    stage: Literal["fine_tuned", "retrained"],
-    recipe: Recipe,
-    data_source: str | None,
-    console: Console | None,
-) -> str:
-    """The `train_model` run of a pruned model's follow-up `stage`: from its weights
-    (fine-tuning) or from scratch (retraining)."""
+    """Train a pruned model's follow-up `stage` and return its model id: `fine_tuned` trains the
+    pruned weights on with `recipe.FINE_TUNING` updated by `recipe`; `retrained` trains the
+    pruned architecture from scratch with the recipe of `recipe`'s fields (default: the
+    thesis's). Any recipe fields may be given (epochs, learning_rate, seed, ...). An interrupted
+    call resumes, a finished one returns the stored record."""
     from thesislab.deploy.sources import load_images
+    from thesislab.train.recipe import fine_tuning_recipe, load_recipe
     from thesislab.train.run import train_model
 
+    store = Store(store_root)
     fine_tuning = stage == "fine_tuned"
+    chosen = fine_tuning_recipe(recipe) if fine_tuning else load_recipe(None, **(recipe or {}))
     pruned_id, pruned = _model(store, pruned_id, needs_weights=fine_tuning)
-    if recipe.distillation is not None:
+    if chosen.distillation is not None:
         what = "fine-tuning" if fine_tuning else "retraining"
         raise ThesislabError(f"{what}: expected a recipe without distillation")
     result = train_model(
         pruned.architecture,
-        recipe,
+        chosen,
         load_images(pruned, data_source),
         store.root,
         name=f"{pruned.name}-{'fine-tuned' if fine_tuning else 'retrained'}",

@@ -26,7 +26,7 @@ from thesislab.data import Split
 from thesislab.errors import ThesislabError
 from thesislab.prune.masking import MaskedNetwork
 from thesislab.train.augment import draw
-from thesislab.train.engine import StepExtension, make_engine
+from thesislab.train.engine import StepExtension, engine_class
 from thesislab.train.recipe import Recipe
 
 
@@ -72,7 +72,7 @@ class SearchTrainer(StepExtension):
         """Steps since the last `reset_fisher`."""
         self._rng = np.random.default_rng(recipe.seed)
         self._order = np.zeros(0, dtype=np.int32)
-        self.engine = make_engine(masked.model, None, recipe, train, 1, extension=self)
+        self.engine = engine_class()(masked.model, None, recipe, train, 1, extension=self)
 
     # The step extension: masks in, a penalty on the loss, Fisher sums out.
 

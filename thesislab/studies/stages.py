@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from thesislab.models.spec import ArchSpec
 from thesislab.records import ArtifactRecord, ModelRecord
@@ -18,6 +18,9 @@ from thesislab.store import Store
 from thesislab.studies.executors import StageFunction
 from thesislab.studies.ledger import JobResult
 from thesislab.studies.plan import Job
+
+if TYPE_CHECKING:
+    from thesislab.prune.run import FollowUp
 
 SAMPLE_TRAIN_IMAGES = 4_000
 CIFAR10_TRAIN_IMAGES = 50_000
@@ -127,31 +130,25 @@ def prune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
     )
 
 
-def fine_tune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
-    """Train the pruned network's inherited weights on."""
-    from thesislab.prune.run import fine_tune_model
+def follow_up_stage(stage: FollowUp) -> StageFunction:
+    """The stage function that trains a pruned network's `stage` with the study's recipe: its
+    inherited weights on (`fine_tuned`), or its architecture from scratch (`retrained`)."""
 
-    pruned_id = inputs[0].output("model_id")
-    return _model_result(
-        fine_tune_model(results_dir, pruned_id, job.params["recipe"], job.params["data"])
-    )
+    def run(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+        from thesislab.prune.run import train_pruned
 
+        pruned_id = inputs[0].output("model_id")
+        recipe, data = job.params["recipe"], job.params["data"]
+        return _model_result(train_pruned(results_dir, pruned_id, stage, recipe, data))
 
-def retrain_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
-    """Train the pruned architecture from scratch with the study's recipe."""
-    from thesislab.prune.run import retrain_model
-
-    pruned_id = inputs[0].output("model_id")
-    return _model_result(
-        retrain_model(results_dir, pruned_id, job.params["recipe"], job.params["data"])
-    )
+    return run
 
 
 STAGE_FUNCTIONS: dict[str, StageFunction] = {
     "train": train_stage,
     "prune": prune_stage,
-    "fine_tune": fine_tune_stage,
-    "retrain": retrain_stage,
+    "fine_tune": follow_up_stage("fine_tuned"),
+    "retrain": follow_up_stage("retrained"),
     "convert": convert_stage,
     "bench": bench_stage,
 }

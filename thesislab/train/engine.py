@@ -7,7 +7,7 @@ checkpoints). A `StepExtension` adds to every step what a user needs beyond plai
 inputs besides the images, a penalty in the loss, and sums of the gradients with respect to those
 inputs (pruning's channel masks, MorphNet's regulariser, Fisher saliency). The backend-specific
 part, how gradients are taken and variables updated, lives in one small module per backend;
-`make_engine` picks it from `keras.backend.backend()`.
+`engine_class` picks it from `keras.backend.backend()`.
 """
 
 from __future__ import annotations
@@ -122,6 +122,11 @@ class Engine(abc.ABC):
             recipe.weight_decay if len(variable.shape) >= 2 else 0.0
             for variable in model.trainable_variables
         ]
+        self.place()
+
+    @abc.abstractmethod
+    def place(self) -> None:
+        """Put the training set and the running sums on the device and compile the steps."""
 
     def batch(self, images: Any, labels: Any, indices: Any, offsets: Any, flips: Any) -> Any:
         """The augmented images and the labels of one batch (inside the compiled step)."""
@@ -209,22 +214,15 @@ class Engine(abc.ABC):
         """Make the Keras model's variables hold the trained values (before saving it)."""
 
 
-def make_engine(
-    model: keras.Model,
-    teacher: keras.Model | None,
-    recipe: Recipe,
-    train: Split,
-    steps_per_epoch: int,
-    extension: StepExtension | None = None,
-) -> Engine:
+def engine_class() -> type[Engine]:
     """The engine of the current Keras backend (TensorFlow or JAX)."""
     backend = keras.backend.backend()
     if backend == "jax":
         from thesislab.train.engine_jax import JaxEngine
 
-        return JaxEngine(model, teacher, recipe, train, steps_per_epoch, extension)
+        return JaxEngine
     if backend == "tensorflow":
         from thesislab.train.engine_tensorflow import TensorflowEngine
 
-        return TensorflowEngine(model, teacher, recipe, train, steps_per_epoch, extension)
+        return TensorflowEngine
     raise ThesislabError(f"training needs the tensorflow or jax Keras backend, found {backend!r}")

@@ -16,9 +16,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from thesislab.data import Split
-from thesislab.train.engine import Engine, StepExtension
-from thesislab.train.recipe import Recipe
+from thesislab.train.engine import Engine
 
 Arrays = list[Any]
 State = tuple[Arrays, Arrays, Arrays]
@@ -28,24 +26,16 @@ State = tuple[Arrays, Arrays, Arrays]
 class JaxEngine(Engine):
     """`Engine` whose steps are jitted pure functions of the training state."""
 
-    def __init__(
-        self,
-        model: keras.Model,
-        teacher: keras.Model | None,
-        recipe: Recipe,
-        train: Split,
-        steps_per_epoch: int,
-        extension: StepExtension | None = None,
-    ) -> None:
-        super().__init__(model, teacher, recipe, train, steps_per_epoch, extension)
-        self.images = jax.device_put(train.images)
-        self.labels = jax.device_put(train.labels)
+    def place(self) -> None:
+        self.images = jax.device_put(self.train.images)
+        self.labels = jax.device_put(self.train.labels)
         trainable, non_trainable, optimizer = self._variable_groups()
         self.variables: State = (
             [variable.value for variable in trainable],
             [variable.value for variable in non_trainable],
             [variable.value for variable in optimizer],
         )
+        teacher = self.teacher
         self.teacher_variables = (
             None
             if teacher is None

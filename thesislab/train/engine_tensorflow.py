@@ -10,31 +10,20 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from thesislab.data import Split
-from thesislab.train.engine import Engine, StepExtension
-from thesislab.train.recipe import Recipe
+from thesislab.train.engine import Engine
 
 
 class TensorflowEngine(Engine):
     """`Engine` whose steps are `tf.function`s updating Keras variables in place."""
 
-    def __init__(
-        self,
-        model: keras.Model,
-        teacher: keras.Model | None,
-        recipe: Recipe,
-        train: Split,
-        steps_per_epoch: int,
-        extension: StepExtension | None = None,
-    ) -> None:
-        super().__init__(model, teacher, recipe, train, steps_per_epoch, extension)
-        self.images = tf.constant(train.images)
-        self.labels = tf.constant(train.labels)
+    def place(self) -> None:
+        self.images = tf.constant(self.train.images)
+        self.labels = tf.constant(self.train.labels)
         self.loss_sum = tf.Variable(0.0)
         self.correct = tf.Variable(0, dtype=tf.int64)
         self.seen = tf.Variable(0, dtype=tf.int64)
         self.running = [tf.Variable(tf.zeros(shape)) for shape in self.extension.sum_shapes()]
-        batch = recipe.batch_size
+        batch = self.recipe.batch_size
         arguments = [
             tf.TensorSpec(array.shape, tf.as_dtype(array.dtype))
             for array in self.extension.arguments()
@@ -51,7 +40,10 @@ class TensorflowEngine(Engine):
         )
         self._predict = tf.function(
             self._classes,
-            input_signature=[tf.TensorSpec([batch, *train.images.shape[1:]], tf.uint8), arguments],
+            input_signature=[
+                tf.TensorSpec([batch, *self.train.images.shape[1:]], tf.uint8),
+                arguments,
+            ],
             jit_compile=False,
         )
 

@@ -141,7 +141,7 @@ def train_model(
     `initial_weights`, a model record id, starts from that model's weights (of the same
     architecture) instead of a fresh initialisation.
     """
-    from thesislab.train.engine import make_engine
+    from thesislab.train.engine import engine_class
     from thesislab.train.environment import accelerator, environment
     from thesislab.train.loop import fit
     from thesislab.train.network import (
@@ -185,7 +185,7 @@ def train_model(
         model = load_network(start)
     teacher = load_network(teacher_path) if teacher_path is not None else None
     steps_per_epoch = len(train) // recipe.batch_size
-    engine = make_engine(model, teacher, recipe, train, steps_per_epoch)
+    engine = engine_class()(model, teacher, recipe, train, steps_per_epoch)
     checkpoint_path = store.checkpoint_path(key)
     done = fit(engine, recipe, train, validation, checkpoint_path, console)
     engine.sync_model()
