@@ -187,6 +187,10 @@ def train_model(
     steps_per_epoch = len(train) // recipe.batch_size
     engine = engine_class()(model, teacher, recipe, train, steps_per_epoch)
     checkpoint_path = store.checkpoint_path(key)
+    console.print(
+        f"training {name or format_name(resolved)} (seed {recipe.seed}): {recipe.epochs} epochs"
+        f" on {len(train)} images"
+    )
     done = fit(engine, recipe, train, validation, checkpoint_path, console)
     engine.sync_model()
 
