@@ -10,8 +10,9 @@ share a configuration (kind, kernel, stride, input size, channel ranges) share o
 in the thesis.
 
 Measurements go through the measurement layer: one fresh runtime process per model and pass, on
-this machine or over SSH, shuffled passes, and the median of all timed runs. As in the thesis, the
-raw grid is then smoothed with a 2-D Gaussian filter (``sigma`` in channels). The operations no
+this machine or over SSH, shuffled passes, and the median of all timed runs. The raw grid is then
+smoothed with a 2-D Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw): a step of
+thesislab's own, since the thesis used its measured entries as they were. The operations no
 entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
 normalisation) are not free on a CPU: the table also holds one coefficient, milliseconds per value
 those layers output, calibrated so that the unpruned network's prediction equals its measured
