@@ -20,8 +20,9 @@ from functools import partial
 from pathlib import Path
 
 from thesislab.errors import ThesislabError
-from thesislab.site import exports
+from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
+from thesislab.site.charts import Chart
 from thesislab.site.model_pages import ModelPage, model_pages
 from thesislab.site.pages import HOME, Page, site_pages
 from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page
@@ -48,7 +49,9 @@ class GeneratedSite:
 
     def write_later_assets(self, site_dir: Path, wait: bool = True) -> None:
         """Write the background assets into the built site: now, waiting for them, or (when not
-        `wait`ing, as under `mkdocs serve`) each as soon as it is ready."""
+        `wait`ing, as under `mkdocs serve`) each as soon as it is ready. The pages are written:
+        the rendering processes get the machine."""
+        worker.hurry()
         for path, future in self.later.items():
             target = site_dir / path
             if wait:
@@ -128,19 +131,21 @@ def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> Generat
     family_pages = {
         str(page.context["family"]): page.path for page in pages if page.template == "family.j2"
     }
-    site = GeneratedSite(pages, later=later, models=model_pages(frame, catalogue, family_pages))
     current: dict[str, tuple[str, Figure, Future[bytes]]] = {}
+    changed: dict[str, tuple[Chart, Future[bytes]]] = {}
     for chart in (chart for page in pages for chart in page.charts.values()):
         if chart.empty:
             continue
         known = _made.get(chart.spec.chart_id)
         if known and known[0] == chart.digest and not _failed(known[2]):
             current[chart.spec.chart_id] = known
-        else:
-            job = exports.exports_script(chart, cache_dir)
-            current[chart.spec.chart_id] = (chart.digest, figure(chart), job)
+        else:  # all exports first: the rendering processes start while the pages are made
+            changed[chart.spec.chart_id] = (chart, exports.exports_script(chart, cache_dir))
+    for chart_id, (chart, job) in changed.items():
+        current[chart_id] = (chart.digest, figure(chart), job)
     _made.clear()
     _made.update(current)
+    site = GeneratedSite(pages, later=later, models=model_pages(frame, catalogue, family_pages))
     figures = {chart_id: made[1] for chart_id, made in current.items()}
     for page in pages:
         site.html[page.path] = render_page(page, pages, figures)

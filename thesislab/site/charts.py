@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from thesislab import columns
 from thesislab.columns import MISSING, Column, Format, View
 from thesislab.errors import ThesislabError
+from thesislab.site.frames import identities
 from thesislab.site.links import HREF_EXPRESSION
 from thesislab.site.palette import colour_range
 from thesislab.site.pareto import pareto_front
@@ -207,15 +208,23 @@ class Chart:
     @cached_property
     def shown(self) -> pd.DataFrame:
         """The drawn rows, downsampled above `max_points`: every frontier point (and its pair)
-        is kept, the rest is a fixed random sample."""
+        is kept, and of the others those whose identity hashes lowest, a sample that depends on
+        each row alone: one more record changes it by a point or two, not all over (and the
+        chart's PDF usually stays as it was)."""
+        import pandas as pd
+
         drawn = self.drawn
         if len(drawn) <= self.max_points:
             return drawn
-        units = drawn["pair"] if self.spec.paired else drawn.index.to_series()
+        units = (
+            pd.util.hash_pandas_object(drawn["pair"].astype(object), index=False)
+            if self.spec.paired
+            else identities(drawn)
+        )
         kept = set(units.iloc[self.front["row"].unique()]) if not self.front.empty else set()
-        others = units[~units.isin(kept)].drop_duplicates()
+        others = units[~units.isin(kept)].drop_duplicates().sort_values(kind="stable")
         budget = max(0, self.max_points // (2 if self.spec.paired else 1) - len(kept))
-        kept |= set(others.sample(min(budget, len(others)), random_state=0))
+        kept |= set(others.iloc[:budget])
         return drawn[units.isin(kept)]
 
     def front_rows(self) -> pd.DataFrame:
@@ -269,10 +278,9 @@ class Chart:
             data["diagonal"] = pd.DataFrame({self.spec.x: [low, high], self.spec.y: [low, high]})
         return data
 
-    def csv(self) -> str:
-        """Every row of the chart (not only the sample drawn) as CSV."""
-        present = [column for column in CSV_COLUMNS if column in self.rows.columns]
-        return str(self.rows[present].to_csv(index=False))
+    def csv_rows(self) -> pd.DataFrame:
+        """Every row of the chart (not only the sample drawn), in the columns of its CSV."""
+        return self.rows[[column for column in CSV_COLUMNS if column in self.rows.columns]]
 
     @cached_property
     def layout(self) -> Layout:
@@ -331,17 +339,18 @@ class Chart:
         self, medium: Medium = "print", selection: dict[str, str] | None = None
     ) -> str:
         """The Vega-Lite spec with its data inlined, as JSON text: what vl-convert renders."""
-        spec = self.vega_lite(medium, selection)
-        inline = [
-            f"{json.dumps(name)}:{json.dumps(rows)}"
-            for name, rows in spec.pop("datasets", {}).items()
-        ]
-        tables = [
-            f"{json.dumps(name)}:{frame.to_json(orient='records')}"
-            for name, frame in self.datasets().items()
-        ]
-        text = json.dumps(spec, separators=(",", ":"))
-        return text[:-1] + ',"datasets":{' + ",".join([*inline, *tables]) + "}}"
+        return with_data(self.vega_lite(medium, selection), self.datasets())
+
+
+def with_data(spec: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
+    """A Vega-Lite spec (without data) with `tables` inlined as its named datasets, as JSON
+    text."""
+    inline = [
+        f"{json.dumps(name)}:{json.dumps(rows)}" for name, rows in spec.pop("datasets", {}).items()
+    ]
+    data = [f"{json.dumps(name)}:{rows.to_json(orient='records')}" for name, rows in tables.items()]
+    text = json.dumps(spec, separators=(",", ":"))
+    return text[:-1] + ',"datasets":{' + ",".join([*inline, *data]) + "}}"
 
 
 @dataclass(frozen=True)
@@ -366,7 +375,8 @@ class Layout:
 def spec_json(layout: Layout, medium: Medium = "screen") -> str:
     """A chart's Vega-Lite spec (without data) as JSON text.
 
-    The print spec is the screen spec made static: no input bindings, print size and fonts.
+    The print spec is the screen spec made static: no input bindings, tooltips or links, print
+    size and fonts.
     """
     if medium == "screen":
         return json.dumps(_altair(layout).to_dict(validate=False), separators=(",", ":"))
@@ -379,12 +389,16 @@ def spec_json(layout: Layout, medium: Medium = "screen") -> str:
         for param in spec.get("params", [])
         if "select" not in param  # legend highlighting and zooming
     ]
+    pointer = {"href", *(f"tip_{name}" for name in layout.tooltip)}  # fields of tooltips, links
     for layer in spec["layer"]:
         if layer["mark"]["type"] == "point":
             layer["mark"].update(size=16, strokeWidth=0.8)
         encoding = layer.get("encoding", {})
         encoding.pop("tooltip", None)
         encoding.pop("href", None)
+        if "transform" in layer:
+            steps = layer["transform"]
+            layer["transform"] = [step for step in steps if step.get("as") not in pointer]
         if "condition" in encoding.get("opacity", {}):
             encoding["opacity"] = {"value": OPACITY}
     return json.dumps(spec, separators=(",", ":"))

@@ -6,8 +6,9 @@ the PDF and the CSV through one small script per chart (`exports_script`), loade
 clicks a download button: script files load on file:// where fetching files does not.
 The Vega JavaScript bundle is cached the same way.
 
-vl-convert holds the GIL while it renders, so a site build hands what is not cached yet to the
-rendering process (`worker`) and carries on with the pages meanwhile.
+vl-convert holds the GIL while it renders, so a site build hands each chart's exports (its data
+as JSON and CSV, its PDF found in the cache or rendered) to the rendering process (`worker`) and
+carries on with the pages meanwhile.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import json
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from thesislab.site import worker
-from thesislab.site.charts import Chart
+from thesislab.site.charts import Chart, spec_json, with_data
 from thesislab.store import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Format = Literal["svg", "png", "pdf"]
 
@@ -90,19 +94,30 @@ def _script(chart_id: str, pdf: bytes, csv: str) -> bytes:
     return f"{registry}[{json.dumps(chart_id)}] = {files};\n".encode()
 
 
-def _rendered_script(chart_id: str, spec: str, csv: str, cache_dir: Path | None) -> bytes:
-    return _script(chart_id, render(spec, "pdf", cache_dir), csv)
+def _rendered_script(
+    chart_id: str,
+    print_spec: str,
+    tables: dict[str, pd.DataFrame],
+    rows: pd.DataFrame,
+    cache_dir: Path | None,
+) -> bytes:
+    """The exports script of a chart, from its print spec (without data), its datasets and its
+    CSV's rows: the whole job, in the rendering process."""
+    spec = with_data(json.loads(print_spec), tables)
+    return _script(chart_id, render(spec, "pdf", cache_dir), str(rows.to_csv(index=False)))
 
 
 def exports_script(chart: Chart, cache_dir: Path | None = None) -> Future[bytes]:
-    """The script that hands the page `chart`'s PDF and CSV when a reader asks for them: ready
-    at once when the PDF is cached, else rendered by the worker process."""
-    spec, csv, chart_id = chart.vega_lite_json("print"), chart.csv(), chart.spec.chart_id
-    if cache_dir is not None:
-        cached = _cache_path(cache_dir, _render_key(spec, "pdf"), "pdf")
-        if cached.is_file():
-            return _ready(_script(chart_id, cached.read_bytes(), csv))
-    return worker.submit(_rendered_script, chart_id, spec, csv, cache_dir)
+    """The script that hands the page `chart`'s PDF and CSV when a reader asks for them, made
+    by the rendering process (which finds the PDF in `cache_dir` when it was rendered before)."""
+    return worker.submit(
+        _rendered_script,
+        chart.spec.chart_id,
+        spec_json(chart.layout, "print"),
+        chart.datasets(),
+        chart.csv_rows(),
+        cache_dir,
+    )
 
 
 def _bundle(cache_dir: Path | None) -> bytes:

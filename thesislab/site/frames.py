@@ -59,18 +59,28 @@ def _shared_prefix(left: str, right: str) -> int:
     return length
 
 
-def _long_form(
-    frame: pd.DataFrame,
-    first: list[int],
-    second: list[int],
-    pairs: list[str],
-    roles: list[list[str]],
-) -> pd.DataFrame:
-    """Pairs in long form: the rows `first[i]` and `second[i]` of `frame` under key `pairs[i]`."""
+IDENTITY = ("config_id", "quantization", "device")
+"""What tells one row of the results table from the others."""
+
+
+def identities(rows: pd.DataFrame) -> pd.Series:
+    """A hash of each row's `IDENTITY`: the same for the same row whatever the other rows."""
     import pandas as pd
 
-    if not pairs:
+    present = [column for column in IDENTITY if column in rows.columns]
+    return pd.util.hash_pandas_object(rows[present].astype(object), index=False)
+
+
+def _long_form(
+    frame: pd.DataFrame, first: list[int], second: list[int], prefix: str, roles: list[list[str]]
+) -> pd.DataFrame:
+    """Pairs in long form: the rows `first[i]` and `second[i]` of `frame`, each pair keyed by
+    `prefix` and its second row's identity (so that a pair keeps its key as results come)."""
+    import pandas as pd
+
+    if not second:
         return frame.iloc[0:0].assign(pair="", role="", order=0)
+    pairs = [f"{prefix}-{key:016x}" for key in identities(frame.loc[second])]
     parts = []
     for order, indices in enumerate((first, second)):
         part = frame.loc[indices].copy()
@@ -94,7 +104,7 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     baselines = keyed[~keyed["distilled"]]
     candidates = students.merge(baselines, on=keys, suffixes=("", "_baseline"))
     if candidates.empty:
-        return _long_form(frame, [], [], [], [])
+        return _long_form(frame, [], [], "distillation", [])
     candidates["prefix"] = [
         _shared_prefix(student, baseline)
         for student, baseline in zip(candidates["name"], candidates["name_baseline"], strict=True)
@@ -107,7 +117,7 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
         frame,
         [int(row) for row in chosen["row_baseline"]],
         students_rows,
-        [f"distillation-{row}" for row in students_rows],
+        "distillation",
         [["without teacher", "with teacher"]] * len(chosen),
     )
 
@@ -123,7 +133,7 @@ def quantization_pairs(frame: pd.DataFrame) -> pd.DataFrame:
         frame,
         [int(row) for row in matched["row_fp32"]],
         [int(row) for row in matched["row"]],
-        [f"quantization-{row}" for row in matched["row"]],
+        "quantization",
         [["fp32", str(quantization)] for quantization in matched["quantization"]],
     )
 
@@ -146,7 +156,7 @@ def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
         frame,
         [int(row) for row in matched["row_first"]],
         [int(row) for row in matched["row"]],
-        [f"devices-{row}" for row in matched["row"]],
+        "devices",
         [[str(a), str(b)] for a, b in zip(matched["device_first"], matched["device"], strict=True)],
     )
 

@@ -17,13 +17,14 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from thesislab.records import Quantization
 from thesislab.site import payload
-from thesislab.site.links import MODELS_DIR, model_page
+from thesislab.site.links import model_page
+from thesislab.site.page_files import write_pages
 from thesislab.site.render import environment, relative_url
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class ModelPage:
     config_id: str
     title: str
     body: str
+    key: str
+    """A hash of what the page shows (`_key`)."""
 
     @property
     def path(self) -> str:
@@ -305,7 +308,7 @@ def model_pages(
             path = model_page(config_id)
             context["url"] = lambda target, path=path: relative_url(path, target)
             title = catalogue.first(config_id).name
-            known = (key, ModelPage(config_id, title, template.render(context)))
+            known = (key, ModelPage(config_id, title, template.render(context), key))
         current[config_id] = known
     _rendered.clear()
     _rendered.update(current)
@@ -356,6 +359,12 @@ class Shell:
         site_title = title.group(1).replace(html.escape(page_title), "", 1)
         return cls(tuple(pieces), tuple(slot for _, _, slot in spans), site_title)
 
+    @cached_property
+    def digest(self) -> str:
+        """A hash of the shell: a model page's text is its digest and the page's `key`'s."""
+        parts = [*self.pieces, *self.slots, self.site_title]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
     def page(self, model: ModelPage) -> str:
         """The whole HTML page of `model`."""
         name = html.escape(model.title)
@@ -371,9 +380,14 @@ class Shell:
         return "".join(parts)
 
 
-def write_model_pages(pages: list[ModelPage], shell: Shell, site_dir: Path) -> None:
-    """Write every model page into the built site."""
-    folder = site_dir / MODELS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    for page in pages:
-        (site_dir / page.path).write_text(shell.page(page), encoding="utf-8")
+def write_model_pages(
+    pages: list[ModelPage], shell: Shell, site_dir: Path, cache_dir: Path | None = None
+) -> None:
+    """Write every model page into the built site (through its copy in `cache_dir`, see
+    `thesislab.site.page_files`)."""
+    theme = shell.digest
+    write_pages(
+        ((page.path, f"{theme}-{page.key}", partial(shell.page, page)) for page in pages),
+        site_dir,
+        cache_dir,
+    )

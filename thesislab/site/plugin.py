@@ -19,6 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jinja2
+import jinja2.bccache
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
@@ -34,8 +36,31 @@ from thesislab.site.worker import WorkerError
 from thesislab.store import RESULTS_ROOT
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.pages import Page as MkDocsPage
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """The theme's templates as compiled by an earlier build of this process: MkDocs makes a new
+    template environment for each build, which would compile them again (jinja2 compares each
+    template's source with the one compiled)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[tuple[str, tuple[str, ...]], bytes] = {}
+        self.extensions: tuple[str, ...] = ()
+        """The extensions of the environment being served: they change what is compiled."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.compiled.get((bucket.key, self.extensions))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[(bucket.key, self.extensions)] = bucket.bytecode_to_string()
+
+
+_THEME_TEMPLATES = _CompiledTemplates()
 
 
 class ResultsPluginConfig(Config):  # type: ignore[no-untyped-call]
@@ -50,6 +75,7 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
 
     def __init__(self) -> None:
         self.site: GeneratedSite | None = None
+        self.cache_dir: Path | None = None
         self.home_is_generated = False
         self.serving = False
 
@@ -66,8 +92,9 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
             self.site.cancel()
         base = Path(config.config_file_path or ".").resolve().parent
         results = [base / path for path in self.config.results]
+        self.cache_dir = base / self.config.cache_dir
         try:
-            self.site = generate(results, base / self.config.cache_dir)
+            self.site = generate(results, self.cache_dir)
         except ThesislabError as error:
             raise PluginError(str(error)) from None
         config.watch.extend(str(path) for path in results if path.exists())
@@ -78,6 +105,12 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         if config.nav is not None:
             config.nav = [*config.nav, *self.site.nav()]
         return config
+
+    def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
+        """Compile the theme's templates once per process, not once per build."""
+        _THEME_TEMPLATES.extensions = tuple(sorted(env.extensions))
+        env.bytecode_cache = _THEME_TEMPLATES
+        return env
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         """Add the generated pages and assets to the build."""
@@ -113,7 +146,7 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
                 shell = Shell.of(output, page.title or "")
             except ValueError as error:
                 raise PluginError(f"writing the model pages failed: {error}") from None
-            write_model_pages(self.site.models, shell, Path(config.site_dir))
+            write_model_pages(self.site.models, shell, Path(config.site_dir), self.cache_dir)
         return output
 
     def on_page_content(

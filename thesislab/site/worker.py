@@ -1,11 +1,12 @@
-"""A rendering process beside the build, for work that holds the GIL (vl-convert does).
+"""Rendering processes beside the build, for work that holds the GIL (vl-convert does).
 
-`submit(function, *arguments)` runs a module-level function in a child Python process, started on
-first use (`python -c`, so the caller's main script is never re-imported) and kept for later
-builds, at a lower CPU priority so that on a busy machine the pages come first. Jobs run one at a
-time, in order, fed by one thread of this process; a job not started yet can be cancelled.
-Requests and replies are pickles framed by their length, on the child's stdin and on a copy of its
-original stdout (its own prints go to stderr).
+`submit(function, *arguments)` queues a call of a module-level function for a child Python
+process, started on first use (`python -c`, so the caller's main script is never re-imported) and
+kept for later builds, at a lower CPU priority so that on a busy machine the pages come first.
+While the build makes its pages one process works the queue, in order, so that the build keeps a
+core; once it waits for the results (`hurry`), up to `PROCESSES` processes work it side by side.
+A job not started yet can be cancelled. Requests and replies are pickles framed by their length,
+on the child's stdin and on a copy of its original stdout (its own prints go to stderr).
 """
 
 from __future__ import annotations
@@ -14,25 +15,40 @@ import contextlib
 import importlib
 import os
 import pickle
+import queue
 import struct
 import subprocess
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import IO, Any
 
 _HEADER = struct.Struct("!Q")
 
-_feeder: ThreadPoolExecutor | None = None
-_process: subprocess.Popen[bytes] | None = None
+PROCESSES = max(1, min(2, os.cpu_count() or 1))
+"""How many rendering processes work the queue once the build waits for it."""
+
+_queue: deque[tuple[Future[bytes], bytes]] = deque()
+"""Jobs not started yet: their future and their pickled request."""
+_feeders = 0
+"""Threads feeding the queue's jobs to rendering processes, one process each."""
+_changed = threading.Condition()
+"""Guards the queue and the feeders' count; notified when a feeder stops."""
+_idle: queue.SimpleQueue[subprocess.Popen[bytes]] = queue.SimpleQueue()
+"""Started rendering processes waiting for a job."""
 
 
 class WorkerError(RuntimeError):
-    """A job failed in the rendering process (the message names the error there)."""
+    """A job failed in a rendering process (the message names the error there)."""
 
 
-def _send(stream: IO[bytes], value: object) -> None:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def _pickled(value: object) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _send(stream: IO[bytes], data: bytes) -> None:
     stream.write(_HEADER.pack(len(data)) + data)
     stream.flush()
 
@@ -46,22 +62,25 @@ def _receive(stream: IO[bytes]) -> Any:
 
 
 def _started() -> subprocess.Popen[bytes]:
-    """The rendering process, started (again) if needed."""
-    global _process
-    if _process is None or _process.poll() is not None:
-        code = "from thesislab.site.worker import serve; serve()"
-        _process = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-    return _process
+    """An idle rendering process, started if there is none."""
+    while True:
+        try:
+            process = _idle.get_nowait()
+        except queue.Empty:
+            break
+        if process.poll() is None:
+            return process
+    code = "from thesislab.site.worker import serve; serve()"
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
 
 
-def _run(module: str, name: str, arguments: tuple[object, ...]) -> bytes:
-    """Send one job to the rendering process and wait for its result (on the feeding thread)."""
-    process = _started()
+def _run(process: subprocess.Popen[bytes], request: bytes) -> bytes:
+    """Send one job to `process` and wait for its result."""
     assert process.stdin is not None and process.stdout is not None
     try:
-        _send(process.stdin, (module, name, arguments))
+        _send(process.stdin, request)
         reply = _receive(process.stdout)
     except BrokenPipeError:
         reply = None
@@ -73,23 +92,63 @@ def _run(module: str, name: str, arguments: tuple[object, ...]) -> bytes:
     return bytes(value)
 
 
-def _feeding_thread() -> ThreadPoolExecutor:
-    global _feeder
-    if _feeder is None:
-        _feeder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="thesislab-render")
-    return _feeder
+def _feed() -> None:
+    """Feed the queue's jobs to one rendering process until the queue is empty."""
+    global _feeders
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        while True:
+            with _changed:
+                if not _queue:
+                    return
+                future, request = _queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                if process is None or process.poll() is not None:
+                    process = _started()
+                future.set_result(_run(process, request))
+            except BaseException as error:  # the build names the job that failed
+                future.set_exception(error)
+    finally:
+        if process is not None and process.poll() is None:
+            _idle.put(process)
+        with _changed:
+            _feeders -= 1
+            _changed.notify_all()
+
+
+def _add_feeders(count: int) -> None:
+    """Start feeders (with `_changed` held) while there are jobs and fewer than `count`."""
+    global _feeders
+    while _queue and _feeders < count:
+        _feeders += 1
+        threading.Thread(target=_feed, name="thesislab-render").start()
 
 
 def submit(function: Callable[..., bytes], *arguments: object) -> Future[bytes]:
-    """Run `function(*arguments)` (a module-level function, picklable arguments) in the
+    """Queue `function(*arguments)` (a module-level function, picklable arguments) for a
     rendering process."""
-    return _feeding_thread().submit(_run, function.__module__, function.__qualname__, arguments)
+    future: Future[bytes] = Future()
+    request = _pickled((function.__module__, function.__qualname__, arguments))
+    with _changed:
+        _queue.append((future, request))
+        _add_feeders(1)
+    return future
+
+
+def hurry() -> None:
+    """Let up to `PROCESSES` rendering processes work the jobs left (the caller is done with
+    its own work)."""
+    with _changed:
+        _add_feeders(PROCESSES)
 
 
 def drain() -> None:
     """Wait until every job submitted so far has run, and what was done with its result (its
     future's callbacks) too."""
-    _feeding_thread().submit(lambda: None).result()
+    with _changed:
+        _changed.wait_for(lambda: _feeders == 0)
 
 
 def serve() -> None:
@@ -104,4 +163,4 @@ def serve() -> None:
             reply = ("ok", getattr(importlib.import_module(module), name)(*arguments))
         except Exception as error:  # report every failure to the build, which names the chart
             reply = ("error", f"{type(error).__name__}: {error}")
-        _send(replies, reply)
+        _send(replies, _pickled(reply))
