@@ -429,6 +429,7 @@ def _row(
 def table(
     results: Store | Path | str | Iterable[Store | Path | str],
     invalid: list[ThesislabError] | None = None,
+    loaded: dict[str, Record] | None = None,
 ) -> pd.DataFrame:
     """Join every record of the results directories into one row per (configuration, artifact
     quantization, device), seeds of one configuration aggregated (mean and sample std).
@@ -437,6 +438,7 @@ def table(
     the files added or changed since. A row's accuracy is its artifacts' own accuracy where
     measured, else (for fp32) the models'. A file that is not a valid record raises its error, or,
     given an `invalid` list, is added to it (the error names the file and the field) and left out.
+    Given a `loaded` dict, every record read is added to it by id (what `records()` returns).
     """
     import pandas as pd
 
@@ -452,6 +454,8 @@ def table(
             configurations.setdefault(store.configuration_id(identifier), {})[identifier] = model
         artifacts.update(store.of_kind(ArtifactRecord, invalid))
         measurements.update(store.of_kind(MeasurementRecord, invalid))
+    if loaded is not None:
+        loaded.update({**models, **artifacts, **measurements})
     artifacts_of: dict[str, dict[str, ArtifactRecord]] = {}
     for identifier, artifact in artifacts.items():
         artifacts_of.setdefault(artifact.model_id, {})[identifier] = artifact

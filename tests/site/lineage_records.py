@@ -22,6 +22,7 @@ from thesislab.records import (
     ArtifactRecord,
     Dataset,
     DeviceInfo,
+    Environment,
     EpochStats,
     LatencyStats,
     Lineage,
@@ -52,6 +53,21 @@ NEWEST = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 OLDER = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 """The only dated records: the student's and the retrained network's."""
 EPOCHS = 3
+ENVIRONMENT = Environment(
+    versions={
+        "jax": "0.10.2",
+        "jaxlib": "0.10.2",
+        "keras": "3.15.1",
+        "numpy": "2.4.6",
+        "python": "3.11.7",
+        "tensorflow-cpu": "2.21.0",
+        "thesislab": "0.1.0",
+    },
+    backend="tensorflow",
+    device="CPU: AMD EPYC (2 cores)",
+    commit="8de53725203c0d3f",
+)
+"""The teacher's seeds record where they ran: the widest table of a model page."""
 
 REPRODUCED = 2
 ACCURACIES = 2
@@ -82,10 +98,16 @@ def _deploy(store: Store, model: ModelRecord, latencies: dict[str, float]) -> st
             MeasurementRecord(
                 artifact_id=artifact,
                 device=DeviceInfo(name=device),
-                runtime="ai-edge-litert 2.3",
-                protocol=Protocol(threads=1, warmup_runs=5, runs=50, passes=2),
+                runtime="ai-edge-litert 2.3.0 (python)",
+                protocol=Protocol(name="quick", threads=1, warmup_runs=5, runs=50, passes=2),
                 latency=LatencyStats(
-                    mean_ms=ms * 1.01, median_ms=ms, p5_ms=ms * 0.98, p95_ms=ms * 1.05
+                    mean_ms=ms * 1.01,
+                    median_ms=ms,
+                    p5_ms=ms * 0.98,
+                    p95_ms=ms * 1.05,
+                    std_ms=ms * 0.02,
+                    init_ms=ms * 20,
+                    first_ms=ms * 1.3,
                 ),
             )
         )
@@ -104,6 +126,8 @@ def write_lineage_results(store: Store) -> None:
                 dataset=CIFAR10,
                 accuracy=THESIS_TEACHER_ACCURACY + offset,
                 history=_history(THESIS_TEACHER_ACCURACY + offset),
+                environment=ENVIRONMENT,
+                weights_path=f"files/models/{TEACHER}-seed{seed}.keras",
             ),
             {PI: 31.0, "local": 3.0},
         )

@@ -315,7 +315,7 @@ def test_on_a_narrow_screen_a_table_scrolls_inside_itself_keeping_names(watched,
 @pytest.mark.parametrize("root", ["http"], indirect=True)
 def test_search_finds_a_model_by_name(watched, root, results_table):
     page, watch = watched
-    front = site_pages(results_table)[0].charts["overview"].front_rows()
+    front = site_pages(results_table)[0].charts["overview"].front_rows
     name = next(name for name in front["name"] if name.replace("_", "").isalnum())
     _open(page, f"{root}/index.html")
     page.locator("input.md-search__input").click()

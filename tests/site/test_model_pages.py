@@ -266,3 +266,30 @@ def test_a_row_of_the_results_table_opens_its_model_page(tab, site_root, lineage
     page.wait_for_url(f"**/{model_page(own)}")
     assert page.locator("h1").inner_text() == fixture.EFFNET
     assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("site_root", ["http"], indirect=True)
+def test_a_model_page_shows_every_column_at_1400px_and_scrolls_at_800px(
+    tab, site_root, lineage_table
+):
+    page, watch = tab
+    page.goto(f"{site_root}/{model_page(_config(lineage_table, fixture.TEACHER))}")
+    measurements = page.locator("table", has=page.locator("caption", has_text="Latency"))
+    assert measurements.locator("tbody tr").count() == 4  # two seeds on two devices
+    assert "tl-versions" in page.locator(".md-content").inner_html()  # the widest tables
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('.md-content table')]"
+        ".map(t => [t.scrollWidth, t.clientWidth])"
+    )
+    # results, seeds, artifacts, measurements, environment: none scrolls, no column is hidden
+    assert len(sizes) == 5 and all(scroll <= shown + 1 for scroll, shown in sizes), sizes
+    page.set_viewport_size({"width": 800, "height": 1000})
+    assert measurements.evaluate("t => t.scrollWidth > t.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 800  # the page does not
+    first = measurements.locator("tbody td").first
+    measurements.evaluate("t => { t.scrollLeft = t.scrollWidth; }")
+    assert measurements.evaluate("t => t.scrollLeft") > 0
+    assert abs(first.bounding_box()["x"] - measurements.bounding_box()["x"]) < 1  # stays in view
+    assert watch.errors == [] and watch.outside == []

@@ -143,6 +143,20 @@ def test_downsampling_keeps_the_frontier_and_whole_pairs(results_table):
     assert paired.shown.groupby("pair").size().eq(2).all()
 
 
+def test_one_more_result_changes_the_sample_by_a_point_or_two(results_table):
+    rows = frames.measured(frames.prepare(results_table)).reset_index(drop=True)
+    full = Chart(ChartSpec("all", "all"), rows, max_points=40)
+    assert len(full.shown) == 40
+    newest = next(row for row in range(len(rows)) if row not in set(full.front["row"]))
+    fewer = Chart(ChartSpec("all", "all"), rows.drop(index=newest), max_points=40)
+
+    def points(chart: Chart) -> set[tuple[str, str, str]]:
+        shown = chart.shown
+        return set(zip(shown["config_id"], shown["quantization"], shown["device"], strict=True))
+
+    assert len(points(full) ^ points(fewer)) <= 2  # the new point in, one other out
+
+
 def test_exporting_checks_the_selection(pages):
     overview = next(page for page in pages if page.path == HOME).charts["overview"]
     spec = json.loads(overview.vega_lite_json(selection={"device": LOCAL}))

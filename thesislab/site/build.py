@@ -2,8 +2,8 @@
 
 `generate` is what the MkDocs plugin calls: it joins the records into the results table, decides
 the pages, renders their HTML and the bodies of the model pages, and produces the assets (the
-site's script and stylesheet, and, in a worker process while MkDocs builds, the Vega bundle and
-one exports script per chart).
+site's script and stylesheet, and, in rendering processes while MkDocs builds, the Vega bundle
+and one exports script per chart whose data changed since the last build of this process).
 `build_site` is `thesislab site build`: the same MkDocs build as `mkdocs build`, with the results
 directories and output folder overridable.
 """
@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 
 from thesislab.errors import ThesislabError
+from thesislab.records import Record
 from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.charts import Chart
@@ -118,27 +119,28 @@ def safe_title(title: str) -> str:
 def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> GeneratedSite:
     """The result pages and their assets, from the records under `results_dirs`; a file that
     is not a valid record is left out with a warning naming it and its field."""
-    from thesislab.store import discover, records, table
+    from thesislab.store import discover, table
 
     later = {SCRIPTS[0]: exports.vega_bundle(cache_dir)}
     invalid: list[ThesislabError] = []
-    directories = discover(results_dirs)
-    frame = table(directories, invalid)
+    loaded: dict[str, Record] = {}
+    frame = table(discover(results_dirs), invalid, loaded)
     for error in invalid:  # a warning each: `--strict` turns them into a failed build
         log.warning("thesislab: left out %s", error)
-    catalogue = Catalogue.of(records(directories, invalid=[]), frame)  # warned about above
+    catalogue = Catalogue.of(loaded, frame)
     pages = site_pages(frame, catalogue)
     family_pages = {
         str(page.context["family"]): page.path for page in pages if page.template == "family.j2"
     }
     current: dict[str, tuple[str, Figure, Future[bytes]]] = {}
     changed: dict[str, tuple[Chart, Future[bytes]]] = {}
-    for chart in (chart for page in pages for chart in page.charts.values()):
+    for page, role, chart in ((p, r, c) for p in pages for r, c in p.charts.items()):
         if chart.empty:
             continue
         known = _made.get(chart.spec.chart_id)
         if known and known[0] == chart.digest and not _failed(known[2]):
             current[chart.spec.chart_id] = known
+            page.charts[role] = known[1].chart  # what was worked out about it holds
         else:  # all exports first: the rendering processes start while the pages are made
             changed[chart.spec.chart_id] = (chart, exports.exports_script(chart, cache_dir))
     for chart_id, (chart, job) in changed.items():

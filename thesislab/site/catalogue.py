@@ -8,6 +8,7 @@ pruned from, fine-tuned or retrained children, students) and when each was creat
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -148,14 +149,21 @@ class Catalogue:
 
     def by_family(self) -> list[tuple[str, list[dict[str, str]]]]:
         """Every configuration for the models index: per family (in name order), its name, page
-        (relative to the index) and, unless it was simply trained, its stage and method."""
+        (relative to the index) and, unless it was simply trained, its stage and method; where
+        several configurations share a name, what sets each apart (its recipe's own settings,
+        else its id)."""
         families: dict[str, list[dict[str, str]]] = {}
+        named: dict[str, list[str]] = {}
+        for config_id in self.seeds:
+            named.setdefault(self.first(config_id).name, []).append(config_id)
         for config_id in self.seeds:
             model = self.first(config_id)
             lineage = model.lineage
             detail = [] if lineage.stage == "trained" else [lineage.stage.replace("_", "-")]
             detail += [lineage.pruning.method] if lineage.pruning else []
             detail += ["distilled"] if lineage.distilled else []
+            if len(named[model.name]) > 1:
+                detail += self._apart(config_id, named[model.name])
             families.setdefault(model.architecture.family, []).append(
                 {
                     "name": model.name,
@@ -167,6 +175,18 @@ class Catalogue:
             (family, sorted(entries, key=lambda entry: (entry["name"], entry["page"])))
             for family, entries in sorted(families.items())
         ]
+
+    def _apart(self, config_id: str, namesakes: list[str]) -> list[str]:
+        """What sets `config_id` apart from its `namesakes`: the recipe settings the others do
+        not all share, or else its id."""
+
+        def settings(config: str) -> set[str]:
+            recipe = self.first(config).recipe
+            return {f"{key}={json.dumps(value, sort_keys=True)}" for key, value in recipe.items()}
+
+        shared = settings(namesakes[0]).intersection(*(settings(other) for other in namesakes))
+        own = sorted(settings(config_id) - shared)
+        return own or [f"configuration {config_id[:8]}"]
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind the catalogue holds."""

@@ -5,7 +5,7 @@ holds its rows and turns them into Vega-Lite, for the screen (tooltips, a click 
 its model page, legend highlighting, zoom and pan, a selector per field with several values, a
 toggle for the thesis-2019 reference layer) or for print (8.5 cm wide, 9-10 pt fonts, static).
 Data stays out of the specs: they name the datasets `points`, `front` and `diagonal`, which
-`Chart.datasets()` provides, so a page carries each chart's data once for both variants, and a
+`Chart.datasets` provides, so a page carries each chart's data once for both variants, and a
 spec depends only on the chart's `Layout`, so building it with Altair (the slow part) happens
 once per layout and process.
 """
@@ -227,6 +227,7 @@ class Chart:
         kept |= set(others.iloc[:budget])
         return drawn[units.isin(kept)]
 
+    @cached_property
     def front_rows(self) -> pd.DataFrame:
         """The overall frontier at the selectors' starting values, with all its columns."""
         front = self.front
@@ -264,6 +265,7 @@ class Chart:
             wanted += ["pair", "order", "role"]
         return [column for column in dict.fromkeys(wanted) if column in self.drawn.columns]
 
+    @cached_property
     def datasets(self) -> dict[str, pd.DataFrame]:
         """The data the specs refer to by name."""
         import pandas as pd
@@ -339,7 +341,7 @@ class Chart:
         self, medium: Medium = "print", selection: dict[str, str] | None = None
     ) -> str:
         """The Vega-Lite spec with its data inlined, as JSON text: what vl-convert renders."""
-        return with_data(self.vega_lite(medium, selection), self.datasets())
+        return with_data(self.vega_lite(medium, selection), self.datasets)
 
 
 def with_data(spec: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:

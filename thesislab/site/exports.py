@@ -114,7 +114,7 @@ def exports_script(chart: Chart, cache_dir: Path | None = None) -> Future[bytes]
         _rendered_script,
         chart.spec.chart_id,
         spec_json(chart.layout, "print"),
-        chart.datasets(),
+        chart.datasets,
         chart.csv_rows(),
         cache_dir,
     )

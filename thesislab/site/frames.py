@@ -164,11 +164,12 @@ def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
     """One row per pair: both points' name, configuration, family, device, role, accuracy and
     latency side by side (suffixes `_a` and `_b`), with the accuracy change and the speed-up
-    from a to b."""
+    from a to b, in name order."""
     columns = ["pair", "name", "config_id", "family", "device", "role", "accuracy", "latency_ms"]
     table = (
         pairs[pairs["order"] == 0][columns]
         .merge(pairs[pairs["order"] == 1][columns], on="pair", suffixes=("_a", "_b"))
+        .sort_values(["name_a", "name_b", "device_a", "device_b", "pair"], ignore_index=True)
         .drop(columns="pair")
     )
     table["accuracy_change"] = table["accuracy_b"] - table["accuracy_a"]

@@ -143,7 +143,10 @@ def _families(final: pd.DataFrame) -> list[Page]:
         )
         pages.append(page)
         plotted = measured[measured["family"] == family]
-        best = plotted.iloc[int(plotted["accuracy"].to_numpy().argmax())] if len(plotted) else None
+        best = fastest = None
+        if len(plotted):
+            best = plotted.iloc[int(plotted["accuracy"].to_numpy().argmax())]
+            fastest = plotted.iloc[int(plotted["latency_ms"].to_numpy().argmin())]
         summary.append(
             {
                 "family": family,
@@ -152,7 +155,9 @@ def _families(final: pd.DataFrame) -> list[Page]:
                 "plotted": len(plotted),
                 "best_accuracy": None if best is None else best["accuracy"],
                 "best_latency": None if best is None else best["latency_ms"],
-                "fastest": plotted["latency_ms"].min() if len(plotted) else None,
+                "best_device": None if best is None else best["device"],
+                "fastest": None if fastest is None else fastest["latency_ms"],
+                "fastest_device": None if fastest is None else fastest["device"],
             }
         )
     overview = Page(

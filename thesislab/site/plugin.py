@@ -11,7 +11,8 @@ Generated pages never exist as files in `docs/`: they are added to the build in 
 hand-written pages in the navigation (the home page gets its generated section appended), and
 the results directories join `mkdocs serve`'s watch list so a new record rebuilds the site. The
 model pages, one per configuration, bypass MkDocs: they are written into the site beside the
-models index, in its themed page.
+models index, in its themed page (as hard links to their copies in the cache folder, see
+`thesislab.site.page_files`). The theme's templates are compiled once per process.
 """
 
 from __future__ import annotations

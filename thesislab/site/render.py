@@ -150,7 +150,7 @@ def figure(chart: Chart) -> Figure:
         chart=chart,
         spec=spec_json(chart.layout, "screen"),
         print_spec=spec_json(chart.layout, "print"),
-        data=payload.encode(payload.tables_json(chart.datasets())),
+        data=payload.encode(payload.tables_json(chart.datasets)),
     )
 
 
