@@ -10,6 +10,7 @@ import pytest
 from markupsafe import escape
 
 from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, LOCAL, PI, THESIS_RESULTS
+from thesislab.differences import DIFFERENCES
 from thesislab.errors import ThesislabError
 from thesislab.site import frames, payload
 from thesislab.site.charts import PRINT_SIZE, Chart, ChartSpec, spec_json
@@ -45,6 +46,7 @@ def test_every_page_is_generated_in_navigation_order(pages, results_table):
         "quantization.md",
         "devices.md",
         "lookup-tables.md",
+        "differences.md",
         "results.md",
         "schema.md",
     ]
@@ -76,6 +78,16 @@ def test_home_counts_results_sources_and_devices(pages, rendered, results_table)
     plotted = thesis["accuracy"].notna() & thesis["latency_ms"].notna()
     assert len(overview.drawn) == (plotted & (thesis["stage"] != "pruned")).sum() + OWN_ROWS
     assert (plotted & (thesis["stage"] == "pruned")).sum() > 0  # so that leaving them out shows
+
+
+def test_the_differences_page_lists_every_difference_with_its_source(rendered):
+    html = rendered["differences.md"]
+    reproducible = sum(difference.reproduce is not None for difference in DIFFERENCES)
+    assert f"{reproducible} of {len(DIFFERENCES)} differences" in html
+    for difference in DIFFERENCES:
+        assert str(escape(difference.topic)) in html
+        assert str(escape(difference.source)) in html
+        assert str(escape(difference.reproduce or difference.reason)) in html
 
 
 def test_charts_are_valid_vega_lite_in_both_media(pages):

@@ -2,9 +2,9 @@
 
 `site_pages(frame)` turns the joined results table into the list of pages: the home section, an
 overview and one page per architecture family, a comparison and one page per pruning method,
-distillation, quantization, devices, lookup tables, the reproduction of the thesis, the table of
-all results, the models index and the record schema. Rendering them is `render`'s job;
-everything here is data.
+distillation, quantization, devices, lookup tables, the reproduction of the thesis and the
+differences from it, the table of all results, the models index and the record schema.
+Rendering them is `render`'s job; everything here is data.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from thesislab.columns import View, columns
+from thesislab.differences import DIFFERENCES
 from thesislab.records import json_schema
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts import Chart, ChartSpec
@@ -343,6 +344,15 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
         ),
         _lookup(prepared),
         *reproduced,
+        Page(
+            "differences.md",
+            "Differences from the thesis",
+            "differences.j2",
+            context={
+                "differences": DIFFERENCES,
+                "reproducible": sum(d.reproduce is not None for d in DIFFERENCES),
+            },
+        ),
         Page(
             "results.md",
             "All results",

@@ -1,0 +1,193 @@
+"""Where thesislab differs from the 2019 thesis (`NatGr/Master_Thesis`, commit c06b1c6): one table.
+
+Each row says what the thesis did (and in which of its files), what thesislab does by default, how
+to get the thesis's behaviour back (a preset or option) or why that is not built, and whether the
+difference moves accuracy, latency or both. The site's "Differences from the thesis" page is this
+table; nothing else lists them.
+
+Paths are the thesis repository's: T/ = `training_from_scratch/`, N/ = `NetAdapt/`,
+P/ = `pytorch-prunes/`, M/ = `morph_net/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Effect = Literal["accuracy", "latency", "both"]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way thesislab's default differs from what the thesis ran."""
+
+    topic: str
+    thesis: str
+    source: str
+    """The thesis files that show it."""
+    thesislab: str
+    reproduce: str | None
+    """The preset or option that reproduces the thesis; None where that is not built."""
+    reason: str = ""
+    """Why it is not built (with `reproduce` None), or what remains different."""
+    effect: Effect = "accuracy"
+
+
+DIFFERENCES: tuple[Difference, ...] = (
+    Difference(
+        topic="Weight decay",
+        thesis="l2(1e-4) added to the loss on conv and dense kernels, dense biases, SE layers and "
+        "batch-norm γ/β; none on depthwise kernels (Keras ignored the regulariser there), on "
+        "NASNet's separable convolutions or on EffNet's stem",
+        source="T/train_save.py, T/models/commons.py",
+        thesislab="1e-4 added to the gradient of every kernel of two or more dimensions",
+        reproduce=None,
+        reason="the recipe has one decay rule; the thesis's per-layer scope is not a recipe "
+        "option yet",
+    ),
+    Difference(
+        topic="Batch normalisation",
+        thesis="momentum 0.99, epsilon 1e-3 (NASNet cells 0.9 and 1e-5)",
+        source="T/models/commons.py, T/models/nasnet.py",
+        thesislab="momentum 0.9 (PyTorch's 0.1 in Keras's convention) and epsilon 1e-3 everywhere",
+        reproduce=None,
+        reason="not a recipe option yet",
+    ),
+    Difference(
+        topic="Random crops",
+        thesis="crops of a 40×40 reflect-101 padded image at offsets 0..7 (shifts −4..+3)",
+        source="T/train_save.py",
+        thesislab="reflect-padded crops with shifts −4..+4",
+        reproduce=None,
+        reason="one pixel of shift range; not a recipe option yet",
+    ),
+    Difference(
+        topic="PyTorch recipe of the pruning study",
+        thesis="SGD momentum 0.9 without Nesterov, weight decay 5e-4 on every parameter, "
+        "learning rate 0.1 × 0.2 at epochs 60, 120 and 160, batch 128, 200 epochs",
+        source="P/train.py, N/train.py",
+        thesislab="the Keras recipe (Nesterov, cosine schedule, decay 1e-4 on kernels)",
+        reproduce=None,
+        reason="no multistep schedule yet",
+    ),
+    Difference(
+        topic="MorphNet recipe",
+        thesis="plain SGD without momentum or weight decay, learning rate 0.1 × 0.2 every 53 "
+        "epochs, 200 epochs from scratch",
+        source="M/cifar10.py",
+        thesislab="MorphNet regularises a trained network for a number of steps at 0.01",
+        reproduce=None,
+        reason="no step schedule yet",
+    ),
+    Difference(
+        topic="Latency protocol",
+        thesis="benchmark_model's defaults: at least 50 timed runs and 1 s, at least one "
+        "warm-up run and 0.5 s, one thread; three shuffled passes with 10 s before each call",
+        source="T/benchmarks_tf_lite_file.sh",
+        thesislab="the quick protocol on a development machine; thesis2019 forces no "
+        "minimum time",
+        reproduce=None,
+        reason="no minimum-time fields in the protocol yet",
+        effect="latency",
+    ),
+    Difference(
+        topic="Imported runtime labels",
+        thesis="quantized networks ran on a tf-lite-nightly benchmark binary; lookup-table "
+        "predictions (table_time) come from 11 runs, mean, no minimum time",
+        source="T/benchmarks_tf_lite_file.sh, N/utils/compute_table/",
+        thesislab="the import labels every 2019 latency with one runtime and protocol",
+        reproduce=None,
+        reason="relabelling would change the ids of the committed imported records",
+        effect="latency",
+    ),
+    Difference(
+        topic="Input normalisation in the deployed graph",
+        thesis="images normalised before the TFLite graph",
+        source="T/train_save.py, T/benchmarks_tf_lite_file.sh",
+        thesislab="the graph subtracts the mean and divides by the deviation first",
+        reproduce=None,
+        reason="adds two ops to every artifact; int8 graphs then need op versions (SUB v2) that "
+        "2019 runtimes refuse",
+        effect="latency",
+    ),
+    Difference(
+        topic="ShuffleNetV1 grouped convolution",
+        thesis="channel slices, one Conv2D each, concatenated; the last group takes the "
+        "leftover channels",
+        source="T/models/commons.py",
+        thesislab="one Conv2D with groups=g: the same function, another TFLite graph",
+        reproduce=None,
+        effect="latency",
+    ),
+    Difference(
+        topic="NetAdapt",
+        thesis="targets as latency fractions (pf·L/init_red_fact, then × decay rate, the last "
+        "not clamped); the fewest channels whose saving exceeds the reduction, down to one; "
+        "only a block's first conv removes its block; each proposal fine-tuned 100 batches with "
+        "a fresh SGD optimiser; the searched network a post-activation WRN-40-2 trained on 90 % "
+        "of the data with the PyTorch recipe",
+        source="N/prune.py, N/models/wideresnet.py",
+        thesislab="targets as a limit on latency, MACs, parameters or channels; any removable "
+        "layer may go to zero; pre-activation WRN",
+        reproduce=None,
+        effect="both",
+    ),
+    Difference(
+        topic="Fisher pruning",
+        thesis="block-internal channels only, one removed every 100 steps at lr 8e-4 and decay "
+        "5e-4, no cost normalisation (P/); the table-driven variant divides the Fisher value, "
+        "averaged over tied layers, by the channel's latency saving (N/fisher_prune.py); "
+        "targets as channel counts (150 to 1,100 removed)",
+        source="P/prune.py, N/fisher_prune.py",
+        thesislab="every prunable channel; targets as a limit on a cost",
+        reproduce=None,
+        effect="both",
+    ),
+    Difference(
+        topic="MorphNet",
+        thesis="GroupLasso FLOP regulariser trained from scratch for 200 epochs, strength 5e-8, "
+        "threshold 1e-3, widths read off directly, an optional ×1.8 second pass",
+        source="M/",
+        thesislab="regularised fine-tuning of a trained network, widths matched to the budget",
+        reproduce=None,
+        effect="both",
+    ),
+    Difference(
+        topic="Lookup tables",
+        thesis="every (in, out) channel pair from 1 to the maximum, each entry a conv+BN+ReLU "
+        "model (dense: average pool + dense), 11 runs, mean, no smoothing",
+        source="N/utils/compute_table/",
+        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed",
+        reproduce=None,
+        reason="the full grid is thousands of models per layer shape; not built yet",
+        effect="latency",
+    ),
+    Difference(
+        topic="Retraining pruned networks",
+        thesis="retrained from scratch with the recipe that trained the parent (the PyTorch "
+        "recipe for WRN-40-2), on all 50,000 images",
+        source="P/train.py",
+        thesislab="retrained with the study's recipe",
+        reproduce=None,
+    ),
+    Difference(
+        topic="Pruning study",
+        thesis="the runs of pruning_methods.csv: NetAdapt at pf 0.4-0.6 with decay 0.98, Fisher "
+        "with channel targets, MorphNet, random and uniform",
+        source="pruning_methods.csv",
+        thesislab="experiments/pruning.yaml prunes WRN-40-2 to 60, 40 and 20 % of its MACs with "
+        "every method",
+        reproduce=None,
+        reason="needs the thesis variants above",
+        effect="both",
+    ),
+    Difference(
+        topic="CondenseNet",
+        thesis="learned group convolutions condensed during 300 epochs of training",
+        source="CondenseNet/models/condensenet.py",
+        thesislab="the condensed architecture trained directly as fixed group convolutions",
+        reproduce=None,
+        reason="condensation during training is not built",
+    ),
+)
+"""Every difference left, in the order of the pipeline: training, measurement, pruning."""
