@@ -84,8 +84,7 @@ DIFFERENCES: tuple[Difference, ...] = (
         thesis="benchmark_model's defaults: at least 50 timed runs and 1 s, at least one "
         "warm-up run and 0.5 s, one thread; three shuffled passes with 10 s before each call",
         source="T/benchmarks_tf_lite_file.sh",
-        thesislab="the quick protocol on a development machine; thesis2019 forces no "
-        "minimum time",
+        thesislab="the quick protocol on a development machine; thesis2019 forces no minimum time",
         reproduce=None,
         reason="no minimum-time fields in the protocol yet",
         effect="latency",
