@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from thesislab.bench.cli import bench, devices_app
+from thesislab.bench.cli import bench, devices_app, protocols_app
 from thesislab.data.cli import app as data_app
 from thesislab.deploy.cli import convert
 from thesislab.errors import ThesislabError
@@ -71,6 +71,7 @@ app.command("train")(train)
 app.command("convert")(convert)
 app.command("bench")(bench)
 app.add_typer(devices_app, name="devices")
+app.add_typer(protocols_app, name="protocols")
 app.command("run")(run)
 app.command("prune")(prune)
 app.add_typer(lut_app, name="lut")

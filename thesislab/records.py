@@ -149,6 +149,15 @@ class Protocol(_Frozen):
     passes: int | None = Field(default=None, ge=1, description="Shuffled passes over the models.")
     pause_s: NonNegative | None = Field(default=None, description="Pause before each call.")
     batch_size: int = Field(default=1, ge=1)
+    min_secs: NonNegative | None = Field(
+        default=None,
+        description="Least time of the timed runs of one call: runs continue past `runs` until "
+        "it is reached. None: no minimum time.",
+    )
+    warmup_min_secs: NonNegative | None = Field(
+        default=None,
+        description="Least time of the warm-up runs of one call. None: no minimum time.",
+    )
 
 
 class LatencyStats(_Frozen):

@@ -96,6 +96,49 @@ def test_benchmark_model_runtime_and_disagreeing_passes(store: Store, tmp_path: 
     assert first_call[0].startswith("--graph=") and first_call[0].endswith("tiny.tflite")
 
 
+def test_thesis_protocol_on_benchmark_model(store: Store, tmp_path: Path):
+    log = tmp_path / "calls.log"
+    binary = tmp_path / "benchmark_model"
+    binary.write_text(FAKE_BENCHMARK_MODEL.format(log=log))
+    binary.chmod(0o755)
+    device = DeviceSpec(name="bm", runtime="benchmark_model", benchmark_model=str(binary))
+    protocol = PRESETS["thesis2019"].model_copy(update={"pause_s": 0.0})
+    [(_, record)] = bench(store, [_artifact(store)], device, protocol).measurements
+    calls = [line.split()[1:] for line in log.read_text().splitlines()]
+    assert calls == [
+        ["--num_threads=1", "--warmup_runs=1", "--num_runs=50", "--min_secs=1",
+         "--warmup_min_secs=0.5"]
+    ] * 3  # fmt: skip
+    assert record.latency.pass_means_ms == [1.0, 1.1, 1.2]
+    assert record.latency.mean_ms == pytest.approx(1.1)
+    assert record.protocol.min_secs == 1.0 and record.protocol.name == "thesis2019"
+
+
+def test_runner_keeps_running_until_the_least_durations(tiny_tflite: Path):
+    command = [sys.executable, "-m", "thesislab.bench.litert_runner", str(tiny_tflite)]
+    output = subprocess.run(
+        [*command, "--runs=2", "--warmup=1", "--min-secs=0.3", "--warmup-min-secs=0.1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    times = json.loads(output)["times_ms"]
+    assert len(times) > 2 and sum(times) >= 300.0
+    plain = json.loads(
+        subprocess.run([*command, "--runs=2"], capture_output=True, text=True, check=True).stdout
+    )
+    assert len(plain["times_ms"]) == 2
+
+
+def test_litert_runtime_passes_the_least_durations(tiny_tflite: Path):
+    runtime = runtime_for(DeviceSpec(name="local"))
+    host = LocalHost("local")
+    runtime.prepare(host)
+    protocol = PRESETS["quick"].model_copy(update={"runs": 1, "warmup_runs": 1, "min_secs": 0.2})
+    result = runtime.call(host, str(tiny_tflite), protocol, timeout_s=60)
+    assert result.count > 1 and sum(result.times_ms) >= 200.0
+
+
 def test_check_reads_vcgencmd_where_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     vcgencmd = tmp_path / "vcgencmd"
     vcgencmd.write_text(

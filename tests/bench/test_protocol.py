@@ -23,6 +23,8 @@ from thesislab.errors import ThesislabError
 def test_thesis_preset_matches_the_2019_protocol():
     thesis = PRESETS["thesis2019"]
     assert (thesis.runs, thesis.passes, thesis.pause_s, thesis.threads) == (50, 3, 10.0, 1)
+    assert (thesis.warmup_runs, thesis.min_secs, thesis.warmup_min_secs) == (1, 1.0, 0.5)
+    assert (PRESETS["quick"].min_secs, PRESETS["quick"].warmup_min_secs) == (None, None)
     assert resolve_protocol("thesis2019") is thesis
 
 
@@ -30,6 +32,8 @@ def test_overrides_rename_the_preset():
     custom = resolve_protocol("thesis2019", runs=20, pause_s=0)
     assert (custom.name, custom.runs, custom.pause_s, custom.passes) == ("custom", 20, 0, 3)
     assert resolve_protocol("quick", runs=PRESETS["quick"].runs).name == "quick"
+    timed = resolve_protocol("quick", min_secs=2)
+    assert (timed.name, timed.min_secs, timed.warmup_min_secs) == ("custom", 2, None)
     with pytest.raises(ThesislabError, match=r"unknown protocol 'slow': expected one of quick"):
         resolve_protocol("slow")
 
@@ -106,3 +110,15 @@ def test_pass_spread():
     stats = summarize([CallResult(mean_ms=value, count=1) for value in (10.0, 10.1, 10.3)])
     assert pass_spread(stats) == pytest.approx(0.03)
     assert pass_spread(summarize([CallResult(mean_ms=5.0, count=1)])) == 0.0
+
+
+def test_mean_is_the_mean_of_pass_means_whatever_each_pass_ran():
+    # Under a least duration the passes time different numbers of runs: each pass weighs the same.
+    short, long = [10.0] * 50, [20.0] * 150
+    stats = summarize(
+        [CallResult(mean_ms=10.0, count=50, times_ms=tuple(short)),
+         CallResult(mean_ms=20.0, count=150, times_ms=tuple(long))]
+    )  # fmt: skip
+    assert stats.mean_ms == pytest.approx(15.0)
+    assert stats.median_ms == pytest.approx(20.0) and stats.p5_ms == pytest.approx(10.0)
+    assert stats.std_ms is not None and stats.pass_means_ms == [10.0, 20.0]

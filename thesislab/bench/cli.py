@@ -1,7 +1,8 @@
-"""`thesislab devices list|add|check|remove` and `thesislab bench`."""
+"""`thesislab devices list|add|check|remove`, `thesislab protocols list|show`, `thesislab bench`."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import typer
 
 from thesislab.bench.devices import DEFAULT_KNOWN_HOSTS, Runtime
 from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
+from thesislab.records import Protocol
 
 devices_app = typer.Typer(
     help="Devices to measure latency on: this machine ('local') and SSH hosts.\n\n"
@@ -187,6 +189,12 @@ def bench(
     pause: Annotated[
         float | None, typer.Option(min=0, help="Override: seconds of pause before each call.")
     ] = None,
+    min_secs: Annotated[
+        float | None, typer.Option(min=0, help="Override: least seconds of timed runs per call.")
+    ] = None,
+    warmup_min_secs: Annotated[
+        float | None, typer.Option(min=0, help="Override: least seconds of warm-up per call.")
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds allowed for one call.")] = 600.0,
     seed: Annotated[int | None, typer.Option(help="Seed of the shuffled order.")] = None,
     inventory: InventoryOption = None,
@@ -208,7 +216,14 @@ def bench(
     from thesislab.store import Store
 
     chosen = resolve_protocol(
-        protocol, threads=threads, warmup_runs=warmup, runs=runs, passes=passes, pause_s=pause
+        protocol,
+        threads=threads,
+        warmup_runs=warmup,
+        runs=runs,
+        passes=passes,
+        pause_s=pause,
+        min_secs=min_secs,
+        warmup_min_secs=warmup_min_secs,
     )
     spec = Inventory.load(inventory).get(device)
     store = Store(results)
@@ -240,3 +255,55 @@ def bench(
     console.print(table)
     for warning in outcome.warnings:
         console.print(f"warning: {warning}", style="yellow")
+
+
+protocols_app = typer.Typer(
+    help="Latency protocol presets.\n\nExample: thesislab protocols show thesis2019",
+    no_args_is_help=True,
+)
+
+
+@protocols_app.command("list")
+def list_protocols(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the protocol presets with their fields.
+
+    Example: thesislab protocols list --json
+    """
+    if as_json:
+        typer.echo(
+            json.dumps({name: preset.model_dump(mode="json") for name, preset in PRESETS.items()})
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    fields = [key for key in Protocol.model_fields if key != "name"]
+    table = Table("name", *fields, title=f"protocols (default: {DEFAULT_PRESET})")
+    for name, preset in sorted(PRESETS.items()):
+        table.add_row(name, *(_cell(getattr(preset, key)) for key in fields))
+    Console().print(table)
+
+
+@protocols_app.command("show")
+def show_protocol(
+    name: Annotated[str, typer.Argument(help="Preset name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show one protocol preset, field by field ('-': not set).
+
+    Example: thesislab protocols show thesis2019
+    """
+    from thesislab.bench.protocol import resolve_protocol
+
+    preset = resolve_protocol(name)
+    if as_json:
+        typer.echo(json.dumps(preset.model_dump(mode="json")))
+        return
+    for key, value in preset.model_dump().items():
+        typer.echo(f"{key}: {_cell(value)}")
+
+
+def _cell(value: object) -> str:
+    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)

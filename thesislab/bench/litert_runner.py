@@ -4,12 +4,13 @@ Self-contained (standard library and NumPy, plus whichever interpreter package i
 `ai-edge-litert`, `tflite-runtime` or TensorFlow), so that it can be uploaded next to a model and
 run on a device that has no thesislab::
 
-    python3 litert_runner.py MODEL.tflite --threads 1 --warmup 10 --runs 100
+    python3 litert_runner.py MODEL.tflite --threads 1 --warmup 10 --runs 100 --min-secs 1
     python3 -m thesislab.bench.litert_runner --version
 
 One line of JSON on stdout: `runtime`, `init_ms` (interpreter creation and tensor allocation),
 `first_ms` (the first inference, which is the first of the warm-up runs, as in `benchmark_model`),
-`times_ms` (each timed run, after the warm-up runs).
+`times_ms` (each timed run, after the warm-up runs). As `benchmark_model` does, the warm-up and
+the timed runs each continue until both their count and their least duration are reached.
 """
 
 from __future__ import annotations
@@ -59,9 +60,17 @@ def _milliseconds(start_ns: int, end_ns: int) -> float:
 
 
 def measure(
-    model_path: str, threads: int, warmup: int, runs: int, batch: int, seed: int
+    model_path: str,
+    threads: int,
+    warmup: int,
+    runs: int,
+    batch: int,
+    seed: int,
+    min_secs: float = 0.0,
+    warmup_min_secs: float = 0.0,
 ) -> dict[str, Any]:
-    """Load the model, make `warmup` runs (at least the first inference), then time `runs` runs."""
+    """Load the model, make at least `warmup` runs (the first inference included) lasting at least
+    `warmup_min_secs`, then time at least `runs` runs lasting at least `min_secs`."""
     interpreter_class, runtime = load_interpreter_class()
     start = time.perf_counter_ns()
     interpreter = interpreter_class(model_path=model_path, num_threads=threads)
@@ -77,15 +86,21 @@ def measure(
     start = time.perf_counter_ns()
     interpreter.invoke()
     first_ms = _milliseconds(start, time.perf_counter_ns())
-    for _ in range(warmup - 1):
+    warmup_done, warmup_ms = 1, first_ms
+    while warmup_done < warmup or warmup_ms < warmup_min_secs * 1000:
+        start = time.perf_counter_ns()
         interpreter.invoke()
-    times_ms = []
+        warmup_ms += _milliseconds(start, time.perf_counter_ns())
+        warmup_done += 1
+    times_ms: list[float] = []
+    timed_ms = 0.0
     gc.disable()
     try:
-        for _ in range(runs):
+        while len(times_ms) < runs or timed_ms < min_secs * 1000:
             start = time.perf_counter_ns()
             interpreter.invoke()
             times_ms.append(_milliseconds(start, time.perf_counter_ns()))
+            timed_ms += times_ms[-1]
     finally:
         gc.enable()
     return {"runtime": runtime, "init_ms": init_ms, "first_ms": first_ms, "times_ms": times_ms}
@@ -99,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=10, help="untimed runs, the first included")
     parser.add_argument("--runs", type=int, default=100, help="timed runs")
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--min-secs", type=float, default=0.0, help="least timed seconds")
+    parser.add_argument("--warmup-min-secs", type=float, default=0.0, help="least warm-up seconds")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random input")
     parser.add_argument("--version", action="store_true", help="print the runtime and exit")
     options = parser.parse_args(argv)
@@ -114,6 +131,8 @@ def main(argv: list[str] | None = None) -> None:
             options.runs,
             options.batch,
             options.seed,
+            options.min_secs,
+            options.warmup_min_secs,
         )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

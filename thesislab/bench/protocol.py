@@ -1,9 +1,10 @@
 """The measurement protocol: named presets, the shuffled schedule of calls, and the statistics.
 
 A protocol (`records.Protocol`, saved in every measurement) fixes the thread count, the warm-up
-and timed runs of one call, the number of passes over the models (each pass in a new shuffled
-order) and the pause before each call. One call is one fresh runtime process measuring one
-model, as the 2019 thesis did with `benchmark_model`.
+and timed runs of one call with their least durations (`warmup_min_secs`, `min_secs`: a call keeps
+running until both the count and the time are reached), the number of passes over the models
+(each pass in a new shuffled order) and the pause before each call. One call is one fresh runtime
+process measuring one model, as the 2019 thesis did with `benchmark_model`.
 
 The statistics of a model pool its calls: the mean is the mean of the pass means (the thesis's
 figure); median, p5 and p95 come from every timed run where the runtime reports them one by one.
@@ -25,12 +26,20 @@ from thesislab.records import LatencyStats, Protocol
 
 PRESETS: dict[str, Protocol] = {
     "thesis2019": Protocol(
-        name="thesis2019", threads=1, warmup_runs=1, runs=50, passes=3, pause_s=10.0
+        name="thesis2019",
+        threads=1,
+        warmup_runs=1,
+        runs=50,
+        passes=3,
+        pause_s=10.0,
+        min_secs=1.0,
+        warmup_min_secs=0.5,
     ),
     "quick": Protocol(name="quick", threads=1, warmup_runs=10, runs=100, passes=2, pause_s=0.0),
 }
-"""`thesis2019`: the thesis's Raspberry Pi protocol (`benchmark_model --num_runs=50`, its default
-single thread and warm-up run, three shuffled passes, 10 s pause before each call).
+"""`thesis2019`: the thesis's Raspberry Pi protocol (`benchmark_model --num_runs=50` with the
+binary's defaults: one thread, at least 1 timed second, at least one warm-up run and 0.5 warm-up
+seconds; three shuffled passes, 10 s pause before each call).
 `quick`: for a development machine."""
 
 DEFAULT_PRESET = "quick"
@@ -48,6 +57,8 @@ def resolve_protocol(
     runs: int | None = None,
     passes: int | None = None,
     pause_s: float | None = None,
+    min_secs: float | None = None,
+    warmup_min_secs: float | None = None,
 ) -> Protocol:
     """A preset, with any given field overridden; an overridden preset is named `custom`."""
     if preset not in PRESETS:
@@ -63,6 +74,8 @@ def resolve_protocol(
             "runs": runs,
             "passes": passes,
             "pause_s": pause_s,
+            "min_secs": min_secs,
+            "warmup_min_secs": warmup_min_secs,
         }.items()
         if value is not None and value != getattr(base, key)
     }

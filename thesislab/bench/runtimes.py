@@ -81,6 +81,8 @@ class LiteRTPython:
             f"--warmup={protocol.warmup_runs or 0}",
             f"--runs={protocol.runs or 1}",
             f"--batch={protocol.batch_size}",
+            f"--min-secs={protocol.min_secs or 0:g}",
+            f"--warmup-min-secs={protocol.warmup_min_secs or 0:g}",
         ]
         result = host.run(argv, timeout_s)
         if result.returncode != 0:
@@ -113,7 +115,7 @@ class BenchmarkModel:
         return f"benchmark_model ({Path(self.binary).name})"
 
     def call(self, host: Host, model: str, protocol: Protocol, timeout_s: float) -> CallResult:
-        """One `benchmark_model` run with exactly the protocol's run counts."""
+        """One `benchmark_model` run with the protocol's run counts and least durations."""
         if protocol.batch_size != 1:
             raise ThesislabError(
                 f"benchmark_model measures batch size 1, received {protocol.batch_size}"
@@ -124,8 +126,8 @@ class BenchmarkModel:
             f"--num_threads={protocol.threads or 1}",
             f"--warmup_runs={protocol.warmup_runs or 0}",
             f"--num_runs={protocol.runs or 1}",
-            "--min_secs=0",
-            "--warmup_min_secs=0",
+            f"--min_secs={protocol.min_secs or 0:g}",
+            f"--warmup_min_secs={protocol.warmup_min_secs or 0:g}",
         ]
         result = host.run(argv, timeout_s)
         if result.returncode != 0:

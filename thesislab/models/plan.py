@@ -37,6 +37,7 @@ class ArchParams:
     se_ratio: int = 0
     dropout: float = 0.0
     all_prunable: bool = False
+    grouped_conv: str = "groups"
 
 
 @dataclass(frozen=True)

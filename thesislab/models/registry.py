@@ -45,6 +45,8 @@ PARAM_HELP: dict[str, str] = {
     "se_ratio": "squeeze-and-excitation reduction ratio; 0 = no SE block",
     "dropout": "dropout rate before the classifier (WideResNet: inside every block)",
     "all_prunable": "WideResNet: stem and stage outputs are prunable too, not only inner convs",
+    "grouped_conv": "ShuffleNetV1: 'groups' (one grouped convolution) or 'slices' (the thesis's "
+    "channel slices, one convolution each, concatenated)",
 }
 """What each family parameter means, for help texts and `thesislab models list`."""
 
@@ -148,12 +150,20 @@ def _typed(family: str, key: str, value: ParamValue, default: ParamValue) -> Par
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if isinstance(default, int) and value >= 0 and value == int(value):
             return int(value)
         if isinstance(default, float) and 0 <= value < 1:
             return float(value)
-    expected = {bool: "true or false", int: "a non-negative integer", float: "a rate in [0, 1)"}
+    expected = {
+        bool: "true or false",
+        int: "a non-negative integer",
+        float: "a rate in [0, 1)",
+        str: "a string",
+    }
     raise ThesislabError(
         f"{family}: parameter {key!r} must be {expected[type(default)]}, got {value!r}"
     )

@@ -9,6 +9,11 @@ input (so the unit doubles the channels: its convolution branch outputs as many 
 in a unit whose input is as wide as its output (at default widths), the sum with the input; a ReLU
 last. Stages therefore have `width`, 2 x `width` and 4 x `width` channels, as elsewhere.
 
+`grouped_conv` says how a grouped 1x1 convolution is built: `groups` (default) is one Conv2D with
+`groups=groups`; `slices` is the thesis's variant (its `models/commons.py`): the input cut into
+`groups` channel slices, the last taking the leftover channels, one Conv2D on each slice, and the
+outputs concatenated. Both compute the same function; their TFLite graphs and latencies differ.
+
 Prunable layers (all multiples of `groups`): the stem, the output of the first stage (`stage1`,
 tied by its residual sums; the stem joins it when the first unit is residual), the convolution
 branch of each stride-2 unit (`stage{s}_block0_branch`: the stage's width is that plus the previous
@@ -19,13 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from thesislab.models.blocks import classifier, conv_bn, depthwise_bn
-from thesislab.models.net import Net, Tensor
+from thesislab.errors import ThesislabError
+from thesislab.models.blocks import activation, classifier, conv_bn, depthwise_bn
+from thesislab.models.net import Activation, Net, Tensor
 from thesislab.models.plan import ArchParams, Plan, PrunableLayer, Widths
 from thesislab.models.registry import register
 from thesislab.models.stages import blocks_per_stage, stage_strides, stage_widths
 
 STEM_WIDTH = 24
+GROUPED_CONVS = ("groups", "slices")
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,11 @@ class Unit:
 
 def plan(params: ArchParams) -> Plan[Unit]:
     """The units and prunable layers of a ShuffleNetV1."""
+    if params.grouped_conv not in GROUPED_CONVS:
+        raise ThesislabError(
+            f"shufflenetv1: parameter 'grouped_conv' must be one of {', '.join(GROUPED_CONVS)}, "
+            f"got {params.grouped_conv!r}"
+        )
     per_stage = blocks_per_stage("shufflenetv1", params.depth)
     groups = params.groups
     stem = PrunableLayer("stem", STEM_WIDTH, groups)
@@ -68,15 +80,43 @@ def plan(params: ArchParams) -> Plan[Unit]:
     return Plan(params, stage_width[0] if stem_is_residual else stem, tuple(units), tuple(layers))
 
 
-def _unit(net: Net[Tensor], x: Tensor, unit: Unit, widths: Widths, groups: int) -> Tensor:
+def _grouped_pointwise_bn(
+    net: Net[Tensor],
+    x: Tensor,
+    filters: int,
+    groups: int,
+    *,
+    name: str,
+    sliced: bool,
+    act: Activation | None = "relu",
+) -> Tensor:
+    """A grouped 1x1 conv-BN(-ReLU): one grouped Conv2D, or one Conv2D per channel slice."""
+    if not sliced or groups == 1:
+        return conv_bn(net, x, filters, 1, name=name, groups=groups, act=act)
+    channels = net.channels(x)
+    step = channels // groups
+    parts = []
+    for group in range(groups):
+        stop = channels if group == groups - 1 else (group + 1) * step
+        part = net.slice(x, group * step, stop, name=f"{name}_slice{group}")
+        parts.append(net.conv(part, filters // groups, 1, name=f"{name}_conv{group}"))
+    x = net.concat(parts, name=f"{name}_concat")
+    x = net.batch_norm(x, name=f"{name}_bn")
+    return activation(net, x, act, f"{name}_act")
+
+
+def _unit(net: Net[Tensor], x: Tensor, unit: Unit, widths: Widths, params: ArchParams) -> Tensor:
     name = unit.name
     shortcut = x
-    x = conv_bn(net, x, widths(unit.bottleneck), 1, name=f"{name}_compress", groups=groups)
+    groups, sliced = params.groups, params.grouped_conv == "slices"
+    x = _grouped_pointwise_bn(
+        net, x, widths(unit.bottleneck), groups, name=f"{name}_compress", sliced=sliced
+    )
     if groups > 1:
         x = net.shuffle(x, groups, name=f"{name}_shuffle")
     x = depthwise_bn(net, x, 3, name=f"{name}_depthwise", strides=unit.strides)
     out = sum(widths(layer) for layer in unit.branch)
-    x = conv_bn(net, x, out, 1, name=f"{name}_expand", groups=groups, act=None)
+    x = _grouped_pointwise_bn(net, x, out, groups, name=f"{name}_expand", sliced=sliced, act=None)
     if unit.strides == 2:
         pooled = net.pool(shortcut, "average", 3, strides=2, padding="same", name=f"{name}_pool")
         x = net.concat([x, pooled], name=f"{name}_concat")
@@ -87,7 +127,7 @@ def _unit(net: Net[Tensor], x: Tensor, unit: Unit, widths: Widths, groups: int) 
 
 @register(
     "shufflenetv1",
-    defaults={"depth": 12, "width": 32, "groups": 2, "dropout": 0.0},
+    defaults={"depth": 12, "width": 32, "groups": 2, "dropout": 0.0, "grouped_conv": "groups"},
     plan=plan,
     colour="#59a14f",
     tokens=(("depth", "d"), ("width", "w"), ("groups", "g")),
@@ -96,5 +136,5 @@ def shufflenetv1(net: Net[Tensor], image: Tensor, plan: Plan[Unit], widths: Widt
     """ShuffleNetV1: grouped pointwise convolutions with channel shuffles."""
     x = conv_bn(net, image, widths(plan.stem), 3, name="stem")
     for unit in plan.blocks:
-        x = _unit(net, x, unit, widths, plan.params.groups)
+        x = _unit(net, x, unit, widths, plan.params)
     return classifier(net, x, dropout=plan.params.dropout)
