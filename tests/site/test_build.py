@@ -54,6 +54,22 @@ def test_each_chart_has_its_exports_script_with_a_pdf_and_the_data(built_site, r
     assert (built_site.root / "assets" / "thesislab" / "vega.js").stat().st_size > 500_000
 
 
+def test_search_indexes_the_prose_and_model_names_but_not_result_tables(built_site, results_table):
+    index = json.loads((built_site.root / "search" / "search_index.json").read_text())
+    text = {doc["location"]: doc["text"] for doc in index["docs"]}
+    name = str(results_table.iloc[0]["name"])
+    pages_naming = {location.split("#")[0] for location, words in text.items() if name in words}
+    assert pages_naming == {"models/index.html"}
+    assert "reflect-101" in text["differences.html"]  # a table of prose stays indexed
+    cell = re.compile(f"<td[^>]*>(<a [^>]*>)?{re.escape(name)}<")
+    in_tables = [
+        path
+        for path in _html_files(built_site.root)
+        if cell.search((built_site.root / path).read_text())
+    ]
+    assert "index.html" in in_tables  # the pages keep their tables: only the index leaves them out
+
+
 def test_pages_load_nothing_from_elsewhere(built_site):
     for path in _html_files(built_site.root):
         text = (built_site.root / path).read_text()

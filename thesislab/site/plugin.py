@@ -13,19 +13,24 @@ the results directories join `mkdocs serve`'s watch list so a new record rebuild
 model pages, one per configuration, bypass MkDocs: they are written into the site beside the
 models index, in its themed page (as hard links to their copies in the cache folder, see
 `thesislab.site.page_files`). The theme's templates are compiled once per process.
+
+Search indexes the generated pages without their tables of results (every table not of class
+`tl-indexed`): their rows are figures and the names of models, which the models index lists once,
+and parsing every row would be most of a build's search work.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.bccache
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 
 from thesislab.errors import ThesislabError
@@ -63,6 +68,8 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
 _THEME_TEMPLATES = _CompiledTemplates()
 
+_RESULT_TABLE = re.compile(r'<table class="(?![^"]*\btl-indexed\b)[^"]*">.*?</table>', re.DOTALL)
+
 
 class ResultsPluginConfig(Config):  # type: ignore[no-untyped-call]
     """Options of the `thesislab` plugin."""
@@ -79,6 +86,8 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         self.cache_dir: Path | None = None
         self.home_is_generated = False
         self.serving = False
+        self.full_content: str | None = None
+        """The content of the page being indexed, while search sees it without its tables."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Note whether this is `mkdocs serve` (its builds do not wait for the PDF exports).
@@ -162,3 +171,24 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         if page.file.src_uri == HOME and not self.home_is_generated:
             return html + body
         return body
+
+    @event_priority(50)  # before the search plugin indexes the page
+    def _content_for_search(
+        self, context: dict[str, Any], /, *, page: MkDocsPage, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
+        assert self.site is not None
+        self.full_content = None
+        if page.file.src_uri in self.site.html and page.content is not None:
+            self.full_content = page.content
+            page.content = _RESULT_TABLE.sub("", page.content)
+        return context
+
+    @event_priority(-50)  # after it
+    def _content_for_page(
+        self, context: dict[str, Any], /, *, page: MkDocsPage, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
+        if self.full_content is not None:
+            page.content, self.full_content = self.full_content, None
+        return context
+
+    on_page_context = CombinedEvent(_content_for_search, _content_for_page)
