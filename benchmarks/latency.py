@@ -39,12 +39,13 @@ VARIANTS = (Variant("fp32"), Variant("int8", "int8"))
 def make_models(store: Store) -> dict[str, str]:
     """Random-weight networks converted to every variant: artifact id by `model variant` label."""
     keras_on_tensorflow()
-    from thesislab.models.registry import build_model
+    from thesislab.train.network import build_network
+    from thesislab.train.recipe import Recipe
 
-    representative = np.random.default_rng(0).normal(size=(64, 32, 32, 3)).astype(np.float32)
+    representative = np.random.default_rng(0).uniform(0, 255, (64, 32, 32, 3))
     labels = {}
     for name, spec in MODELS.items():
-        model = build_model(spec)
+        model = build_network(spec, Recipe(), mixed_precision=False)
         weights = store.weights_path(name)
         weights.parent.mkdir(parents=True, exist_ok=True)
         model.save(weights)

@@ -22,7 +22,7 @@ from thesislab.prune.cli import lut_app, prune
 from thesislab.site.cli import chart_app, site_app
 from thesislab.store import RESULTS_ROOT
 from thesislab.studies.cli import run
-from thesislab.train.cli import train
+from thesislab.train.cli import recipes_app, train
 
 QUICKSTART_STUDY = RESULTS_ROOT / "quickstart.yaml"
 
@@ -68,6 +68,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(data_app, name="data")
 app.add_typer(models_app, name="models")
 app.command("train")(train)
+app.add_typer(recipes_app, name="recipes")
 app.command("convert")(convert)
 app.command("bench")(bench)
 app.add_typer(devices_app, name="devices")

@@ -41,25 +41,25 @@ DIFFERENCES: tuple[Difference, ...] = (
         "NASNet's separable convolutions or on EffNet's stem",
         source="T/train_save.py, T/models/commons.py",
         thesislab="1e-4 added to the gradient of every kernel of two or more dimensions",
-        reproduce=None,
-        reason="the recipe has one decay rule; the thesis's per-layer scope is not a recipe "
-        "option yet",
+        reproduce="recipe thesis2019 (weight_decay 2e-4, weight_decay_scope thesis2019)",
+        reason="the scope decays every batch norm and convolution kernel: NASNet's cell batch "
+        "norms and EffNet's stem, which the thesis left undecayed, are decayed",
     ),
     Difference(
         topic="Batch normalisation",
         thesis="momentum 0.99, epsilon 1e-3 (NASNet cells 0.9 and 1e-5)",
         source="T/models/commons.py, T/models/nasnet.py",
         thesislab="momentum 0.9 (PyTorch's 0.1 in Keras's convention) and epsilon 1e-3 everywhere",
-        reproduce=None,
-        reason="not a recipe option yet",
+        reproduce="recipe thesis2019 (bn_momentum 0.99, bn_epsilon 1e-3)",
+        reason="the recipe sets one momentum and epsilon for every batch norm: NASNet's cells get "
+        "0.99 and 1e-3 too; networks rebuilt by pruning take the zoo's defaults",
     ),
     Difference(
         topic="Random crops",
         thesis="crops of a 40×40 reflect-101 padded image at offsets 0..7 (shifts −4..+3)",
         source="T/train_save.py",
         thesislab="reflect-padded crops with shifts −4..+4",
-        reproduce=None,
-        reason="one pixel of shift range; not a recipe option yet",
+        reproduce="recipe thesis2019 (crop_offsets exclusive)",
     ),
     Difference(
         topic="PyTorch recipe of the pruning study",
@@ -67,8 +67,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "learning rate 0.1 × 0.2 at epochs 60, 120 and 160, batch 128, 200 epochs",
         source="P/train.py, N/train.py",
         thesislab="the Keras recipe (Nesterov, cosine schedule, decay 1e-4 on kernels)",
-        reproduce=None,
-        reason="no multistep schedule yet",
+        reproduce="recipe thesis2019-pytorch",
+        reason="PyTorch's batch norm (momentum 0.1, epsilon 1e-5) and crops (shifts −4..+4) "
+        "are matched; N/'s 90 % training split is validation_size 5000",
     ),
     Difference(
         topic="MorphNet recipe",
@@ -76,8 +77,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         "epochs, 200 epochs from scratch",
         source="M/cifar10.py",
         thesislab="MorphNet regularises a trained network for a number of steps at 0.01",
-        reproduce=None,
-        reason="no step schedule yet",
+        reproduce="recipe morphnet2019",
+        reason="MorphNet's from_scratch setting trains under the parent's recipe (this one for "
+        "the thesis's runs); per-image standardisation of the inputs is not reproduced",
     ),
     Difference(
         topic="Latency protocol",
@@ -104,10 +106,12 @@ DIFFERENCES: tuple[Difference, ...] = (
         topic="Input normalisation in the deployed graph",
         thesis="images normalised before the TFLite graph",
         source="T/train_save.py, T/benchmarks_tf_lite_file.sh",
-        thesislab="the graph subtracts the mean and divides by the deviation first",
-        reproduce=None,
-        reason="adds two ops to every artifact; int8 graphs then need op versions (SUB v2) that "
-        "2019 runtimes refuse",
+        thesislab="the graph is the model-zoo network alone; the caller normalises images with "
+        "the statistics the artifact record holds (input_normalisation 'outside')",
+        reproduce="default (thesislab convert)",
+        reason="artifacts converted earlier (input_normalisation 'in_graph') keep SUB/MUL ops "
+        "before the first convolution; the trained Keras model still normalises in its first "
+        "layer",
         effect="latency",
     ),
     Difference(
@@ -127,29 +131,45 @@ DIFFERENCES: tuple[Difference, ...] = (
         "a fresh SGD optimiser; the searched network a post-activation WRN-40-2 trained on 90 % "
         "of the data with the PyTorch recipe",
         source="N/prune.py, N/models/wideresnet.py",
-        thesislab="targets as a limit on latency, MACs, parameters or channels; any removable "
-        "layer may go to zero; pre-activation WRN",
-        reproduce=None,
+        thesislab="targets as a limit on latency, MACs, parameters or channels, the last "
+        "clamped; savings at least the reduction; any removable layer may go to zero; momentum "
+        "carried over; L2 criterion; pre-activation WRN",
+        reproduce="netadapt variant=thesis2019 with a target {latency: 1 − pf, device: D}, on "
+        "wideresnet block=postact, all_prunable=true trained with recipe thesis2019-pytorch and "
+        "validation_size 5000 (as in experiments/pruning.yaml)",
+        reason="a tied layer's Fisher saliency is that of one shared mask, not the mean over its "
+        "blocks; the thesis's double fine-tuning (ft=700_100: 700 batches, then 100 for the "
+        "Fisher values) is one fine-tuning of 700 batches",
         effect="both",
     ),
     Difference(
         topic="Fisher pruning",
         thesis="block-internal channels only, one removed every 100 steps at lr 8e-4 and decay "
         "5e-4, no cost normalisation (P/); the table-driven variant divides the Fisher value, "
-        "averaged over tied layers, by the channel's latency saving (N/fisher_prune.py); "
-        "targets as channel counts (150 to 1,100 removed)",
-        source="P/prune.py, N/fisher_prune.py",
-        thesislab="every prunable channel; targets as a limit on a cost",
-        reproduce=None,
+        "averaged over tied layers, by the channel's latency saving, negative savings included "
+        "(N/fisher_prune.py); targets as channel counts (150 to 1,100 removed)",
+        source="P/prune.py, P/funcs.py, N/fisher_prune.py, N/models/wideresnet.py",
+        thesislab="every prunable channel, a tied layer scored by its shared mask, savings of "
+        "zero or less never chosen; targets as a limit on a cost",
+        reproduce="fisher layers=block_internal (P/); fisher normalize=latency_ms tied=mean "
+        "negative_savings=divide channels_removed=N on wideresnet all_prunable=true (N/)",
+        reason="a tied layer's mean is over the places its channels enter a convolution, not "
+        "over the layers producing them; savings come from thesislab's table; a channel-count "
+        "run is its own run, with a target the count meets (e.g. channels=0.99)",
         effect="both",
     ),
     Difference(
         topic="MorphNet",
         thesis="GroupLasso FLOP regulariser trained from scratch for 200 epochs, strength 5e-8, "
         "threshold 1e-3, widths read off directly, an optional ×1.8 second pass",
-        source="M/",
-        thesislab="regularised fine-tuning of a trained network, widths matched to the budget",
-        reproduce=None,
+        source="M/cifar10_train.py, M/network_regularizers/flop_regularizer.py",
+        thesislab="regularised fine-tuning of a trained network (batch-norm scales), widths "
+        "matched to the budget",
+        reproduce="morphnet regularizer=group_lasso weights=flops resource=macs strength=5e-8 "
+        "threshold=1e-3 from_scratch=true factor=1 (1.8: the second pass's widths), on a parent "
+        "trained with recipe morphnet2019",
+        reason="widths ×1.8 are capped at the starting widths; the target is still checked, so "
+        "it must be one the widths meet (the thesis had none)",
         effect="both",
     ),
     Difference(
@@ -157,9 +177,11 @@ DIFFERENCES: tuple[Difference, ...] = (
         thesis="every (in, out) channel pair from 1 to the maximum, each entry a conv+BN+ReLU "
         "model (dense: average pool + dense), 11 runs, mean, no smoothing",
         source="N/utils/compute_table/",
-        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed",
-        reproduce=None,
-        reason="the full grid is thousands of models per layer shape; not built yet",
+        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed; the median of "
+        "shuffled passes; other layers calibrated against the measured network",
+        reproduce="thesislab lut build --variant thesis2019",
+        reason="a fixed input axis (the stem's 3 channels) is measured at that count only; the "
+        "models are converted by today's TFLite converter and run by LiteRT",
         effect="latency",
     ),
     Difference(
@@ -167,8 +189,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         thesis="retrained from scratch with the recipe that trained the parent (the PyTorch "
         "recipe for WRN-40-2), on all 50,000 images",
         source="P/train.py",
-        thesislab="retrained with the study's recipe",
-        reproduce=None,
+        thesislab="retrained with the recipe and seed that trained the parent, validation_size 0",
+        reproduce="default (a study's retrain stage)",
+        reason="the parent's recipe is its study entry's: recipe thesis2019-pytorch for WRN-40-2",
     ),
     Difference(
         topic="Pruning study",
@@ -177,8 +200,12 @@ DIFFERENCES: tuple[Difference, ...] = (
         source="pruning_methods.csv",
         thesislab="experiments/pruning.yaml prunes WRN-40-2 to 60, 40 and 20 % of its MACs with "
         "every method",
-        reproduce=None,
-        reason="needs the thesis variants above",
+        reproduce="experiments/pruning.yaml: one named prune stage per run of "
+        "pruning_methods.csv, seed repeats as seeds",
+        reason="runs the thesis made once are made for every seed of their parent; MorphNet's "
+        "from-scratch runs still train the parent first; the table-driven Fisher runs stop at "
+        "their channel count instead of saving snapshots of one run; M/'s network is taken as "
+        "the post-activation WRN-40-2",
         effect="both",
     ),
     Difference(

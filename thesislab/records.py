@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
@@ -125,6 +125,16 @@ class ModelRecord(_Record):
     )
 
 
+class InputStatistics(_Frozen):
+    """The per-channel statistics an artifact's caller normalises pixel values with: subtract
+    `mean`, divide by `std`."""
+
+    mean: tuple[float, ...] = Field(min_length=1, description="In pixel values.")
+    std: tuple[Annotated[float, Field(gt=0.0)], ...] = Field(
+        min_length=1, description="In pixel values."
+    )
+
+
 class ArtifactRecord(_Record):
     """A deployable file made from a model."""
 
@@ -137,6 +147,25 @@ class ArtifactRecord(_Record):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     path: str | None = Field(default=None, description="File, relative to the results directory.")
     accuracy: Fraction | None = Field(default=None, description="The artifact's test accuracy.")
+    input_normalisation: Literal["in_graph", "outside"] = Field(
+        default="in_graph",
+        description="'in_graph': the file takes pixel values in [0, 255] and normalises them "
+        "itself; 'outside': it takes values normalised with `input_statistics`.",
+    )
+    input_statistics: InputStatistics | None = Field(
+        default=None, description="How to normalise inputs, for 'outside' normalisation only."
+    )
+
+    @model_validator(mode="after")
+    def _statistics_match_normalisation(self) -> ArtifactRecord:
+        outside = self.input_normalisation == "outside"
+        if outside != (self.input_statistics is not None):
+            raise ValueError(
+                f"expected input statistics with 'outside' normalisation only, received "
+                f"{'none' if self.input_statistics is None else 'some'} with "
+                f"{self.input_normalisation!r}"
+            )
+        return self
 
 
 class Protocol(_Frozen):

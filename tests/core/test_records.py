@@ -30,8 +30,8 @@ EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 KINDS = ("model", "artifact", "measurement")
 PINNED = [
     ("quickstart", "model", "08fdf2923db36d7ef526"),
-    ("quickstart", "artifact", "0389d18101c8a980196b"),
-    ("quickstart", "measurement", "003c728a25e346fd359c"),
+    ("quickstart", "artifact", "780b9087b4e5855ab265"),
+    ("quickstart", "measurement", "5c951b26f0e344c6d0c5"),
     ("thesis-2019", "model", "00bd32aae81ea205ab0e"),
     ("thesis-2019", "artifact", "0082f4fbc36767fd6774"),
     ("thesis-2019", "measurement", "01160d582a102fa9b446"),

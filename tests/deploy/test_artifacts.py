@@ -7,25 +7,43 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.deploy.tiny import MEAN, STD
 from thesislab.bench.hosts import sha256_file
+from thesislab.deploy import evaluate
 from thesislab.deploy.artifacts import deploy_data, make_artifacts
 from thesislab.deploy.cli import convert as convert_command
-from thesislab.deploy.convert import Variant
+from thesislab.deploy.convert import Variant, convert
 from thesislab.errors import ThesislabError
-from thesislab.records import ArtifactRecord, Dataset, ModelRecord
+from thesislab.records import ArtifactRecord, Dataset, InputStatistics, ModelRecord
 from thesislab.store import Store
 
 pytestmark = pytest.mark.slow
 
 
+def ops_before_first_convolution(content: bytes) -> list[str]:
+    """The names of the ops a TFLite graph runs before its first CONV_2D."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    names = [op["op_name"] for op in Interpreter(model_content=content)._get_ops_details()]
+    assert "CONV_2D" in names
+    return names[: names.index("CONV_2D")]
+
+
+def keras_accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
+    predicted = np.argmax(model.predict(images.astype(np.float32), verbose=0), axis=-1)
+    return float(np.mean(predicted == labels))
+
+
 def test_artifacts_are_written_evaluated_and_recorded_once(
-    model_store: tuple[Store, str], data_source: Path
+    model_store: tuple[Store, str], data_source: Path, trained_model
 ):
     store, model_id = model_store
+    model, images = trained_model
     data = deploy_data(store, model_id[:8], source=data_source, representative_size=100)
     assert data.representative is not None and len(data.representative) == 100
     variants = [Variant("fp32"), Variant("int8", "uint8")]
@@ -38,11 +56,28 @@ def test_artifacts_are_written_evaluated_and_recorded_once(
         assert (record.sha256, record.size_bytes) == (sha256_file(path), path.stat().st_size)
         assert record.model_id == model_id and record.accuracy is not None
         assert record.environment and "tensorflow" in record.environment.versions
+        assert record.input_normalisation == "outside"
+        assert record.input_statistics == InputStatistics(mean=MEAN, std=STD)
+        operations = ops_before_first_convolution(path.read_bytes())
+        assert not {"SUB", "MUL", "DIV"} & set(operations), operations
     fp32, int8 = (record.accuracy or 0.0 for _, record in made)
-    assert fp32 > 0.75 and abs(fp32 - int8) < 0.04
+    expected = keras_accuracy(model, images.test.images, images.test.labels)
+    assert fp32 == pytest.approx(expected, abs=0.005) and fp32 > 0.75
+    assert abs(fp32 - int8) < 0.04
     again = make_artifacts(store, model_id, variants, data)
     assert [identifier for identifier, _ in again] == [identifier for identifier, _ in made]
     assert len(list((store.files_dir() / "tflite").iterdir())) == 2
+
+
+def test_an_artifact_normalising_in_its_graph_still_evaluates(trained_model):
+    model, data = trained_model
+    images, labels = data.test.images[:40], data.test.labels[:40]
+    content = convert(model, Variant("fp32"))
+    record = ArtifactRecord(model_id="m", quantization="fp32")
+    assert record.input_normalisation == "in_graph"
+    assert {"SUB", "MUL"} <= set(ops_before_first_convolution(content))
+    inputs = evaluate.artifact_inputs(images, record.input_statistics)
+    assert evaluate.accuracy(content, inputs, labels) == keras_accuracy(model, images, labels)
 
 
 def test_convert_command(model_store: tuple[Store, str], data_source: Path):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pydantic
 import pytest
 
 from thesislab.deploy import evaluate
 from thesislab.deploy.convert import Variant, convert, parse_variants
 from thesislab.errors import ThesislabError
+from thesislab.records import ArtifactRecord, InputStatistics
 
 ALL_VARIANTS = [
     Variant("fp32"),
@@ -87,3 +89,21 @@ def test_quantize_input_uses_scale_and_zero_point():
     assert quantized.tolist() == [-3, -1, 127, -128] and quantized.dtype == np.int8
     with pytest.raises(ThesislabError, match=r"expected as many labels as inputs"):
         evaluate.accuracy(b"", np.zeros((2, 1)), np.zeros(3))
+
+
+def test_artifact_inputs_follow_the_record_normalisation():
+    pixels = np.array([[[[0, 100, 255]]]], dtype=np.uint8)
+    statistics = InputStatistics(mean=(10.0, 100.0, 55.0), std=(2.0, 4.0, 50.0))
+    normalised = evaluate.artifact_inputs(pixels, statistics)
+    assert normalised.dtype == np.float32 and normalised.ravel().tolist() == [-5.0, 0.0, 4.0]
+    assert evaluate.artifact_inputs(pixels, None).ravel().tolist() == [0.0, 100.0, 255.0]
+    ArtifactRecord(
+        model_id="m",
+        quantization="fp32",
+        input_normalisation="outside",
+        input_statistics=statistics,
+    )
+    with pytest.raises(pydantic.ValidationError, match=r"received none with 'outside'"):
+        ArtifactRecord(model_id="m", quantization="fp32", input_normalisation="outside")
+    with pytest.raises(pydantic.ValidationError, match=r"received some with 'in_graph'"):
+        ArtifactRecord(model_id="m", quantization="fp32", input_statistics=statistics)

@@ -1,7 +1,8 @@
 """A tiny network and a small data set it learns in a few steps, for the conversion tests.
 
 Each of the 10 classes is a colour; an image is its class's colour plus strong pixel noise. The
-network normalises pixel values itself, as thesislab's trained networks do.
+network is built as thesislab's trained networks are: a per-channel input normalisation in front of
+a nested network.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 CLASSES = 10
 SHAPE = (32, 32, 3)
 _COLOURS = np.random.default_rng(123).uniform(30, 225, size=(CLASSES, 3))
+MEAN = (120.0, 125.0, 130.0)
+STD = (60.0, 64.0, 70.0)
 
 
 def learnable_images(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,20 +44,26 @@ def write_image_folder(root: Path, train: int, test: int) -> Path:
 
 
 def trained_tiny_model(images: np.ndarray, labels: np.ndarray, steps: int) -> keras.Model:
-    """Pixels in, logits out: normalisation, conv, depthwise and pointwise conv, pooling, dense."""
+    """Pixels in, logits out: normalisation, then a network of conv, depthwise and pointwise conv,
+    pooling and dense layers."""
     import keras
 
+    from thesislab.train.network import NORMALIZE
+
     keras.utils.set_random_seed(0)
-    inputs = keras.Input(SHAPE, name="pixels")
-    x = keras.layers.Normalization(mean=127.5, variance=64.0**2)(inputs)
-    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(x)
+    normalised = keras.Input(SHAPE)
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(normalised)
     x = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=0.8)(x))
     x = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
     x = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=0.8)(x))
     x = keras.layers.Conv2D(96, 1, use_bias=False)(x)
     x = keras.layers.ReLU()(keras.layers.BatchNormalization(momentum=0.8)(x))
     x = keras.layers.GlobalAveragePooling2D()(x)
-    model = keras.Model(inputs, keras.layers.Dense(CLASSES)(x))
+    net = keras.Model(normalised, keras.layers.Dense(CLASSES)(x), name="tiny")
+    pixels = keras.Input(SHAPE, name="pixels")
+    variance = [deviation**2 for deviation in STD]
+    normalize = keras.layers.Normalization(mean=MEAN, variance=variance, name=NORMALIZE)
+    model = keras.Model(pixels, net(normalize(pixels)), name="tiny")
     model.compile(
         optimizer=keras.optimizers.Adam(0.02),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

@@ -23,6 +23,18 @@ def test_targets_parse_and_round_trip() -> None:
     assert latency == Target("latency_ms", 40.0, "pi3")
     assert Target.from_mapping(latency.as_mapping()) == latency
     assert str(latency) == "latency_ms=40@pi3"
+    fraction = Target.parse("latency=0.6@pi3")
+    assert Target.from_mapping({"latency": 0.6, "device": "pi3"}) == fraction
+
+
+def test_a_latency_fraction_keeps_that_share_of_the_predicted_latency(tmp_path: Path) -> None:
+    write_fake_table(tmp_path, TINY_WRN)
+    structure = structure_of(parse_name(TINY_WRN).spec)
+    start = [16, 32, 64]
+    fraction = make_budget(Target("latency", 0.6, FAKE_DEVICE), structure, start, tmp_path)
+    absolute = make_budget(Target("latency_ms", 1.0, FAKE_DEVICE), structure, start, tmp_path)
+    assert fraction.start == absolute.start
+    assert fraction.limit == pytest.approx(0.6 * fraction.start)
 
 
 @pytest.mark.parametrize(
@@ -31,7 +43,10 @@ def test_targets_parse_and_round_trip() -> None:
         ("flops=0.5", "expected one of channels=..."),
         ("params=half", "expected a number after 'params='"),
         ("channels=1.5", "expected the fraction to keep"),
-        ("latency_ms=40", "expected a positive number of milliseconds and a device"),
+        ("latency_ms=40", "expected the device it is measured on"),
+        ("latency_ms=-1@pi3", "expected a positive number of milliseconds"),
+        ("latency=0.6", "expected the device it is measured on"),
+        ("latency=40@pi3", "expected the fraction to keep"),
     ],
 )
 def test_bad_targets_say_what_was_expected(text: str, message: str) -> None:

@@ -195,3 +195,18 @@ def test_pruning_settings_are_checked_before_anything_runs():
     }
     with pytest.raises(ThesislabError, match=r"netadapt settings: field 'decay': unknown key"):
         parse_study(study_with(architectures=[entry]))
+
+
+def test_a_recipe_preset_with_overrides_plans_and_is_checked():
+    from thesislab.train.recipe import load_recipe
+
+    study = parse_study(study_with(recipe={"preset": "thesis2019", "epochs": 1}))
+    trains = [job for job in plan(study) if job.stage == "train"]
+    recipes = [load_recipe(None, **job.params["recipe"]) for job in trains]
+
+    assert {(r.name, r.weight_decay_scope, r.crop_offsets) for r in recipes} == {
+        ("thesis2019", "thesis2019", "exclusive")
+    }
+    assert sorted(r.epochs for r in recipes) == [1, 1, 3]  # the mobilenetv2 entry's own epochs
+    with pytest.raises(ThesislabError, match=r"tiny.yaml: architectures.0 .*unknown recipe preset"):
+        parse_study(study_with(recipe={"preset": "thesis2020"}), origin="tiny.yaml")

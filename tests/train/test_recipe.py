@@ -1,4 +1,4 @@
-"""The recipe: the thesis's defaults, YAML files and command-line overrides, one-line errors."""
+"""The recipe: thesislab's defaults, YAML files and command-line overrides, one-line errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from thesislab.errors import ThesislabError
 from thesislab.train.recipe import Recipe, load_recipe
 
 
-def test_defaults_are_the_thesis_recipe() -> None:
+def test_defaults_are_thesislabs_recipe() -> None:
     recipe = Recipe()
 
     assert (recipe.epochs, recipe.batch_size, recipe.learning_rate) == (200, 128, 0.1)
@@ -20,6 +20,8 @@ def test_defaults_are_the_thesis_recipe() -> None:
     assert recipe.mean == (125.3, 123.0, 113.9)
     assert recipe.distillation is None
     assert recipe.validation_size == 0
+    assert recipe.name is None and recipe.weight_decay_scope == "kernels"
+    assert (recipe.bn_momentum, recipe.bn_epsilon, recipe.crop_positions) == (None, None, 9)
 
 
 def test_file_then_options(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from thesislab.train.augment import augment, draw
-from thesislab.train.engine import WarmupCosine
+from thesislab.train.engine import LearningRate
 from thesislab.train.losses import cross_entropy, distillation_loss
 
 
@@ -20,7 +20,7 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 def test_augment_is_reflect_pad_crop_and_flip() -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(16, 32, 32, 3), dtype=np.uint8)
-    offsets, flips = draw(rng, 16, padding=4, flip=True)
+    offsets, flips = draw(rng, 16, positions=9, flip=True)
 
     augmented = np.asarray(augment(images, offsets, flips, padding=4))
 
@@ -33,12 +33,12 @@ def test_augment_is_reflect_pad_crop_and_flip() -> None:
 
 
 def test_no_flips_when_flip_is_off() -> None:
-    _, flips = draw(np.random.default_rng(0), 100, padding=4, flip=False)
+    _, flips = draw(np.random.default_rng(0), 100, positions=9, flip=False)
     assert not flips.any()
 
 
 def test_schedule_warms_up_then_follows_a_cosine() -> None:
-    schedule = WarmupCosine(peak=0.4, warmup_steps=10, total_steps=110, cosine=True)
+    schedule = LearningRate("cosine", peak=0.4, warmup_steps=10, steps_per_epoch=11, epochs=10)
 
     def rate(step: int) -> float:
         return float(schedule(step))
@@ -47,7 +47,7 @@ def test_schedule_warms_up_then_follows_a_cosine() -> None:
     assert rate(9) == pytest.approx(0.4)
     assert rate(60) == pytest.approx(0.2)
     assert rate(110) == pytest.approx(0.0, abs=1e-7)
-    constant = WarmupCosine(peak=0.1, warmup_steps=0, total_steps=100, cosine=False)
+    constant = LearningRate("constant", peak=0.1, warmup_steps=0, steps_per_epoch=10, epochs=10)
     assert float(constant(0)) == float(constant(99)) == pytest.approx(0.1)
 
 

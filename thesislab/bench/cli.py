@@ -276,14 +276,11 @@ def list_protocols(
             json.dumps({name: preset.model_dump(mode="json") for name, preset in PRESETS.items()})
         )
         return
-    from rich.console import Console
-    from rich.table import Table
+    from thesislab.preset_tables import print_side_by_side
 
     fields = [key for key in Protocol.model_fields if key != "name"]
-    table = Table("name", *fields, title=f"protocols (default: {DEFAULT_PRESET})")
-    for name, preset in sorted(PRESETS.items()):
-        table.add_row(name, *(_cell(getattr(preset, key)) for key in fields))
-    Console().print(table)
+    title = f"latency protocols (default: {DEFAULT_PRESET})"
+    print_side_by_side(title, dict(sorted(PRESETS.items())), fields)
 
 
 @protocols_app.command("show")
@@ -296,14 +293,10 @@ def show_protocol(
     Example: thesislab protocols show thesis2019
     """
     from thesislab.bench.protocol import resolve_protocol
+    from thesislab.preset_tables import print_fields
 
     preset = resolve_protocol(name)
     if as_json:
         typer.echo(json.dumps(preset.model_dump(mode="json")))
         return
-    for key, value in preset.model_dump().items():
-        typer.echo(f"{key}: {_cell(value)}")
-
-
-def _cell(value: object) -> str:
-    return "-" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    print_fields(preset)

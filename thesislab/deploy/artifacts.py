@@ -2,6 +2,10 @@
 store's files directory (atomically, named by content), evaluate it on the whole test set, and
 record it.
 
+The converted graph is the model-zoo network alone, as in the 2019 thesis: it takes inputs
+normalised outside it with the trained network's own input statistics, which the artifact record
+holds; calibration and evaluation images are normalised the same way.
+
 Conversion is deterministic, so converting the same model the same way again rewrites nothing:
 the file and the record have the same content, hence the same names.
 """
@@ -17,7 +21,7 @@ import numpy as np
 
 from thesislab.deploy import evaluate, sources
 from thesislab.deploy.convert import Variant, convert
-from thesislab.records import ArtifactRecord, Environment
+from thesislab.records import ArtifactRecord, Environment, InputStatistics
 from thesislab.store import Store, atomic_write_bytes
 
 DEFAULT_REPRESENTATIVE_SIZE = 1000
@@ -25,7 +29,7 @@ DEFAULT_REPRESENTATIVE_SIZE = 1000
 
 @dataclass(frozen=True)
 class DeployData:
-    """Model inputs for calibration and evaluation (either may be absent)."""
+    """Pixel values for calibration and evaluation (either may be absent)."""
 
     representative: np.ndarray | None = None
     test_inputs: np.ndarray | None = None
@@ -75,21 +79,31 @@ def make_artifacts(
     on_variant: Callable[[Variant], None] | None = None,
 ) -> list[tuple[str, ArtifactRecord]]:
     """Convert, save, evaluate and record every variant; (artifact id, record) of each."""
+    from thesislab.train.network import input_statistics, zoo_network
+
     identifier, _ = sources.model_record(store, model_id)
-    model = sources.load_keras_model(store, identifier)
+    network = sources.load_keras_model(store, identifier)
+    mean, std = input_statistics(network)
+    statistics = InputStatistics(mean=mean, std=std)
+    representative = test_inputs = None
+    if data.representative is not None:
+        representative = evaluate.artifact_inputs(data.representative, statistics)
+    if data.test_inputs is not None:
+        test_inputs = evaluate.artifact_inputs(data.test_inputs, statistics)
+    zoo = zoo_network(network)
     environment = _environment()
     made = []
     for variant in variants:
         if on_variant is not None:
             on_variant(variant)
-        flatbuffer = convert(model, variant, data.representative)
+        flatbuffer = convert(zoo, variant, representative)
         digest = hashlib.sha256(flatbuffer).hexdigest()
         path = store.tflite_path(f"{identifier}-{variant.label}-{digest[:12]}")
         if not path.is_file():
             atomic_write_bytes(path, flatbuffer)
         accuracy = None
-        if data.test_inputs is not None and data.test_labels is not None:
-            accuracy = evaluate.accuracy(flatbuffer, data.test_inputs, data.test_labels)
+        if test_inputs is not None and data.test_labels is not None:
+            accuracy = evaluate.accuracy(flatbuffer, test_inputs, data.test_labels)
         record = ArtifactRecord(
             model_id=identifier,
             quantization=variant.quantization,
@@ -98,6 +112,8 @@ def make_artifacts(
             sha256=digest,
             path=store.relative(path),
             accuracy=accuracy,
+            input_normalisation="outside",
+            input_statistics=statistics,
             environment=environment,
         )
         made.append((store.write(record), record))

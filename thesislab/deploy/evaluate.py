@@ -1,8 +1,10 @@
 """The test accuracy of a TFLite file, with the LiteRT interpreter, over a whole test set.
 
-The input tensor is resized to the batch size, so a test set runs in a few large calls. Integer
-inputs are quantized with the input tensor's own scale and zero point; the predicted class is the
-arg-max of the output, which quantization does not reorder.
+An artifact takes pixel values (its graph normalises them) or values normalised outside it, as its
+record says: `artifact_inputs` turns pixel values into what it takes, given the record's
+`input_statistics`. The input tensor is resized to the batch size, so a test set runs in a few
+large calls. Integer inputs are quantized with the input tensor's own scale and zero point; the
+predicted class is the arg-max of the output, which quantization does not reorder.
 """
 
 from __future__ import annotations
@@ -13,8 +15,21 @@ from typing import Any
 import numpy as np
 
 from thesislab.errors import ThesislabError
+from thesislab.records import InputStatistics
 
 DEFAULT_BATCH_SIZE = 250
+
+
+def artifact_inputs(pixels: np.ndarray, statistics: InputStatistics | None) -> np.ndarray:
+    """Pixel values as float32 inputs of an artifact normalised outside its graph with
+    `statistics` (None: one that normalises them itself, which takes them as they are)."""
+    inputs = pixels.astype(np.float32)
+    if statistics is None:
+        return inputs
+    mean = np.asarray(statistics.mean, dtype=np.float32)
+    std = np.asarray(statistics.std, dtype=np.float32)
+    normalised: np.ndarray = (inputs - mean) / std
+    return normalised
 
 
 def quantize_input(inputs: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
@@ -33,7 +48,7 @@ def quantize_input(inputs: np.ndarray, detail: dict[str, Any]) -> np.ndarray:
 def predict_classes(
     model_content: bytes, inputs: np.ndarray, *, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> np.ndarray:
-    """The predicted class of every input (float32 as the Keras model takes them)."""
+    """The predicted class of every input (float32, as the artifact takes them)."""
     from ai_edge_litert.interpreter import Interpreter
 
     interpreter = Interpreter(model_content=model_content, num_threads=os.cpu_count() or 1)

@@ -1,6 +1,6 @@
 """What deployment needs from the rest of thesislab, in one place: the trained Keras model of a
-model record, and the images it was trained and is tested on, in the form the model takes (float
-pixel values in [0, 255]: the network normalises them itself).
+model record, and the images it was trained and is tested on, as float pixel values in [0, 255]
+(what the trained network takes: it normalises them itself).
 
 Conversion runs under Keras's TensorFlow backend whatever backend trained the model: the saved
 model file is backend-independent.
@@ -76,5 +76,5 @@ def load_images(record: ModelRecord, source: str | Path | None) -> ImageData:
 
 
 def model_inputs(images: np.ndarray) -> np.ndarray:
-    """Images (uint8) as the model's input: float32 pixel values in [0, 255]."""
+    """Images (uint8) as the trained network's input: float32 pixel values in [0, 255]."""
     return images.astype(np.float32)

@@ -38,6 +38,7 @@ class ArchParams:
     dropout: float = 0.0
     all_prunable: bool = False
     grouped_conv: str = "groups"
+    block: str = "preact"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ PARAM_HELP: dict[str, str] = {
     "all_prunable": "WideResNet: stem and stage outputs are prunable too, not only inner convs",
     "grouped_conv": "ShuffleNetV1: 'groups' (one grouped convolution) or 'slices' (the thesis's "
     "channel slices, one convolution each, concatenated)",
+    "block": "WideResNet: 'preact' (pre-activation) or 'postact' (the thesis's NetAdapt network: "
+    "BN-ReLU after each convolution and after each residual sum)",
 }
 """What each family parameter means, for help texts and `thesislab models list`."""
 

@@ -66,8 +66,9 @@ def prune(
         typer.Option(
             "--target",
             "-t",
-            help="channels=0.5, params=0.5 or macs=0.5 (fraction to keep), or latency_ms=40@DEVICE "
-            "(needs that device's lookup table: thesislab lut build).",
+            help="channels=0.5, params=0.5, macs=0.5 or latency=0.6@DEVICE (fraction to keep), or "
+            "latency_ms=40@DEVICE (latencies need that device's lookup table: thesislab lut "
+            "build).",
             show_default=False,
         ),
     ],
@@ -194,10 +195,24 @@ def lut_build(
             show_default=False,
         ),
     ] = None,
-    protocol: Annotated[str, typer.Option("--protocol", help="Protocol preset.")] = "quick",
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="Protocol preset (default: quick; thesis2019 tables: 11 runs, one pass).",
+            show_default=False,
+        ),
+    ] = None,
     runs: Annotated[int | None, typer.Option(min=1, help="Override: timed runs per call.")] = None,
     passes: Annotated[int | None, typer.Option(min=1, help="Override: shuffled passes.")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="Override: threads.")] = None,
+    variant: Annotated[
+        str,
+        typer.Option(
+            help="thesislab (sparse grid, smoothed, calibrated) or thesis2019 (every count, the "
+            "mean of 11 runs, as measured, entries summed)."
+        ),
+    ] = "thesislab",
     results: ResultsOption = DEFAULT_RESULTS,
     inventory: InventoryOption = None,
 ) -> None:
@@ -210,13 +225,26 @@ def lut_build(
     from rich.progress import Progress
 
     from thesislab.bench.devices import Inventory
-    from thesislab.bench.protocol import resolve_protocol
-    from thesislab.prune.lut import DEFAULT_POINTS, DEFAULT_SIGMA, build_table, count_models
+    from thesislab.bench.protocol import DEFAULT_PRESET, resolve_protocol
+    from thesislab.prune.lut import (
+        DEFAULT_POINTS,
+        DEFAULT_SIGMA,
+        THESIS_PROTOCOL,
+        build_table,
+        count_models,
+    )
 
+    if variant not in ("thesislab", "thesis2019"):
+        raise ThesislabError(f"--variant: expected thesislab or thesis2019, received {variant!r}")
     spec = _family_spec(family, param)
-    chosen = resolve_protocol(protocol, runs=runs, passes=passes, threads=threads)
+    overrides = {"runs": runs, "passes": passes, "threads": threads}
+    if variant == "thesis2019" and protocol is None:
+        given = {key: value for key, value in overrides.items() if value is not None}
+        chosen = THESIS_PROTOCOL.model_copy(update=given)
+    else:
+        chosen = resolve_protocol(protocol or DEFAULT_PRESET, **overrides)
     target = Inventory.load(inventory).get(device)
-    grid = DEFAULT_POINTS if points is None else points or None
+    grid = None if variant == "thesis2019" else DEFAULT_POINTS if points is None else points or None
     models = count_models(spec, grid)
     with Progress(transient=True) as progress:
         task = progress.add_task(
@@ -229,6 +257,7 @@ def lut_build(
             results,
             points=grid,
             sigma=DEFAULT_SIGMA if sigma is None else sigma,
+            variant="thesis2019" if variant == "thesis2019" else "thesislab",
             on_step=lambda _: progress.advance(task),
         )
     typer.echo(

@@ -4,19 +4,26 @@ A network's latency on a device is predicted as the sum of its layers' latencies
 convolution, depthwise convolution and dense layer of a family is measured alone, as a one-layer
 TFLite model (convolution, batch normalisation, ReLU, which the converter fuses into one operation;
 the dense layer alone), for the channel counts it can take when the network is pruned: the whole
-range 1..default of every prunable axis (the thesis's tables, ``points=None``) or, by default,
-`DEFAULT_POINTS` evenly spaced counts per axis, interpolated bilinearly in between. Layers that
-share a configuration (kind, kernel, stride, input size, channel ranges) share one table entry, as
-in the thesis.
+range 1..default of every prunable axis (``points=None``) or, by default, `DEFAULT_POINTS` evenly
+spaced counts per axis, interpolated bilinearly in between. Layers that share a configuration
+(kind, kernel, stride, input size, channel ranges) share one table entry, as in the thesis.
 
 Measurements go through the measurement layer: one fresh runtime process per model and pass, on
-this machine or over SSH, shuffled passes, and the median of all timed runs. The raw grid is then
-smoothed with a 2-D Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw): a step of
-thesislab's own, since the thesis used its measured entries as they were. The operations no
-entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
-normalisation) are not free on a CPU: the table also holds one coefficient, milliseconds per value
-those layers output, calibrated so that the unpruned network's prediction equals its measured
+this machine or over SSH, shuffled passes, and the median of all timed runs. Three steps are
+thesislab's own: the sparse grid and its interpolation; the smoothing of the raw grid with a 2-D
+Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw); and the calibration of the
+operations no entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
+normalisation), which are not free on a CPU: the table holds one coefficient, milliseconds per
+value those layers output, set so that the unpruned network's prediction equals its measured
 latency.
+
+``variant="thesis2019"`` builds the table as N/utils/compute_table/ did: every (input, output)
+pair from 1 to the maximum of each prunable axis; each entry a conv+BN+ReLU model, the dense
+entry an average pooling of the classifier's input map then the dense layer; `THESIS_PROTOCOL`
+(``benchmark_model --num_runs=11 --min_secs=0 --warmup_min_secs=0``, one call per model) and the
+mean of the timed runs; no smoothing and no calibration: the prediction is the sum of the entries.
+An axis of a fixed channel count (the stem's 3 input channels) is measured at that count only,
+where the thesis also measured the counts below it, which it never read.
 
 Tables are JSON files ``RESULTS/lut/<device>/<family>-<params hash>.json``. A prediction for a
 spec uses any table of its device and family that covers all of its layers.
@@ -50,10 +57,16 @@ if TYPE_CHECKING:
 
     from thesislab.bench.devices import DeviceSpec
 
+TableVariant = Literal["thesislab", "thesis2019"]
 DEFAULT_POINTS = 6
 """Channel counts measured per prunable axis (None: every count, as the thesis did)."""
 DEFAULT_SIGMA = 1.0
 """Gaussian smoothing of the measured grid, in channels."""
+THESIS_PROTOCOL = Protocol(
+    threads=1, warmup_runs=1, runs=11, passes=1, pause_s=0.0, min_secs=0.0, warmup_min_secs=0.0
+)
+"""How the thesis timed each table model: one `benchmark_model` call of 11 runs, no least
+durations (N/utils/compute_table/measure_fcts.py); its mean is the entry."""
 TABLE_KINDS = ("conv", "depthwise", "dense")
 INPUT_VALUES = 32 * 32 * 3
 """Values the network's input normalisation outputs (counted among the other layers)."""
@@ -71,9 +84,16 @@ class Entry(_Frozen):
     strides: tuple[int, int] = (1, 1)
     input_hw: tuple[int, int] = (1, 1)
     groups: int = 1
+    pool_hw: tuple[int, int] | None = Field(
+        default=None,
+        description="Dense entries of thesis2019 tables: the model average-pools a map of this "
+        "size first.",
+    )
     inputs: list[int] = Field(description="Input channel counts measured (one: a fixed axis).")
     outputs: list[int] = Field(description="Output channel counts measured.")
-    raw_ms: list[list[float]] = Field(description="Median latency, [input][output].")
+    raw_ms: list[list[float]] = Field(
+        description="Latency (median; thesis2019: mean of the runs), [input][output]."
+    )
     smoothed_ms: list[list[float]] = Field(description="raw_ms after Gaussian smoothing.")
 
     @property
@@ -101,6 +121,7 @@ class LatencyTable(_Frozen):
     spec: ArchSpec = Field(description="The unpruned network the table was built for.")
     points: int | None = Field(description="Counts per channel axis; null = every count.")
     sigma: float = Field(description="Gaussian smoothing, in channels.")
+    variant: TableVariant = Field(default="thesislab", description="How the table was built.")
     entries: list[Entry]
     other_ms_per_value: float = Field(
         description="Latency of the layers no entry covers, per value they output (calibrated)."
@@ -210,6 +231,7 @@ class _Plan:
     layer: LayerInfo
     inputs: list[int]
     outputs: list[int]
+    pool_hw: tuple[int, int] | None = None
 
 
 def _axis(structure: Structure, channel_class: int, points: int | None) -> list[int]:
@@ -219,7 +241,19 @@ def _axis(structure: Structure, channel_class: int, points: int | None) -> list[
     return [structure.fixed[channel_class]]
 
 
-def plan_entries(structure: Structure, points: int | None) -> list[_Plan]:
+def pooled_hw(structure: Structure, dense: LayerInfo) -> tuple[int, int]:
+    """The size of the map a dense layer's input was pooled from: the input size of the nearest
+    layer before it, in its channel class, that shrinks the map."""
+    before = structure.layers[: structure.layers.index(dense)]
+    for layer in reversed(before):
+        if layer.output == dense.inputs[0] and layer.input_hw != layer.output_hw:
+            return layer.input_hw
+    return dense.input_hw
+
+
+def plan_entries(
+    structure: Structure, points: int | None, variant: TableVariant = "thesislab"
+) -> list[_Plan]:
     """The entries a table of this network needs, one per configuration and channel grids."""
     plans: dict[tuple[str, tuple[int, ...], tuple[int, ...]], _Plan] = {}
     for layer in structure.present(structure.default_widths):
@@ -227,15 +261,27 @@ def plan_entries(structure: Structure, points: int | None) -> list[_Plan]:
             continue
         outputs = _axis(structure, layer.output, points)
         inputs = [0] if layer.kind == "depthwise" else _axis(structure, layer.inputs[0], points)
+        pool = (
+            pooled_hw(structure, layer)
+            if (variant, layer.kind) == ("thesis2019", "dense")
+            else None
+        )
         key = (_layer_config(layer), tuple(inputs), tuple(outputs))
-        plans.setdefault(key, _Plan(layer, inputs, outputs))
+        plans.setdefault(key, _Plan(layer, inputs, outputs, pool))
     return list(plans.values())
 
 
-def layer_model(layer: LayerInfo, inputs: int, outputs: int) -> keras.Model:
-    """The one-layer network measured for an entry at these channel counts."""
+def layer_model(
+    layer: LayerInfo, inputs: int, outputs: int, pool_hw: tuple[int, int] | None = None
+) -> keras.Model:
+    """The one-layer network measured for an entry at these channel counts (a dense layer with
+    `pool_hw`: average pooling of a map of that size, then the dense layer)."""
     import keras
 
+    if layer.kind == "dense" and pool_hw is not None:
+        image = keras.Input((*pool_hw, inputs))
+        pooled = keras.layers.Flatten()(keras.layers.AveragePooling2D(pool_hw)(image))
+        return keras.Model(image, keras.layers.Dense(outputs)(pooled))
     if layer.kind == "dense":
         vector = keras.Input((inputs,))
         return keras.Model(vector, keras.layers.Dense(outputs)(vector))
@@ -322,9 +368,10 @@ def predict_latency_ms(results: Path, spec: ArchSpec, device: str) -> float | No
 
 @dataclass(frozen=True)
 class _Measured:
-    """What one measuring session returned: median ms per file, and the device facts."""
+    """What one measuring session returned: median and mean ms per file, and the device facts."""
 
     medians: dict[str, float]
+    means: dict[str, float]
     description: str | None
     runtime: str
 
@@ -335,7 +382,8 @@ def measure_files(
     protocol: Protocol,
     on_call: Callable[[str], None] | None,
 ) -> _Measured:
-    """Time every file on the device in shuffled passes; the median of each file's timed runs."""
+    """Time every file on the device in shuffled passes; the median and the mean of each file's
+    timed runs."""
     from thesislab.bench.check import check_device
     from thesislab.bench.hosts import open_host
     from thesislab.bench.protocol import run_schedule, summarize
@@ -355,8 +403,10 @@ def measure_files(
         )
     finally:
         host.close()
+    stats = {key: summarize(results) for key, results in calls.items()}
     return _Measured(
-        {key: summarize(results).headline_ms for key, results in calls.items()},
+        {key: value.headline_ms for key, value in stats.items()},
+        {key: value.mean_ms for key, value in stats.items()},
         facts.describe() or None,
         facts.runtime,
     )
@@ -370,17 +420,22 @@ def build_table(
     *,
     points: int | None = DEFAULT_POINTS,
     sigma: float = DEFAULT_SIGMA,
+    variant: TableVariant = "thesislab",
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[Path, LatencyTable]:
-    """Measure, smooth, calibrate and store the table of `spec`'s family and parameters."""
+    """Measure, smooth, calibrate and store the table of `spec`'s family and parameters
+    (thesis2019: every count, `points` and `sigma` unused, neither smoothed nor calibrated)."""
     from thesislab.deploy.convert import Variant, convert
     from thesislab.deploy.sources import keras_on_tensorflow
     from thesislab.train.network import build_network
     from thesislab.train.recipe import Recipe
 
     keras_on_tensorflow()
+    thesis = variant == "thesis2019"
+    if thesis:
+        points, sigma = None, 0.0
     structure = structure_of(spec)
-    plans = plan_entries(structure, points)
+    plans = plan_entries(structure, points, variant)
     fp32 = Variant("fp32")
     with tempfile.TemporaryDirectory(prefix="thesislab-lut-") as folder:
         files: dict[str, Path] = {}
@@ -389,7 +444,8 @@ def build_table(
                 for cout in plan.outputs:
                     key = f"{number}-{cin}-{cout}"
                     files[key] = Path(folder) / f"{key}.tflite"
-                    files[key].write_bytes(convert(layer_model(plan.layer, cin, cout), fp32))
+                    model = layer_model(plan.layer, cin, cout, plan.pool_hw)
+                    files[key].write_bytes(convert(model, fp32))
                     if on_step is not None:
                         on_step("convert")
         network = build_network(structure.spec, Recipe(), mixed_precision=False)
@@ -398,10 +454,11 @@ def build_table(
         measured = measure_files(
             files, device, protocol, on_step and (lambda _: on_step("measure"))
         )
+    latencies = measured.means if thesis else measured.medians
     entries = []
     for number, plan in enumerate(plans):
         raw = np.array(
-            [[measured.medians[f"{number}-{i}-{o}"] for o in plan.outputs] for i in plan.inputs]
+            [[latencies[f"{number}-{i}-{o}"] for o in plan.outputs] for i in plan.inputs]
         )
         steps = [_spacing(plan.inputs), _spacing(plan.outputs)]
         entries.append(
@@ -411,6 +468,7 @@ def build_table(
                 strides=plan.layer.strides,
                 input_hw=plan.layer.input_hw,
                 groups=plan.layer.groups,
+                pool_hw=plan.pool_hw,
                 inputs=plan.inputs,
                 outputs=plan.outputs,
                 raw_ms=raw.tolist(),
@@ -425,22 +483,28 @@ def build_table(
         spec=structure.spec,
         points=points,
         sigma=sigma,
+        variant=variant,
         entries=entries,
         other_ms_per_value=0.0,
-        network_ms=measured.medians["network"],
+        network_ms=latencies["network"],
         created_at=datetime.now(UTC),
     )
-    widths = structure.default_widths
-    rest = measured.medians["network"] - uncalibrated.predict(structure, widths)
-    table = uncalibrated.model_copy(
-        update={"other_ms_per_value": rest / other_values(structure, widths)}
-    )
+    table = uncalibrated if thesis else _calibrated(uncalibrated, structure)
     path = table_path(results, device.name, structure.spec)
     atomic_write_bytes(path, (table.model_dump_json(indent=2) + "\n").encode())
     return path, table
 
 
+def _calibrated(table: LatencyTable, structure: Structure) -> LatencyTable:
+    """The table with the coefficient of the other layers that makes the unpruned network's
+    prediction its measured latency."""
+    widths = structure.default_widths
+    rest = table.network_ms - table.predict(structure, widths)
+    return table.model_copy(update={"other_ms_per_value": rest / other_values(structure, widths)})
+
+
 def count_models(spec: ArchSpec, points: int | None) -> int:
-    """How many one-layer models a table of `spec` measures (plus the whole network)."""
+    """How many one-layer models a table of `spec` measures (plus the whole network); a
+    thesis2019 table measures those of ``points=None``."""
     plans = plan_entries(structure_of(spec), points)
     return sum(len(plan.inputs) * len(plan.outputs) for plan in plans) + 1

@@ -7,6 +7,8 @@ network without that channel computes (the masked channel's values can live on i
 and batch normalisations, but never reach a convolution or the classifier). The gradient of the
 loss with respect to a mask entry is, for one image, the sum over positions of activation times
 gradient at every place the channel enters: the signal of Fisher pruning (Theis et al., 2018).
+With `per_place`, each of those places has a mask input of its own instead (the same channels, one
+signal per place), for a saliency averaged over the layers a channel group ties.
 
 The network itself is left untouched; the view shares its layers, so training the view trains the
 network.
@@ -53,7 +55,7 @@ def mask_points(zoo: keras.Model, structure: Structure) -> dict[str, int]:
 @dataclass(frozen=True)
 class MaskedNetwork:
     """The view: a Keras model of inputs [images, mask_0, ...], and the prunable layer of each
-    mask input."""
+    mask input (several inputs may share one with `per_place`)."""
 
     model: keras.Model
     groups: tuple[int, ...]
@@ -87,23 +89,35 @@ def _masked_call(layer: keras.layers.Layer, mask: Any) -> Call:
     return lambda arguments: masking(layer(arguments), mask)
 
 
+def _mask_inputs(
+    points: dict[str, int], structure: Structure, per_place: bool
+) -> list[tuple[int, str, list[str]]]:
+    """(prunable layer, input name, the places it masks) of every mask input."""
+    if per_place:
+        return [(points[name], name, [name]) for name in sorted(points, key=points.__getitem__)]
+    return [
+        (group, structure.groups[group].name, [n for n, g in points.items() if g == group])
+        for group in sorted(set(points.values()))
+    ]
+
+
 def masked_network(
-    network: keras.Model, structure: Structure, widths: Sequence[int]
+    network: keras.Model, structure: Structure, widths: Sequence[int], per_place: bool = False
 ) -> MaskedNetwork:
-    """The masked view of `network`, whose prunable layers have `widths`."""
+    """The masked view of `network`, whose prunable layers have `widths`: one mask input per
+    prunable layer, or with `per_place` one per place its channels enter a mixing layer."""
     zoo = zoo_network(network)
-    points = mask_points(zoo, structure)
-    groups = tuple(sorted(set(points.values())))
+    entries = _mask_inputs(mask_points(zoo, structure), structure, per_place)
     images = keras.Input(network.input_shape[1:], name="pixels")
-    masks = {
-        group: keras.Input((widths[group],), name=f"mask_{structure.groups[group].name}")
-        for group in groups
-    }
+    masks = [keras.Input((widths[group],), name=f"mask_{name}") for group, name, _ in entries]
     inner = {
-        name: _masked_call(zoo.get_layer(name), masks[group]) for name, group in points.items()
+        place: _masked_call(zoo.get_layer(place), mask)
+        for (_, _, places), mask in zip(entries, masks, strict=True)
+        for place in places
     }
     logits = images
     for layer in network.layers[1:]:  # a trained network is a chain: normalisation, zoo network
         logits = _run(zoo, [logits], inner) if layer is zoo else layer(logits)
-    model = keras.Model([images, *masks.values()], logits, name=f"{network.name}_masked")
+    model = keras.Model([images, *masks], logits, name=f"{network.name}_masked")
+    groups = tuple(group for group, _, _ in entries)
     return MaskedNetwork(model, groups, tuple(widths[group] for group in groups))

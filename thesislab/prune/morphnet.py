@@ -1,62 +1,118 @@
-"""MorphNet (Gordon et al., 2018): a resource regulariser on batch-normalisation scales, then a
-uniform width multiplier back to the budget.
+"""MorphNet (Gordon et al., 2018): a resource regulariser on per-channel norms, then the widths of
+the channels it leaves alive, scaled back to the budget by a uniform multiplier or by a fixed one.
 
-The trained network trains on, for `steps` batches, with the loss plus
+The network trains, for `steps` batches, with the loss plus
 
-    strength · Σ_g cost_g / cost · Σ_k max_b |gamma_bk|
+    strength · Σ_g w_g · Σ_k max_b n_bk
 
-where gamma_b are the scales of the batch normalisations on prunable layer g's channels (tied
-layers grouped by their largest scale, MorphNet's L∞ group lasso), cost is the network's resource
-(the target's metric by default: MACs, parameters, channels, or latency from a lookup table) and
-cost_g what one more channel of g costs at the current alive widths — the derivative of the
-bilinear FLOP and size costs MorphNet uses, and its analogue for a latency table. The weights are
-recomputed every `update_every` steps. A channel whose largest |gamma| falls under `threshold` is
-dead; the alive widths are then multiplied by the largest uniform factor that meets the budget
-(capped at the starting widths), and the channels of largest |gamma| stay.
+where n_bk is channel k's norm in layer b of prunable layer g's channels (tied layers grouped by
+their largest, MorphNet's L∞ grouping): with ``regularizer="gamma"`` the |scale| of its batch
+normalisations, with ``"group_lasso"`` the root mean square of its filter in each convolution
+producing it (MorphNet's GroupLassoFlopsRegularizer, the thesis's runs). The weight w_g is what
+one more channel of g costs at the current alive widths — the derivative of the bilinear FLOP and
+size costs MorphNet uses, and its analogue for a latency table — in the resource (the target's
+metric by default: MACs, parameters, channels, or latency from a lookup table), either as a share
+of the network's cost (``weights="share"``, a unitless strength) or in FLOPs, 2 x MACs
+(``"flops"``, MorphNet's own scale, on which the thesis's strength 5e-8 is set). The weights are
+recomputed every `update_every` steps. A channel whose norm falls under `threshold` is dead.
+
+By default the trained network is fine-tuned at the search's constant rate, and the alive widths
+are multiplied by the largest uniform factor that meets the budget (capped at the starting
+widths); the channels of largest norm stay. As the thesis ran it (``from_scratch``,
+``factor=1``): a fresh initialisation of the parent's architecture trains for the whole recipe
+that trained the parent (the thesis: `morphnet2019`, 200 epochs) under the regulariser, and the
+widths are read off directly — ``factor`` multiplies them (rounded down, as the thesis did; its
+second pass used 1.8), capped at the starting widths, with no budget matching (the target is
+then only recorded).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Literal
 
+import keras
 import numpy as np
 from pydantic import Field
 
+from thesislab.errors import ThesislabError
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context, Outcome, SearchSettings, minimum_width, search_recipe
+from thesislab.prune.structure import Structure
 from thesislab.prune.target import Cost, cost_function
 from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.prune.uniform import largest_scaled
-from thesislab.prune.weights import channel_scales, scale_variables, top_channels
+from thesislab.prune.weights import (
+    channel_rms,
+    channel_scales,
+    kernel_variables,
+    scale_variables,
+    top_channels,
+)
+from thesislab.train.network import architecture, build_network
+from thesislab.train.recipe import Recipe
+
+Regularizer = Literal["gamma", "group_lasso"]
+FLOPS_PER_MAC = 2
+"""MorphNet counts a multiply-accumulate as two floating-point operations."""
 
 
 class MorphNetSettings(SearchSettings):
     """MorphNet's settings."""
 
     learning_rate: float = Field(default=0.01, gt=0.0)
-    strength: float = Field(default=1.0, ge=0.0, description="Regulariser weight, unitless.")
+    strength: float = Field(default=1.0, ge=0.0, description="Regulariser weight.")
     threshold: float = Field(
-        default=0.01, gt=0.0, description="|gamma| under which a channel is dead."
+        default=0.01, gt=0.0, description="Norm under which a channel is dead."
     )
     steps: int = Field(default=1000, ge=1, description="Regularised training steps.")
     update_every: int = Field(default=100, ge=1, description="Steps between cost updates.")
     resource: Literal["channels", "params", "macs", "latency_ms"] | None = Field(
         default=None, description="What the regulariser targets; default: the target's metric."
     )
+    regularizer: Regularizer = Field(
+        default="gamma", description="The norm: batch-norm scales, or filters' group lasso."
+    )
+    weights: Literal["share", "flops"] = Field(
+        default="share", description="A channel's cost as a share of the total, or in FLOPs."
+    )
+    from_scratch: bool = Field(
+        default=False,
+        description="Train a fresh network for the parent's whole recipe (its epochs, rates and "
+        "batch size; steps and the search's rates are then unused).",
+    )
+    factor: float | None = Field(
+        default=None, gt=0.0, description="Multiply the alive widths (default: to the budget)."
+    )
 
 
-def alive_widths(context: Context, threshold: float) -> list[int]:
-    """Channels per prunable layer whose largest |gamma| is above `threshold`."""
-    widths = []
-    for group, layer in enumerate(context.structure.groups):
-        scales = channel_scales(context.network, context.structure, group)
-        widths.append(max(int(np.sum(scales > threshold)), minimum_width(layer)))
-    return widths
+def channel_norms(
+    network: keras.Model, structure: Structure, group: int, regularizer: Regularizer
+) -> np.ndarray:
+    """Each channel's norm in prunable layer `group`, as the regulariser measures it."""
+    if regularizer == "gamma":
+        return channel_scales(network, structure, group)
+    return channel_rms(network, structure, group)
 
 
-def channel_costs(cost: Cost, widths: list[int]) -> np.ndarray:
-    """What one more channel of each prunable layer costs at `widths`, as a share of the total."""
-    total = cost(widths)
+def alive_widths(
+    network: keras.Model, structure: Structure, threshold: float, regularizer: Regularizer
+) -> list[int]:
+    """Channels per prunable layer whose norm is above `threshold`."""
+    return [
+        max(
+            int(np.sum(channel_norms(network, structure, group, regularizer) > threshold)),
+            minimum_width(layer),
+        )
+        for group, layer in enumerate(structure.groups)
+    ]
+
+
+def channel_costs(cost: Cost, widths: list[int], share: bool = True) -> np.ndarray:
+    """What one more channel of each prunable layer costs at `widths`: as a share of the total,
+    or (`share` False) in the cost's own unit."""
+    total = cost(widths) if share else 1.0
     return np.array(
         [
             (cost(widths) - cost([w - (g == group) for g, w in enumerate(widths)])) / total
@@ -68,39 +124,88 @@ def channel_costs(cost: Cost, widths: list[int]) -> np.ndarray:
     )
 
 
+def multiplied(
+    structure: Structure, alive: Sequence[int], caps: Sequence[int], factor: float
+) -> list[int]:
+    """The alive widths times `factor`, rounded down to a step, at least the layer's narrowest,
+    at most its cap."""
+    widths = []
+    for layer, width, cap in zip(structure.groups, alive, caps, strict=True):
+        step = layer.multiple_of
+        scaled = step * math.floor(width * factor / step)
+        widths.append(min(cap, max(minimum_width(layer), scaled)))
+    return widths
+
+
+def _penalized(
+    network: keras.Model, structure: Structure, regularizer: Regularizer
+) -> list[list[keras.Variable]]:
+    """Per prunable layer, the variables whose norms the regulariser sums."""
+    of = scale_variables if regularizer == "gamma" else kernel_variables
+    return [of(network, structure, group) for group in range(len(structure.groups))]
+
+
+def _training(context: Context, settings: MorphNetSettings) -> tuple[keras.Model, Recipe, int, int]:
+    """The network to regularise, its recipe, steps per epoch and total steps."""
+    if not settings.from_scratch:
+        recipe = search_recipe(settings, context.recipe)
+        return context.network, recipe, 1, settings.steps
+    if context.recipe is None:
+        raise ThesislabError(
+            "morphnet from scratch: expected the parent's record to hold its training recipe, "
+            "received none"
+        )
+    recipe = context.recipe.model_copy(update={"precision": "float32", "distillation": None})
+    network = build_network(architecture(context.spec, recipe), recipe, mixed_precision=False)
+    per_epoch = len(context.data.train) // recipe.batch_size
+    return network, recipe, per_epoch, recipe.epochs * per_epoch
+
+
 def morphnet(context: Context, settings: MorphNetSettings) -> Outcome:
-    """Regularised training, dead channels out, then the uniform multiplier to the budget."""
+    """Regularised training, dead channels out, then the widths scaled (see the module)."""
     structure = context.structure
-    masked = masked_network(context.network, structure, context.widths)
+    network, recipe, per_epoch, steps = _training(context, settings)
+    masked = masked_network(network, structure, context.widths)
     variables = masked.model.trainable_variables
     positions = tuple(
-        tuple(
-            next(index for index, variable in enumerate(variables) if variable is scale)
-            for scale in scale_variables(context.network, structure, group)
-        )
-        for group in range(len(structure.groups))
+        tuple(next(i for i, variable in enumerate(variables) if variable is p) for p in group)
+        for group in _penalized(network, structure, settings.regularizer)
     )
     metric = settings.resource or context.budget.target.metric
+    if settings.weights == "flops" and metric != "macs":
+        raise ThesislabError(
+            f"morphnet: expected the macs resource for weights in flops, received {metric}"
+        )
     cost = cost_function(metric, structure, context.results, context.budget.target.device)
+    scale = FLOPS_PER_MAC if settings.weights == "flops" else 1.0
+    norm: Literal["abs", "rms"] = "abs" if settings.regularizer == "gamma" else "rms"
     trainer = SearchTrainer(
-        masked, search_recipe(settings, context.recipe), context.data.train, Penalty(positions)
+        masked, recipe, context.data.train, Penalty(positions, norm), steps_per_epoch=per_epoch
     )
     history = []
-    for done in range(0, settings.steps, settings.update_every):
+    for done in range(0, steps, settings.update_every):
         trainer.sync()
-        alive = alive_widths(context, settings.threshold)
-        trainer.penalty_weights = (settings.strength * channel_costs(cost, alive)).astype(
-            np.float32
-        )
+        alive = alive_widths(network, structure, settings.threshold, settings.regularizer)
+        costs = channel_costs(cost, alive, share=settings.weights == "share")
+        trainer.penalty_weights = (settings.strength * scale * costs).astype(np.float32)
         history.append({"step": done, "alive": alive})
         context.console.print(f"morphnet: step {done}, alive channels {alive}")
-        trainer.run(min(settings.update_every, settings.steps - done))
+        trainer.run(min(settings.update_every, steps - done))
     trainer.sync()
-    alive = alive_widths(context, settings.threshold)
-    upper = max(start / width for start, width in zip(context.widths, alive, strict=True) if width)
-    factor, widths = largest_scaled(structure, alive, context.widths, context.budget, upper)
+    alive = alive_widths(network, structure, settings.threshold, settings.regularizer)
+    if settings.factor is None:
+        upper = max(
+            start / width for start, width in zip(context.widths, alive, strict=True) if width
+        )
+        factor, widths = largest_scaled(structure, alive, context.widths, context.budget, upper)
+    else:
+        factor, widths = (
+            settings.factor,
+            multiplied(structure, alive, context.widths, settings.factor),
+        )
     kept = [
-        top_channels(channel_scales(context.network, structure, group), width)
+        top_channels(channel_norms(network, structure, group, settings.regularizer), width)
         for group, width in enumerate(widths)
     ]
-    return Outcome(kept, context.network, history, {"alive": alive, "factor": factor})
+    details = {"alive": alive, "factor": factor}
+    return Outcome(kept, network, history, details, matched=settings.factor is None)

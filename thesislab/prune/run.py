@@ -83,10 +83,12 @@ def prune_model(
     settings: dict[str, Any],
     data_source: str | None = None,
     *,
+    name: str | None = None,
     console: Console | None = None,
 ) -> str:
     """Prune model `model_id` with `method` towards `target` (``{"macs": 0.5}``,
-    ``{"latency_ms": 40, "device": "local"}``); returns the pruned model's id."""
+    ``{"latency_ms": 40, "device": "local"}``); returns the pruned model's id. The pruned model
+    is named `name`, or by default after its parent, method and target."""
     from thesislab.deploy.sources import load_images
     from thesislab.prune.methods import get_method
     from thesislab.prune.search import Context
@@ -127,7 +129,7 @@ def prune_model(
     seconds = time.perf_counter() - started
     spec, pruned = thin_network(outcome.network, structure, parent.architecture, outcome.kept)
     final = list(spec.widths or [])
-    if not budget.within(final):
+    if outcome.matched and not budget.within(final):
         raise ThesislabError(
             f"{method}: expected a result within {goal}, received {budget.describe(final)}"
         )
@@ -151,7 +153,7 @@ def prune_model(
         ),
     )
     record = ModelRecord(
-        name=f"{parent.name}-{method}-{goal}",
+        name=name or f"{parent.name}-{method}-{goal}",
         architecture=spec,
         recipe={},
         seed=parent.seed,

@@ -95,6 +95,9 @@ class Outcome:
     network: keras.Model
     history: list[Any] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    matched: bool = True
+    """Whether the method sized the result to the target (False where its settings read the
+    widths off as they are, as MorphNet's `factor` does: the target is then only recorded)."""
 
 
 def minimum_width(group: PrunableLayer) -> int:

@@ -1,9 +1,11 @@
 """Pruning budgets: what to shrink (channels, parameters, MACs or latency on a device) and how far.
 
 A target keeps a fraction of the starting network's channels, parameters or MACs
-(``channels=0.5``, ``params=0.5``, ``macs=0.5``), or asks for a latency in milliseconds on a named
-device (``latency_ms=40@local``), predicted by that device's lookup table (see `lut`). In a study
-and in `prune_model` a target is the mapping ``{"macs": 0.5}`` or
+(``channels=0.5``, ``params=0.5``, ``macs=0.5``) or of its latency on a named device
+(``latency=0.6@pi3``: the thesis's NetAdapt runs, pruning a fraction pf = 0.4 of it), or asks for a
+latency in milliseconds on a device (``latency_ms=40@local``); latencies are predicted by the
+device's lookup table (see `lut`). In a study and in `prune_model` a target is a mapping:
+``{"macs": 0.5}``, ``{"latency": 0.6, "device": "pi3"}`` or
 ``{"latency_ms": 40, "device": "local"}``.
 
 A `Budget` turns a target into a cost function of the widths and the limit the cost must not
@@ -20,25 +22,33 @@ from typing import Any, Literal, get_args
 from thesislab.errors import ThesislabError
 from thesislab.prune.structure import Structure
 
-Metric = Literal["channels", "params", "macs", "latency_ms"]
+Metric = Literal["channels", "params", "macs", "latency", "latency_ms"]
 METRICS: tuple[Metric, ...] = get_args(Metric)
+LATENCY_METRICS: tuple[Metric, ...] = ("latency", "latency_ms")
+"""The metrics measured on a device, through its lookup table."""
 Cost = Callable[[Sequence[int]], float]
 
 
 @dataclass(frozen=True)
 class Target:
-    """A fraction of channels, parameters or MACs to keep, or a latency (ms) on a device."""
+    """A fraction of channels, parameters, MACs or latency on a device to keep, or a latency (ms)
+    on a device."""
 
     metric: Metric
     value: float
     device: str | None = None
 
     def __post_init__(self) -> None:
+        if self.metric in LATENCY_METRICS and self.device is None:
+            raise ThesislabError(
+                f"{self.metric} target: expected the device it is measured on, as "
+                f"{self.metric}={self.value:g}@local, received no device"
+            )
         if self.metric == "latency_ms":
-            if self.device is None or self.value <= 0:
+            if self.value <= 0:
                 raise ThesislabError(
-                    "latency target: expected a positive number of milliseconds and a device, "
-                    f"as latency_ms=40@local, received {self.value}@{self.device}"
+                    "latency_ms target: expected a positive number of milliseconds, "
+                    f"received {self.value}"
                 )
         elif not 0 < self.value < 1:
             raise ThesislabError(
@@ -48,7 +58,8 @@ class Target:
 
     @classmethod
     def parse(cls, text: str) -> Target:
-        """``channels=0.5``, ``params=0.5``, ``macs=0.5`` or ``latency_ms=40@DEVICE``."""
+        """``channels=0.5``, ``params=0.5``, ``macs=0.5``, ``latency=0.6@DEVICE`` or
+        ``latency_ms=40@DEVICE``."""
         metric, _, rest = text.partition("=")
         value, _, device = rest.partition("@")
         metric = metric.strip()
@@ -67,13 +78,14 @@ class Target:
 
     @classmethod
     def from_mapping(cls, mapping: dict[str, Any]) -> Target:
-        """From a study's target: ``{"macs": 0.5}`` or ``{"latency_ms": 40, "device": "pi3"}``."""
+        """From a study's target: ``{"macs": 0.5}``, ``{"latency": 0.6, "device": "pi3"}`` or
+        ``{"latency_ms": 40, "device": "pi3"}``."""
         given = [key for key in METRICS if mapping.get(key) is not None]
         unknown = sorted(set(mapping) - {*METRICS, "device"})
         if len(given) != 1 or unknown:
             raise ThesislabError(
                 f"target: expected exactly one of {', '.join(METRICS)} (and a device for "
-                f"latency_ms), received {mapping}"
+                f"latency and latency_ms), received {mapping}"
             )
         return cls(given[0], float(mapping[given[0]]), mapping.get("device"))
 
@@ -91,7 +103,8 @@ class Target:
 def cost_function(
     metric: Metric, structure: Structure, results: Path | None, device: str | None
 ) -> Cost:
-    """The cost of widths in `metric`: channels, parameters, MACs, or predicted latency (ms)."""
+    """The cost of widths in `metric`: channels, parameters, MACs, or predicted latency (ms, for
+    both latency metrics)."""
     if metric == "channels":
         return lambda widths: float(sum(widths))
     if metric == "params":

@@ -1,11 +1,13 @@
 """Training during a pruning search: short fine-tunes of a masked network that also accumulate
-each channel's Fisher saliency, with an optional penalty on batch-normalisation scales.
+each channel's Fisher saliency, with an optional penalty on batch-normalisation scales or
+convolution filters.
 
 A `SearchTrainer` is the training engine (`thesislab.train.engine`, on the recipe's constant
-learning rate) extended with the masked view's channel masks (`masking.MaskedNetwork`), the
-Fisher sums and the penalty. One step draws a batch (shuffled passes over the split, flips and
-crops as the recipe says), minimises cross-entropy plus the penalty, and adds, for every mask
-input, the Fisher signal of Theis et al. (2018)::
+learning rate, or given `steps_per_epoch` on a whole recipe's schedule) extended with the masked
+view's channel masks (`masking.MaskedNetwork`), the Fisher sums and the penalty. One step draws a
+batch (shuffled passes over the split, flips and crops as the recipe says), minimises
+cross-entropy plus the penalty, and adds, for every mask input, the Fisher signal of Theis et al.
+(2018)::
 
     Δ_k = 1/2 · mean over images n of g_nk²,   g_nk = Σ_ij a_nkij · ∂(−log q(y_n | x_n)) / ∂a_nkij
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from keras import ops
@@ -29,19 +31,32 @@ from thesislab.train.augment import draw
 from thesislab.train.engine import StepExtension, engine_class
 from thesislab.train.recipe import Recipe
 
+RMS_EPSILON = 1e-12
+"""Added under the square root of a filter's mean square: a zero filter's gradient is finite."""
+
 
 @dataclass(frozen=True)
 class Penalty:
-    """A weighted sum over prunable layers of Σ_k max_b |gamma_bk| (MorphNet's regulariser with
-    the L∞ grouping of tied layers): `scales[g]` are positions in the model's trainable variables
-    of the batch-normalisation scales of group g; each step takes the weights as an input."""
+    """A weighted sum over prunable layers of Σ_k max_b n_bk (MorphNet's regulariser with the L∞
+    grouping of tied layers): `scales[g]` are positions in the model's trainable variables of
+    group g's batch-normalisation scales (``norm="abs"``: n_bk = |gamma_bk|, MorphNet's gamma
+    regulariser) or of the kernels of the convolutions producing its channels (``norm="rms"``:
+    n_bk the root mean square of output channel k's filter, MorphNet's group lasso); each step
+    takes the weights as an input."""
 
     scales: tuple[tuple[int, ...], ...]
+    norm: Literal["abs", "rms"] = "abs"
+
+    def _norms(self, variable: Any) -> Any:
+        if self.norm == "abs":
+            return ops.abs(variable)
+        axes = tuple(range(len(variable.shape) - 1))
+        return ops.sqrt(ops.mean(ops.square(variable), axis=axes) + RMS_EPSILON)
 
     def __call__(self, variables: Sequence[Any], weights: Any) -> Any:
         total = ops.zeros(())
         for group, positions in enumerate(self.scales):
-            stacked = ops.stack([ops.abs(variables[position]) for position in positions])
+            stacked = ops.stack([self._norms(variables[position]) for position in positions])
             total = total + weights[group] * ops.sum(ops.max(stacked, axis=0))
         return total
 
@@ -56,6 +71,7 @@ class SearchTrainer(StepExtension):
         recipe: Recipe,
         train: Split,
         penalty: Penalty | None = None,
+        steps_per_epoch: int = 1,
     ) -> None:
         if len(train) < recipe.batch_size:
             raise ThesislabError(
@@ -72,7 +88,9 @@ class SearchTrainer(StepExtension):
         """Steps since the last `reset_fisher`."""
         self._rng = np.random.default_rng(recipe.seed)
         self._order = np.zeros(0, dtype=np.int32)
-        self.engine = engine_class()(masked.model, None, recipe, train, 1, extension=self)
+        self.engine = engine_class()(
+            masked.model, None, recipe, train, steps_per_epoch, extension=self
+        )
 
     # The step extension: masks in, a penalty on the loss, Fisher sums out.
 
@@ -96,8 +114,10 @@ class SearchTrainer(StepExtension):
     # The search's use of it.
 
     def set_mask(self, group: int, mask: np.ndarray) -> None:
-        """The 0/1 mask of prunable layer `group` (one of the view's mask inputs)."""
-        self.masks[self.masked.groups.index(group)] = mask.astype(np.float32)
+        """The 0/1 mask of prunable layer `group` (every view mask input of it)."""
+        for position, owner in enumerate(self.masked.groups):
+            if owner == group:
+                self.masks[position] = mask.astype(np.float32)
 
     def run(self, steps: int) -> None:
         """Train `steps` batches."""
@@ -106,7 +126,7 @@ class SearchTrainer(StepExtension):
             if len(self._order) < size:
                 self._order = self._rng.permutation(len(self.train)).astype(np.int32)
             indices, self._order = self._order[:size], self._order[size:]
-            offsets, flips = draw(self._rng, size, self.recipe.crop_padding, self.recipe.flip)
+            offsets, flips = draw(self._rng, size, self.recipe.crop_positions, self.recipe.flip)
             self.engine.train_step(indices, offsets, flips)
             self.steps += 1
 

@@ -93,14 +93,17 @@ def _weight_of(layer: keras.layers.Layer, suffix: str) -> keras.Variable | None:
     return next((w for w in layer.weights if w.path.endswith(f"/{suffix}")), None)
 
 
-def channel_norms(network: keras.Model, structure: Structure, group: int) -> np.ndarray:
+def channel_norms(
+    network: keras.Model, structure: Structure, group: int, leave_out: frozenset[str] = frozenset()
+) -> np.ndarray:
     """L2 norm of each channel's filters, averaged over the layers producing the group's
-    channels (tied layers, as the thesis's NetAdapt scored them)."""
+    channels (tied layers, as the thesis's NetAdapt scored them), but those named in
+    `leave_out`."""
     zoo = zoo_network(network)
     norms = []
     for layer in zoo.layers:
         info = structure.by_name.get(layer.name)
-        if info is None or info.kind not in ("conv", "dense"):
+        if info is None or info.kind not in ("conv", "dense") or layer.name in leave_out:
             continue
         if structure.group_of_class.get(info.output) == group:
             kernel = np.asarray(layer.get_weights()[0])
@@ -139,6 +142,39 @@ def channel_scales(network: keras.Model, structure: Structure, group: int) -> np
             "with a scale on its channels, found none"
         )
     return np.asarray(np.max(np.abs(np.stack([np.asarray(scale) for scale in scales])), axis=0))
+
+
+def kernel_variables(
+    network: keras.Model, structure: Structure, group: int
+) -> list[keras.Variable]:
+    """The kernels of the convolutions producing the group's channels."""
+    zoo = zoo_network(network)
+    kernels = []
+    for layer in zoo.layers:
+        info = structure.by_name.get(layer.name)
+        if info is None or info.kind != "conv":
+            continue
+        if structure.group_of_class.get(info.output) == group:
+            kernel = _weight_of(layer, "kernel")
+            if kernel is not None:
+                kernels.append(kernel)
+    return kernels
+
+
+def channel_rms(network: keras.Model, structure: Structure, group: int) -> np.ndarray:
+    """max over the convolutions producing each channel of the group of the root mean square
+    of its filter (MorphNet's group lasso norm, tied layers grouped by the largest)."""
+    kernels = kernel_variables(network, structure, group)
+    if not kernels:
+        raise ThesislabError(
+            f"prunable layer {structure.groups[group].name}: expected a convolution producing "
+            "its channels, found none"
+        )
+    norms = []
+    for kernel in kernels:
+        values = np.asarray(kernel, dtype=np.float64)
+        norms.append(np.sqrt(np.mean(values.reshape(-1, values.shape[-1]) ** 2, axis=0)))
+    return np.asarray(np.max(norms, axis=0))
 
 
 def top_channels(scores: np.ndarray, count: int) -> np.ndarray:

@@ -203,7 +203,7 @@ def _pruning(frame: pd.DataFrame) -> list[Page]:
                     colour="pruning_method",
                     colour_title="Pruning",
                     y="accuracy_change",
-                    y_title="Accuracy − uniform's at the same latency",
+                    y_title="Accuracy − uniform's",
                     y_format="+.1%",
                     frontier="none",
                     rule="zero",

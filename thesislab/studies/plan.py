@@ -7,6 +7,10 @@ together, in the protocol's shuffled passes, as the thesis measured its models.
 The key of a job hashes its stage, its parameters and the keys of the jobs it depends on, so a
 job's key changes exactly when something that feeds it changes, and an unchanged job is found
 done in the ledger and skipped.
+
+A pruned network is retrained from scratch with the recipe that trained its parent (the training
+job's recipe and seed, distillation aside), on every training image (`validation_size` 0), as the
+thesis retrained its pruned networks; the retrained model's record holds that recipe.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ class Job:
 def job_key(stage: str, params: dict[str, Any], deps: tuple[str, ...]) -> str:
     """The hash of everything that determines a job's result."""
     return content_key({"stage": stage, "params": params, "deps": list(deps)}, 16, SPACED)
+
+
+def retraining_recipe(trained: Job) -> dict[str, Any]:
+    """The recipe of retraining a network pruned from the model of the training job `trained`:
+    the recipe and seed that trained it, with no images held out."""
+    return {**trained.params["recipe"], "seed": trained.params["seed"], "validation_size": 0}
 
 
 def _job(
@@ -94,6 +104,9 @@ class _Planner:
                 "settings": stage.settings,
                 "data": self.study.data,
             }
+            if stage.name is not None:
+                params["name"] = stage.name
+                label = f"{stage.name} seed {seed}"
             pruned = self.add(_job("prune", f"prune {label}", params, (trained.key,)))
             yield pruned
             data = self.study.data
@@ -102,8 +115,7 @@ class _Planner:
                 params = {"recipe": recipe, "data": data}
                 yield self.add(_job("fine_tune", f"fine-tune {label}", params, (pruned.key,)))
             if stage.retrain:
-                recipe = {**self.study.recipe_of(entry), "seed": seed}
-                params = {"recipe": recipe, "data": data}
+                params = {"recipe": retraining_recipe(trained), "data": data}
                 yield self.add(_job("retrain", f"retrain {label}", params, (pruned.key,)))
 
     def entry(self, entry: Entry) -> None:

@@ -2,9 +2,10 @@
 
 A study names its data source, a base recipe, a grid of architectures (thesis names or explicit
 specs) and seeds, and the stages to run for each entry. `defaults` apply to every entry; an entry
-may override its recipe, its seeds and, stage by stage, its stages. Everything is validated
-before anything runs: unknown keys, unknown architectures and stages whose input is missing are
-one-line errors.
+may override its recipe, its seeds and, stage by stage, its stages. A recipe may start from a
+preset of `thesislab recipes list`: ``recipe: {preset: thesis2019, epochs: 30}``. Everything is
+validated before anything runs: unknown keys, unknown architectures, invalid recipes and stages
+whose input is missing are one-line errors.
 
 Example::
 
@@ -35,9 +36,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from thesislab.errors import ThesislabError, validation_message
 from thesislab.models.names import parse_name
 from thesislab.models.spec import ArchSpec
+from thesislab.prune.target import LATENCY_METRICS, METRICS
 from thesislab.records import Quantization
 from thesislab.store import RESULTS_ROOT
-from thesislab.train.recipe import FINE_TUNING, KD_LAMBDA, TEMPERATURE, KdLambda, Temperature
+from thesislab.train.recipe import (
+    FINE_TUNING,
+    KD_LAMBDA,
+    TEMPERATURE,
+    KdLambda,
+    Temperature,
+    load_recipe,
+)
 
 DEFAULT_QUANTIZATIONS: tuple[Quantization, ...] = ("fp32", "int8")
 
@@ -55,24 +64,23 @@ class TrainStage(_Strict):
 
 
 class PruneTarget(_Strict):
-    """A budget for a pruning method: a fraction of the unpruned network's cost to keep, or a
-    latency in milliseconds on a named device."""
+    """A budget for a pruning method: a fraction of the unpruned network's cost to keep (its
+    latency on a named device included), or a latency in milliseconds on a named device."""
 
     channels: float | None = Field(default=None, gt=0.0, lt=1.0)
     params: float | None = Field(default=None, gt=0.0, lt=1.0)
     macs: float | None = Field(default=None, gt=0.0, lt=1.0)
+    latency: float | None = Field(default=None, gt=0.0, lt=1.0)
     latency_ms: float | None = Field(default=None, gt=0.0)
     device: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one_budget(self) -> PruneTarget:
-        given = [n for n in ("channels", "params", "macs", "latency_ms") if getattr(self, n)]
+        given = [name for name in METRICS if getattr(self, name)]
         if len(given) != 1:
-            raise ValueError(
-                f"expected exactly one of channels, params, macs, latency_ms; received {given}"
-            )
-        if self.latency_ms is not None and self.device is None:
-            raise ValueError("a latency_ms target needs the device it is measured on")
+            raise ValueError(f"expected exactly one of {', '.join(METRICS)}; received {given}")
+        if given[0] in LATENCY_METRICS and self.device is None:
+            raise ValueError(f"a {given[0]} target needs the device it is measured on")
         return self
 
 
@@ -81,6 +89,12 @@ class PruneStage(_Strict):
     retrain the pruned architecture from scratch."""
 
     method: str = Field(description="A method of `thesislab.prune.methods.METHODS`.")
+    name: str | None = Field(
+        default=None,
+        description="The pruned model's name (its fine-tuned and retrained children add "
+        "'-fine-tuned', '-retrained'); a named stage has one target. Default: the parent's "
+        "name, the method and the target.",
+    )
     targets: list[PruneTarget] = Field(min_length=1)
     settings: dict[str, Any] = Field(default_factory=dict)
     fine_tune: bool = True
@@ -89,7 +103,20 @@ class PruneStage(_Strict):
         description="Overrides of the thesis's fine-tuning "
         f"({FINE_TUNING['epochs']} epochs at a constant {FINE_TUNING['learning_rate']:g}).",
     )
-    retrain: bool = True
+    retrain: bool = Field(
+        default=True,
+        description="Retrain the pruned architecture from scratch with the recipe that trained "
+        "its parent, on every training image.",
+    )
+
+    @model_validator(mode="after")
+    def _a_name_names_one_target(self) -> PruneStage:
+        if self.name is not None and len(self.targets) != 1:
+            raise ValueError(
+                f"expected one target for the named stage {self.name!r}, "
+                f"received {len(self.targets)}"
+            )
+        return self
 
 
 class ConvertStage(_Strict):
@@ -204,6 +231,10 @@ def _check_references(study: Study) -> None:
         where = f"architectures.{position} ({entry.label})"
         try:
             resolve(entry.spec)
+        except ThesislabError as error:
+            raise ThesislabError(f"{where}: {error}") from None
+        try:
+            load_recipe(None, **study.recipe_of(entry))
         except ThesislabError as error:
             raise ThesislabError(f"{where}: {error}") from None
         if labels.count(entry.label) > 1:

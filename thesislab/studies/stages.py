@@ -126,13 +126,15 @@ def prune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
             params["target"],
             params["settings"],
             params["data"],
+            name=params.get("name"),
         )
     )
 
 
 def follow_up_stage(stage: FollowUp) -> StageFunction:
-    """The stage function that trains a pruned network's `stage` with the study's recipe: its
-    inherited weights on (`fine_tuned`), or its architecture from scratch (`retrained`)."""
+    """The stage function that trains a pruned network's `stage` with the job's recipe: its
+    inherited weights on (`fine_tuned`), or its architecture from scratch with the recipe that
+    trained its parent (`retrained`, see `plan.retraining_recipe`)."""
 
     def run(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
         from thesislab.prune.run import train_pruned

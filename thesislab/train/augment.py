@@ -16,10 +16,14 @@ from keras import ops
 
 
 def draw(
-    rng: np.random.Generator, count: int, padding: int, flip: bool
+    rng: np.random.Generator, count: int, positions: int, flip: bool
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Crop offsets (count, 2) in [0, 2·padding] and flip bits (count,), all 0 without `flip`."""
-    offsets = rng.integers(0, 2 * padding + 1, size=(count, 2), dtype=np.int32)
+    """Crop offsets (count, 2) in [0, positions) and flip bits (count,), all 0 without `flip`.
+
+    The offsets are those of a crop of the padded image (the shift is the offset minus the
+    padding); `positions` is `Recipe.crop_positions`.
+    """
+    offsets = rng.integers(0, positions, size=(count, 2), dtype=np.int32)
     flips = rng.random(count) < 0.5 if flip else np.zeros(count, dtype=bool)
     return offsets, flips.astype(np.int32)
 

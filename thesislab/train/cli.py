@@ -1,7 +1,9 @@
-"""`thesislab train`: train a network, or resume its interrupted run, into a results directory."""
+"""`thesislab train`: train a network, or resume its interrupted run, into a results directory;
+`thesislab recipes`: the thesis's recipe presets."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +25,10 @@ def train(
     recipe: Annotated[
         Path | None, typer.Option(help="YAML file of recipe fields; options below override it.")
     ] = None,
+    recipe_preset: Annotated[
+        str | None,
+        typer.Option(help="Recipe preset to start from (see `thesislab recipes list`)."),
+    ] = None,
     data: Annotated[
         str | None,
         typer.Option(
@@ -33,10 +39,10 @@ def train(
         Path, typer.Option("--results", "-r", help="Results directory to write the record to.")
     ] = DEFAULT_RESULTS,
     name: Annotated[str | None, typer.Option(help="Record name; default: the given name.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs (thesis: 200).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size (thesis: 128).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs (default: 200).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Batch size (default: 128).")] = None,
     learning_rate: Annotated[
-        float | None, typer.Option(help="Peak learning rate at --base-batch-size (thesis: 0.1).")
+        float | None, typer.Option(help="Peak learning rate at --base-batch-size (default: 0.1).")
     ] = None,
     base_batch_size: Annotated[
         int | None, typer.Option(help="Batch size the learning rate is given for (linear scaling).")
@@ -68,8 +74,9 @@ def train(
 ) -> None:
     """Train SPEC_OR_NAME on a data source and store its model record and weights.
 
-    Defaults are the 2019 thesis's recipe. Run the same command again after an interruption to
-    continue from the last finished epoch; once the record exists it only reports its id.
+    Defaults are thesislab's recipe; --recipe-preset thesis2019 is the thesis's. Run the same
+    command again after an interruption to continue from the last finished epoch; once the record
+    exists it only reports its id.
 
     Example: thesislab train res-16-2 --data ../shared/data/cifar10-jpeg.tar.xz --epochs 30
     """
@@ -81,6 +88,7 @@ def train(
     architecture, given_name = read_spec(spec_or_name)
     chosen = load_recipe(
         recipe,
+        preset=recipe_preset,
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
@@ -101,3 +109,49 @@ def train(
     typer.echo(
         f"{status}: model record {result.record_id} ({record.name}, {accuracy}) in {results}"
     )
+
+
+recipes_app = typer.Typer(
+    help="Training recipe presets.\n\nExample: thesislab recipes show thesis2019",
+    no_args_is_help=True,
+)
+
+
+@recipes_app.command("list")
+def list_recipes(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the recipe presets, one column each, with the fields they set.
+
+    Example: thesislab recipes list --json
+    """
+    from thesislab.train.presets import PRESETS
+    from thesislab.train.recipe import Recipe, load_recipe
+
+    recipes = {name: load_recipe(preset=name) for name in sorted(PRESETS)}
+    if as_json:
+        typer.echo(json.dumps({name: r.model_dump(mode="json") for name, r in recipes.items()}))
+        return
+    from thesislab.preset_tables import print_side_by_side
+
+    fields = [key for key in Recipe.model_fields if any(key in p for p in PRESETS.values())]
+    print_side_by_side("recipe presets (the fields they set)", recipes, fields)
+
+
+@recipes_app.command("show")
+def show_recipe(
+    name: Annotated[str, typer.Argument(help="Preset name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show one recipe preset, field by field ('-': not set).
+
+    Example: thesislab recipes show thesis2019
+    """
+    from thesislab.preset_tables import print_fields
+    from thesislab.train.recipe import load_recipe
+
+    chosen = load_recipe(preset=name)
+    if as_json:
+        typer.echo(json.dumps(chosen.model_dump(mode="json")))
+        return
+    print_fields(chosen)

@@ -24,47 +24,83 @@ from keras import ops
 from thesislab.data import Split
 from thesislab.errors import ThesislabError
 from thesislab.train.augment import augment
+from thesislab.train.decay import decay_rates
 from thesislab.train.losses import cross_entropy, distillation_loss
 from thesislab.train.recipe import Recipe
 
 
-class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
-    """Linear warm-up from 0 to `peak`, then a cosine decay to 0 (or a constant rate)."""
+class LearningRate(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
+    """The recipe's schedule at `peak`, times a linear warm-up from 0 over `warmup_steps`.
 
-    def __init__(self, peak: float, warmup_steps: int, total_steps: int, cosine: bool) -> None:
+    `kind` is a recipe schedule: "cosine" decays to 0 step by step after the warm-up,
+    "cosine_per_epoch" holds ``0.5·(1 + cos(π·e/epochs))`` through epoch e, "constant" holds the
+    peak, "multistep" multiplies it by `gamma` at each of the `milestones` (epochs from 0).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        peak: float,
+        warmup_steps: int,
+        steps_per_epoch: int,
+        epochs: int,
+        milestones: Sequence[int] = (),
+        gamma: float = 1.0,
+    ) -> None:
+        self.kind = kind
         self.peak = peak
         self.warmup_steps = warmup_steps
-        self.total_steps = total_steps
-        self.cosine = cosine
+        self.steps_per_epoch = steps_per_epoch
+        self.epochs = epochs
+        self.milestones = tuple(milestones)
+        self.gamma = gamma
 
     def __call__(self, step: Any) -> Any:
         step = ops.cast(step, "float32")
-        warmup = ops.minimum(1.0, (step + 1.0) / max(self.warmup_steps, 1))
-        if not self.cosine:
-            return self.peak * warmup
-        decay_steps = max(self.total_steps - self.warmup_steps, 1)
-        progress = ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
-        return self.peak * warmup * 0.5 * (1.0 + ops.cos(math.pi * progress))
+        rate = self.peak * ops.minimum(1.0, (step + 1.0) / max(self.warmup_steps, 1))
+        epoch = ops.floor(step / self.steps_per_epoch)
+        if self.kind == "cosine":
+            decay_steps = max(self.epochs * self.steps_per_epoch - self.warmup_steps, 1)
+            progress = ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
+            return rate * 0.5 * (1.0 + ops.cos(math.pi * progress))
+        if self.kind == "cosine_per_epoch":
+            progress = ops.minimum(epoch / self.epochs, 1.0)
+            return rate * 0.5 * (1.0 + ops.cos(math.pi * progress))
+        for milestone in self.milestones if self.kind == "multistep" else ():
+            rate = ops.where(epoch >= milestone, rate * self.gamma, rate)
+        return rate
 
     def get_config(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "peak": self.peak,
             "warmup_steps": self.warmup_steps,
-            "total_steps": self.total_steps,
-            "cosine": self.cosine,
+            "steps_per_epoch": self.steps_per_epoch,
+            "epochs": self.epochs,
+            "milestones": list(self.milestones),
+            "gamma": self.gamma,
         }
 
 
-def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """SGD with (Nesterov) momentum on the recipe's warm-up + cosine schedule."""
-    schedule = WarmupCosine(
+def learning_rate(recipe: Recipe, steps_per_epoch: int) -> LearningRate:
+    """The recipe's learning-rate schedule, by training step."""
+    return LearningRate(
+        recipe.schedule,
         peak=recipe.peak_learning_rate,
         warmup_steps=round(recipe.warmup_epochs * steps_per_epoch),
-        total_steps=recipe.epochs * steps_per_epoch,
-        cosine=recipe.schedule == "cosine",
+        steps_per_epoch=steps_per_epoch,
+        epochs=recipe.epochs,
+        milestones=recipe.milestones,
+        gamma=recipe.gamma,
     )
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """SGD with the recipe's (Nesterov) momentum, on its warm-up and schedule."""
     return keras.optimizers.SGD(
-        learning_rate=schedule, momentum=recipe.momentum, nesterov=recipe.nesterov
+        learning_rate=learning_rate(recipe, steps_per_epoch),
+        momentum=recipe.momentum,
+        nesterov=recipe.nesterov,
     )
 
 
@@ -117,11 +153,7 @@ class Engine(abc.ABC):
         self.extension = extension or StepExtension()
         self.optimizer = make_optimizer(recipe, steps_per_epoch)
         self.optimizer.build(model.trainable_variables)
-        # Weight decay applies to kernels (rank >= 2), not to biases or normalisation parameters.
-        self.decay = [
-            recipe.weight_decay if len(variable.shape) >= 2 else 0.0
-            for variable in model.trainable_variables
-        ]
+        self.decay = decay_rates(model, recipe)
         self.place()
 
     @abc.abstractmethod

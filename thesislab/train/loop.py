@@ -47,7 +47,7 @@ def _train_epoch(
     batch_size = recipe.batch_size
     rng = np.random.default_rng([recipe.seed, epoch])
     order = rng.permutation(len(train)).astype(np.int32)
-    offsets, flips = draw(rng, len(train), recipe.crop_padding, recipe.flip)
+    offsets, flips = draw(rng, len(train), recipe.crop_positions, recipe.flip)
     engine.reset_metrics()
     loss = train_accuracy = float("nan")
     speed = 0.0

@@ -1,13 +1,17 @@
 """The training recipe: every hyperparameter of a training run, in one object.
 
-Defaults reproduce the 2019 thesis: 200 epochs of SGD with Nesterov momentum 0.9, batch 128,
-learning rate 0.1 on a cosine schedule, weight decay, random crops from images padded by 4 pixels
-(reflection) and horizontal flips, inputs normalised with the thesis's CIFAR-10 channel statistics.
-A recipe is saved in every model record, and with the architecture and the data fingerprint it
-decides the run key under which an interrupted run resumes.
+The defaults are thesislab's own: 200 epochs of SGD with Nesterov momentum 0.9, batch 128,
+learning rate 0.1 on a per-step cosine schedule, weight decay 1e-4 on kernels, random crops from
+images padded by 4 pixels (reflection) and horizontal flips, inputs normalised with the thesis's
+CIFAR-10 channel statistics. The thesis's own recipes are named presets (`presets`): `thesis2019`
+is the Keras recipe of its architecture study. A recipe is saved in every model record, and with
+the architecture and the data fingerprint it decides the run key under which an interrupted run
+resumes.
 
-Override it from a YAML file of field values, then from command-line options::
+Start from a preset or the defaults, then override fields from a YAML file, then from
+command-line options::
 
+    preset: thesis2019        # optional
     epochs: 30
     batch_size: 512
     learning_rate: 0.1        # at base_batch_size; scaled linearly to batch_size
@@ -20,11 +24,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from thesislab.errors import ThesislabError, validation_message
 
 Precision = Literal["auto", "float32", "bfloat16"]
+Schedule = Literal["cosine", "cosine_per_epoch", "constant", "multistep"]
+DecayScope = Literal["kernels", "thesis2019", "all"]
+CropOffsets = Literal["inclusive", "exclusive"]
 
 
 KdLambda = Annotated[float, Field(ge=0.0, le=1.0, description="Weight of the label loss.")]
@@ -46,10 +53,12 @@ class Distillation(BaseModel):
 
 
 class Recipe(BaseModel):
-    """How to train a network; the defaults are the 2019 thesis's recipe."""
+    """How to train a network. The defaults are thesislab's own; the preset `thesis2019` is the
+    thesis's Keras recipe (see `presets`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    name: str | None = Field(default=None, description="The preset the recipe starts from.")
     epochs: int = Field(default=200, ge=1)
     batch_size: int = Field(default=128, ge=1)
     learning_rate: float = Field(default=0.1, gt=0.0, description="Peak rate at base_batch_size.")
@@ -57,15 +66,39 @@ class Recipe(BaseModel):
         default=128, ge=1, description="Batch size of learning_rate: the rate scales linearly."
     )
     warmup_epochs: float = Field(default=0.0, ge=0.0, description="Linear warm-up from zero.")
-    schedule: Literal["cosine", "constant"] = "cosine"
+    schedule: Schedule = Field(
+        default="cosine",
+        description="cosine: to zero, step by step; cosine_per_epoch: 0.5·(1 + cos(π·e/epochs)) "
+        "through epoch e; constant; multistep: × gamma from each milestone epoch on.",
+    )
+    milestones: tuple[int, ...] = Field(
+        default=(), description="Multistep: the epochs (counted from 0) where the rate drops."
+    )
+    gamma: float = Field(default=0.1, gt=0.0, le=1.0, description="Multistep: the drop factor.")
     momentum: float = Field(default=0.9, ge=0.0, lt=1.0)
     nesterov: bool = True
-    weight_decay: float = Field(default=1e-4, ge=0.0, description="L2 on kernels, in the gradient.")
+    weight_decay: float = Field(default=1e-4, ge=0.0, description="L2 decay, in the gradient.")
+    weight_decay_scope: DecayScope = Field(
+        default="kernels",
+        description="kernels: every variable of rank >= 2; thesis2019: the thesis's regularised "
+        "layers (conv and dense kernels, dense biases, batch-norm γ/β; no depthwise or separable "
+        "kernels); all: every trainable variable.",
+    )
+    bn_momentum: float | None = Field(
+        default=None, gt=0.0, lt=1.0, description="Batch-norm momentum; None: the zoo's default."
+    )
+    bn_epsilon: float | None = Field(
+        default=None, gt=0.0, description="Batch-norm epsilon; None: the zoo's default."
+    )
     label_smoothing: float = Field(default=0.0, ge=0.0, lt=1.0)
     dropout: float | None = Field(
         default=None, ge=0.0, lt=1.0, description="Overrides the architecture's dropout rate."
     )
     crop_padding: int = Field(default=4, ge=0, description="Random crops of reflect-padded images.")
+    crop_offsets: CropOffsets = Field(
+        default="inclusive",
+        description="inclusive: shifts -p..+p; exclusive: -p..p-1 (2p offsets per axis).",
+    )
     flip: bool = Field(default=True, description="Random horizontal flips.")
     mean: tuple[float, float, float] = Field(
         default=(125.3, 123.0, 113.9), description="Per-channel input mean, in pixel values."
@@ -81,6 +114,22 @@ class Recipe(BaseModel):
         default=0, ge=0, description="Training images held out for validation (thesis: 5000)."
     )
     distillation: Distillation | None = None
+
+    @model_validator(mode="after")
+    def _milestones_fit_the_schedule(self) -> Recipe:
+        if self.schedule == "multistep" and not self.milestones:
+            raise ValueError("expected milestones with the multistep schedule, received none")
+        if list(self.milestones) != sorted(set(self.milestones)):
+            raise ValueError(f"expected increasing milestones, received {list(self.milestones)}")
+        return self
+
+    @property
+    def crop_positions(self) -> int:
+        """How many crop offsets each axis draws from (0 .. crop_positions - 1)."""
+        positions = 2 * self.crop_padding + 1
+        return (
+            positions - 1 if self.crop_offsets == "exclusive" and self.crop_padding else positions
+        )
 
     @property
     def peak_learning_rate(self) -> float:
@@ -109,8 +158,20 @@ def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def preset_values(name: str) -> dict[str, Any]:
+    """The field values of the preset `name`, its name included."""
+    from thesislab.train.presets import PRESETS
+
+    if name not in PRESETS:
+        raise ThesislabError(
+            f"unknown recipe preset {name!r}: expected one of {', '.join(sorted(PRESETS))}"
+        )
+    return {**PRESETS[name], "name": name}
+
+
 def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
-    """The default recipe, updated from a YAML file, then from the `overrides` that are not None.
+    """The default recipe, or the preset named by a `preset` key (of `overrides`, else of the
+    file), updated from a YAML file, then from the `overrides` that are not None.
 
     Mappings merge field by field: ``distillation={"temperature": 4}`` keeps the file's teacher.
     """
@@ -130,6 +191,14 @@ def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
                 f"{path}: expected a mapping of recipe fields, found {type(loaded).__name__}"
             )
         values.update(loaded)
+    overrides = dict(overrides)
+    file_preset = values.pop("preset", None)
+    preset = overrides.pop("preset", None) or file_preset
+    if preset is not None:
+        try:
+            values = {**preset_values(str(preset)), **values}
+        except ThesislabError as error:
+            raise ThesislabError(f"{origin}: {error}") from None
     try:
         return Recipe.model_validate(_merged(values, overrides))
     except pydantic.ValidationError as error:

@@ -1,0 +1,41 @@
+"""Retraining a pruned network: the recipe and seed that trained its parent, on every image."""
+
+from __future__ import annotations
+
+from thesislab.studies.plan import plan
+from thesislab.studies.spec import parse_study
+from thesislab.train.recipe import load_recipe
+
+STUDY = {
+    "name": "retraining",
+    "recipe": {"epochs": 2, "validation_size": 500, "weight_decay": 5e-4},
+    "defaults": {
+        "seeds": [1, 2],
+        "stages": {
+            "train": {},
+            "prune": [
+                {
+                    "method": "uniform",
+                    "targets": [{"channels": 0.5}],
+                    "fine_tune_recipe": {"epochs": 1},
+                }
+            ],
+        },
+    },
+    "architectures": [{"arch": "res_d10_w16", "recipe": {"learning_rate": 0.05}}],
+}
+
+
+def test_retraining_takes_the_parents_recipe_without_a_hold_out() -> None:
+    jobs = plan(parse_study(STUDY))
+    by_key = {job.key: job for job in jobs}
+    retrains = [job for job in jobs if job.stage == "retrain"]
+    assert len(retrains) == 2
+    for retrain in retrains:
+        trained = by_key[by_key[retrain.deps[0]].deps[0]]
+        assert trained.stage == "train"
+        parent = load_recipe(None, **trained.params["recipe"], seed=trained.params["seed"])
+        chosen = load_recipe(None, **retrain.params["recipe"])
+        assert parent.validation_size == 500 and chosen.validation_size == 0
+        assert chosen == parent.model_copy(update={"validation_size": 0})
+        assert chosen.learning_rate == 0.05 and chosen.seed == trained.params["seed"]
