@@ -98,6 +98,7 @@ COLUMNS: tuple[Column, ...] = (
     _column("n_seeds", "Seeds", Format.COUNT, *_EVERYWHERE, View.CLI, lead=4),
     _column("latency_ms", "Latency", Format.MILLISECONDS, *_EVERYWHERE, View.CLI, lead=5),
     _column("latency_predicted_ms", "Predicted latency", Format.MILLISECONDS, *_EVERYWHERE),
+    _column("latency_from", "Latency from", Format.TEXT, *_EVERYWHERE),
     _column("accuracy_change", "Change vs uniform", Format.POINTS, View.TOOLTIP, View.CSV),
     _column("params", "Parameters", Format.COUNT, *_EVERYWHERE),
     _column("macs", "MACs", Format.COUNT, *_EVERYWHERE),
@@ -108,7 +109,9 @@ COLUMNS: tuple[Column, ...] = (
     _column("artifact_ids", "Artifact records", Format.LIST, View.STORE),
 )
 """Every column, in the store's order. `role` (of a pair's point) and `accuracy_change` (against
-uniform pruning) are added by the site's pages; the others come from the records."""
+uniform pruning) are added by the site's pages; the others come from the records. `latency_from`
+says whose latency a row shows: 'measured' (its own artifacts) or 'architecture' (an untrained
+network of the same architecture and quantization, measured on that device)."""
 
 _READER_VIEWS = frozenset({View.SITE, View.TOOLTIP})
 

@@ -37,6 +37,10 @@ version n + 1 (version 1 is the first, so there are none yet)."""
 
 Quantization = Literal["fp32", "fp16", "dynamic", "int8"]
 Stage = Literal["trained", "pruned", "fine_tuned", "retrained"]
+Weights = Literal["trained", "untrained"]
+UNTRAINED: Weights = "untrained"
+"""A model built with seeded random weights to measure its architecture's latency; also the
+`stage` the results table gives its rows."""
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 
@@ -103,7 +107,8 @@ class _Record(_Frozen):
 
 
 class ModelRecord(_Record):
-    """A trained network."""
+    """A network: trained, or (`weights="untrained"`) built with seeded random weights to measure
+    the latency of its architecture, which does not depend on the weights' values."""
 
     kind: Literal["model"] = "model"
     name: str = Field(min_length=1, description="Human-readable name, e.g. a thesis-style name.")
@@ -123,6 +128,25 @@ class ModelRecord(_Record):
     weights_path: str | None = Field(
         default=None, description="Weights file, relative to the results directory."
     )
+    weights: Weights = Field(
+        default="trained",
+        description="'untrained': the architecture built with random weights drawn from `seed`, "
+        "never trained and never saved (rebuilt from its spec and seed), with no accuracy.",
+    )
+
+    @model_validator(mode="after")
+    def _untrained_has_no_accuracy(self) -> ModelRecord:
+        if self.weights == "untrained":
+            given = [
+                name
+                for name in ("accuracy", "validation_accuracy", "weights_path", "epochs")
+                if getattr(self, name) is not None
+            ] + (["history"] if self.history else [])
+            if given:
+                raise ValueError(
+                    f"expected an untrained model without {', '.join(given)}, received them"
+                )
+        return self
 
 
 class InputStatistics(_Frozen):

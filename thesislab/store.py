@@ -45,6 +45,7 @@ from thesislab.columns import names as column_names
 from thesislab.errors import ThesislabError, validation_message
 from thesislab.records import (
     RECORD_ADAPTER,
+    UNTRAINED,
     ArtifactRecord,
     MeasurementRecord,
     ModelRecord,
@@ -365,10 +366,11 @@ def _rows_of_configuration(
     measurements_of: dict[str, list[MeasurementRecord]],
 ) -> Iterator[dict[str, object]]:
     first = next(iter(models.values()))
+    untrained = first.weights == UNTRAINED
     base: dict[str, object] = {
         "name": first.name,
         "family": first.architecture.family,
-        "stage": first.lineage.stage,
+        "stage": UNTRAINED if untrained else first.lineage.stage,
         "pruning_method": first.lineage.pruning.method if first.lineage.pruning else None,
         "distilled": first.lineage.distilled,
         "params": next((m.params for m in models.values() if m.params is not None), None),
@@ -379,6 +381,8 @@ def _rows_of_configuration(
         "model_ids": sorted(models),
     }
     model_accuracies = [m.accuracy for m in models.values() if m.accuracy is not None]
+    if untrained:  # whatever an artifact file of random weights scores is no result
+        artifacts = {k: a.model_copy(update={"accuracy": None}) for k, a in artifacts.items()}
     if not artifacts:
         yield _row(base, None, None, model_accuracies, [], [])
         return
@@ -423,7 +427,55 @@ def _row(
         "n_seeds": len(accuracies),
         "latency_ms": _mean(latencies),
         "latency_predicted_ms": _mean(predicted),
+        "latency_from": MEASURED if latencies else None,
     }
+
+
+MEASURED = "measured"
+"""`latency_from` of a row whose own artifacts were timed on its device."""
+OF_ARCHITECTURE = "architecture"
+"""`latency_from` of a row whose latency on its device was measured on an untrained network of
+the same architecture and quantization (see `_architecture_rows`)."""
+
+
+def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    """The rows the measurements of untrained networks add: for every configuration of trained
+    weights and each of its quantizations, one row per device on which an untrained network of
+    the same architecture (resolved spec, widths included) and quantization was measured and
+    the configuration itself was not, with the configuration's accuracy and that latency."""
+    measured = [row for row in rows if row["stage"] == UNTRAINED and row["device"] is not None]
+    if not measured:
+        return []
+    from thesislab.models.registry import architecture_key
+
+    latencies: dict[tuple[str, object], list[dict[str, object]]] = {}
+    for row in measured:
+        key = (architecture_key(str(row["architecture"])), row["quantization"])
+        latencies.setdefault(key, []).append(row)
+    present = {(row["config_id"], row["quantization"], row["device"]) for row in rows}
+    added: list[dict[str, object]] = []
+    seen: set[tuple[object, object]] = set()
+    for row in rows:
+        configuration = (row["config_id"], row["quantization"])
+        if row["stage"] == UNTRAINED or row["quantization"] is None or configuration in seen:
+            continue
+        if row["stage"] != "trained" and json.loads(str(row["architecture"]))["widths"] is None:
+            continue  # pruned, its widths not recorded (the thesis's pruned rows): unknown
+        seen.add(configuration)
+        key = (architecture_key(str(row["architecture"])), row["quantization"])
+        for untrained in latencies.get(key, []):
+            if (*configuration, untrained["device"]) in present:
+                continue
+            added.append(
+                {
+                    **row,
+                    "device": untrained["device"],
+                    "latency_ms": untrained["latency_ms"],
+                    "latency_predicted_ms": untrained["latency_predicted_ms"],
+                    "latency_from": OF_ARCHITECTURE,
+                }
+            )
+    return added
 
 
 def table(
@@ -466,7 +518,15 @@ def table(
     for config_id, group in configurations.items():
         group_artifacts = {k: a for m in group for k, a in artifacts_of.get(m, {}).items()}
         rows.extend(_rows_of_configuration(config_id, group, group_artifacts, measurements_of))
-    frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    joined = _architecture_rows(rows)
+    if joined:  # a configuration's row without a device gives way to those with a latency
+        with_latency = {(row["config_id"], row["quantization"]) for row in joined}
+        rows = [
+            r
+            for r in rows
+            if r["device"] or (r["config_id"], r["quantization"]) not in with_latency
+        ]
+    frame = pd.DataFrame(rows + joined, columns=list(TABLE_COLUMNS))
     return frame.sort_values(["source", "family", "name", "quantization", "device"]).reset_index(
         drop=True
     )

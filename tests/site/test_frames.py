@@ -48,15 +48,16 @@ def test_fp32_and_int8_of_one_configuration_pair_up_per_device(prepared):
     assert len(table) == 6 + 1  # six in the thesis (int8 rows join their float one), one of ours
 
 
-def test_models_measured_on_two_devices_pair_up(prepared):
-    table = frames.pair_table(frames.device_pairs(prepared))
-    assert list(table[["name_a", "device_a", "device_b"]].itertuples(index=False)) == [
-        ("mobilenetv2_d9_er4_w16_own", LOCAL, PI)
+def test_models_measured_on_two_devices_pair_up_the_thesis_device_first(prepared):
+    compared = frames.device_comparison(prepared)
+    assert list(compared[["name", "first_device", "device"]].itertuples(index=False)) == [
+        ("mobilenetv2_d9_er4_w16_own", PI, LOCAL)
     ]
+    assert compared["ratio"].iloc[0] == pytest.approx(3.1 / 30.0)
 
 
 def test_no_pairs_gives_an_empty_long_form_table(prepared):
-    pairs = frames.device_pairs(prepared[prepared["device"] == PI])
+    pairs = frames.quantization_pairs(prepared[prepared["quantization"] == "fp32"])
     assert pairs.empty and {"pair", "role", "order"} <= set(pairs.columns)
     assert frames.pair_table(pairs).empty
 

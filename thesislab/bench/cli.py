@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from thesislab.bench.devices import DEFAULT_KNOWN_HOSTS, Runtime
 from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
+from thesislab.errors import ThesislabError
 from thesislab.records import Protocol
+
+if TYPE_CHECKING:
+    from thesislab.store import Store
 
 devices_app = typer.Typer(
     help="Devices to measure latency on: this machine ('local') and SSH hosts.\n\n"
@@ -171,12 +175,26 @@ def remove_device(name: NameArgument, inventory: InventoryOption = None) -> None
 
 
 def bench(
-    artifact_ids: Annotated[
-        list[str], typer.Argument(help="Artifact record ids (or unique prefixes).")
-    ],
     results: Annotated[
         Path, typer.Option("--results", "-r", help="Results directory holding the artifacts.")
     ],
+    artifact_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Artifact record ids (or unique prefixes).", show_default=False),
+    ] = None,
+    arch: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--arch",
+            help="Also measure this architecture untrained (a thesis-style name or an ArchSpec "
+            "JSON text or file; repeatable): seeded random weights, converted to each "
+            "--quantization; its records get no accuracy.",
+            show_default=False,
+        ),
+    ] = None,
+    quantization: Annotated[
+        str, typer.Option("--quantization", "-q", help="Quantizations of each --arch.")
+    ] = "fp32,int8",
     device: Annotated[str, typer.Option("--device", "-d", help="Device name.")] = "local",
     protocol: Annotated[
         str,
@@ -199,12 +217,15 @@ def bench(
     seed: Annotated[int | None, typer.Option(help="Seed of the shuffled order.")] = None,
     inventory: InventoryOption = None,
 ) -> None:
-    """Measure the latency of ARTIFACT_IDS on a device and write one measurement record each.
+    """Measure the latency of ARTIFACT_IDS (and of each --arch, untrained) on a device and write
+    one measurement record each.
 
     Each call is a fresh runtime process; the protocol fixes threads, warm-up and timed runs,
     shuffled passes over the artifacts, and the pause before each call.
 
     Example: thesislab bench 8c1d2e 51aa07 -d pi3 --protocol thesis2019 --results experiments/wrn
+
+    Example: thesislab bench --arch mobilenetv2_d12_er6_w24 -q int8 --results experiments/mine
     """
     from rich.console import Console
     from rich.progress import Progress
@@ -227,6 +248,11 @@ def bench(
     )
     spec = Inventory.load(inventory).get(device)
     store = Store(results)
+    artifact_ids = list(artifact_ids or [])
+    if arch:
+        artifact_ids += _untrained_artifacts(store, arch, quantization)
+    if not artifact_ids:
+        raise ThesislabError("expected artifact ids or --arch, received neither")
     with Progress(transient=True) as progress:
         task = progress.add_task(
             f"measuring on {spec.name}", total=len(artifact_ids) * (chosen.passes or 1)
@@ -255,6 +281,23 @@ def bench(
     console.print(table)
     for warning in outcome.warnings:
         console.print(f"warning: {warning}", style="yellow")
+
+
+def _untrained_artifacts(store: Store, architectures: list[str], quantizations: str) -> list[str]:
+    """Record and convert each architecture untrained; the artifact ids."""
+    from thesislab.deploy.convert import parse_variants
+    from thesislab.deploy.sources import keras_on_tensorflow
+    from thesislab.deploy.untrained import untrained_artifacts
+    from thesislab.models.names import read_spec
+
+    chosen = [variant.quantization for variant in parse_variants(quantizations, "int8")]
+    keras_on_tensorflow()
+    made: list[str] = []
+    for text in architectures:
+        architecture, name = read_spec(text)
+        typer.echo(f"converting {name or architecture.family} untrained ({', '.join(chosen)})")
+        made += untrained_artifacts(store, architecture, chosen, name=name).values()
+    return made
 
 
 protocols_app = typer.Typer(

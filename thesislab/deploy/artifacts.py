@@ -21,7 +21,7 @@ import numpy as np
 
 from thesislab.deploy import evaluate, sources
 from thesislab.deploy.convert import Variant, convert
-from thesislab.records import ArtifactRecord, Environment, InputStatistics
+from thesislab.records import UNTRAINED, ArtifactRecord, Environment, InputStatistics
 from thesislab.store import Store, atomic_write_bytes
 
 DEFAULT_REPRESENTATIVE_SIZE = 1000
@@ -46,10 +46,12 @@ def deploy_data(
     seed: int = 0,
 ) -> DeployData:
     """A random draw of `representative_size` training images (none for 0) and, if asked, the
-    test set; the data set is not loaded when neither is wanted."""
+    test set (never for an untrained model: random weights have no accuracy); the data set is not
+    loaded when neither is wanted."""
+    _, record = sources.model_record(store, model_id)
+    evaluate_test = evaluate_test and record.weights != UNTRAINED
     if representative_size == 0 and not evaluate_test:
         return DeployData()
-    _, record = sources.model_record(store, model_id)
     data = sources.load_images(record, source)
     size = min(representative_size, len(data.train))
     chosen = np.sort(np.random.default_rng(seed).choice(len(data.train), size=size, replace=False))

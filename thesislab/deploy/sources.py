@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from thesislab.errors import ThesislabError
-from thesislab.records import ModelRecord, record_id
+from thesislab.records import UNTRAINED, ModelRecord, record_id
 from thesislab.store import Store
 
 if TYPE_CHECKING:
@@ -45,9 +45,17 @@ def keras_on_tensorflow() -> None:
 
 
 def load_keras_model(store: Store, model_id: str) -> keras.Model:
-    """The trained network of a model record: the whole-model `.keras` file training saved (pixel
-    values in, logits out), loaded under TensorFlow."""
+    """The network of a model record (pixel values in, logits out), under TensorFlow: the
+    whole-model `.keras` file training saved, or an untrained model rebuilt from its spec and
+    seed with the default recipe's input normalisation and batch norms."""
     identifier, record = model_record(store, model_id)
+    if record.weights == UNTRAINED:
+        keras_on_tensorflow()
+        from thesislab.train.network import build_network
+        from thesislab.train.recipe import load_recipe
+
+        recipe = load_recipe(None, seed=record.seed or 0)
+        return build_network(record.architecture, recipe, mixed_precision=False)
     if record.weights_path is None or not store.resolve(record.weights_path).is_file():
         raise ThesislabError(
             f"model {identifier}: expected its weights file {record.weights_path} under "

@@ -18,8 +18,10 @@ Importing this module imports no framework, and neither does anything but `build
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import json
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -247,6 +249,16 @@ def resolve(spec: ArchSpec) -> ArchSpec:
     plan, widths = plan_and_widths(spec)
     explicit = {key: getattr(plan.params, key) for key in get_family(spec.family).defaults}
     return ArchSpec(family=spec.family, params=explicit, widths=widths)
+
+
+@functools.cache
+def architecture_key(architecture_json: str) -> str:
+    """A key equal for two specs (as JSON) of the same network: the resolved spec's JSON, every
+    parameter and width explicit; a spec that does not resolve is its own key."""
+    spec = ArchSpec.model_validate_json(architecture_json)
+    with contextlib.suppress(ThesislabError):
+        spec = resolve(spec)
+    return json.dumps(spec.model_dump(mode="json"), sort_keys=True)
 
 
 def realise(spec: ArchSpec, net: Net[T]) -> tuple[T, T]:

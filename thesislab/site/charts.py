@@ -281,8 +281,11 @@ class Chart:
         return data
 
     def csv_rows(self) -> pd.DataFrame:
-        """Every row of the chart (not only the sample drawn), in the columns of its CSV."""
-        return self.rows[[column for column in CSV_COLUMNS if column in self.rows.columns]]
+        """Every row of the chart (not only the sample drawn), in the columns of its CSV and
+        whatever else its axes and selectors show."""
+        spec = self.spec
+        wanted = dict.fromkeys([*CSV_COLUMNS, spec.x, spec.y, *spec.selectors])
+        return self.rows[[column for column in wanted if column in self.rows.columns]]
 
     @cached_property
     def layout(self) -> Layout:

@@ -1,19 +1,22 @@
 """The tables behind the result pages, derived from `thesislab.store.table()`.
 
 Everything here is plain pandas on the joined results table: which rows can be plotted, which rows
-pair up (a student with and without its teacher, fp32 and int8 of one configuration, one model on
-several devices), how far each pruned model lies above or below uniform pruning at matched latency,
-and how well lookup tables predict latency. Pairs come back in long form, one row per point, with
-a `pair` key and a `role`, so one chart builder can draw them all.
+pair up (a student with and without its teacher, fp32 and int8 of one configuration), how far each
+pruned model lies above or below uniform pruning at matched latency, how well lookup tables
+predict latency, how one configuration's latencies on two devices compare and which of the
+thesis's networks enter or leave its Pareto front on another device. Pairs come back in long
+form, one row per point, with a `pair` key and a `role`, so one chart builder can draw them all.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from thesislab.legacy.thesis2019 import DEVICE as THESIS_DEVICE
 from thesislab.site.palette import NO_METHOD
 from thesislab.site.pareto import interpolate_front, pareto_front
+from thesislab.store import MEASURED, OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,26 +141,145 @@ def quantization_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each (configuration, quantization) measured on several devices: its first device (by name)
-    paired with each other one. Roles: device names."""
-    rows = measured(frame).sort_values("device")
-    groups = rows.groupby(["config_id", "quantization"])
-    rows = rows[groups["device"].transform("nunique") > 1]
-    first = rows.groupby(["config_id", "quantization"])["device"].transform("first")
-    others = rows[rows["device"] != first]
-    firsts = rows[rows["device"] == first].drop_duplicates(["config_id", "quantization"])
-    matched = others.assign(row=others.index).merge(
-        firsts.assign(row=firsts.index)[["config_id", "quantization", "row", "device"]],
-        on=["config_id", "quantization"],
-        suffixes=("", "_first"),
+REFERENCE_DEVICE = THESIS_DEVICE.name
+"""The device the thesis timed its networks on: the first of every pair of devices compared."""
+
+
+def _device_order(device: str) -> tuple[bool, str]:
+    return device != REFERENCE_DEVICE, device
+
+
+def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each (configuration, quantization) with a latency on several devices, once per pair of
+    them: the row of the pair's second device (its `device` and `latency_ms`) with the first's
+    `first_device` and `first_latency_ms`, the `ratio` of the second latency to the first, the
+    pair's name `devices` ('B against A') and `latency_from` ('architecture' where either
+    latency was measured on an untrained network of the same architecture and quantization).
+
+    A pair's first device is the thesis's, the others come by name; pairs come in that order.
+    Rows without `latency_from` count as measured on their own artifacts.
+    """
+    timed = frame[
+        frame["latency_ms"].notna() & frame["device"].notna() & frame["quantization"].notna()
+    ]
+    origin = timed["latency_from"].fillna(MEASURED) if "latency_from" in timed else MEASURED
+    order = {
+        device: rank for rank, device in enumerate(sorted(set(timed["device"]), key=_device_order))
+    }
+    timed = timed.assign(latency_from=origin, rank=timed["device"].map(order))
+    keys = ["config_id", "quantization"]
+    first = timed[[*keys, "device", "latency_ms", "latency_from", "rank"]].rename(
+        columns=lambda column: column if column in keys else f"first_{column}"
     )
-    return _long_form(
-        frame,
-        [int(row) for row in matched["row_first"]],
-        [int(row) for row in matched["row"]],
-        "devices",
-        [[str(a), str(b)] for a, b in zip(matched["device_first"], matched["device"], strict=True)],
+    pairs = timed.merge(first, on=keys)
+    pairs = pairs[pairs["first_rank"] < pairs["rank"]]
+    from_architecture = (pairs["latency_from"] == OF_ARCHITECTURE) | (
+        pairs["first_latency_from"] == OF_ARCHITECTURE
+    )
+    return (
+        pairs.assign(
+            latency_from=from_architecture.map({True: OF_ARCHITECTURE, False: MEASURED}),
+            ratio=pairs["latency_ms"] / pairs["first_latency_ms"],
+            devices=[
+                f"{second} against {first}"
+                for first, second in zip(pairs["first_device"], pairs["device"], strict=True)
+            ],
+        )
+        .sort_values(["first_rank", "rank", "family", "name", "quantization"])
+        .drop(columns=["rank", "first_rank", "first_latency_from"])
+        .reset_index(drop=True)
+    )
+
+
+def _rank_correlation(
+    first: pd.Series, second: pd.Series, method: Literal["spearman", "kendall"]
+) -> float:
+    if len(first) < 2 or first.nunique() < 2 or second.nunique() < 2:
+        return math.nan
+    return float(first.corr(second, method=method))
+
+
+def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
+    """Per pair of devices of `device_comparison`: how many configurations both timed, the
+    Spearman and Kendall (tau-b) rank correlations of their latencies on the two, and the median
+    ratio of the second device's latency to the first's."""
+    import pandas as pd
+
+    rows = []
+    for devices, group in compared.groupby("devices", sort=False):
+        first, second = group["first_latency_ms"].astype(float), group["latency_ms"].astype(float)
+        rows.append(
+            {
+                "devices": devices,
+                "first_device": group["first_device"].iloc[0],
+                "device": group["device"].iloc[0],
+                "configurations": len(group),
+                "spearman": _rank_correlation(first, second, "spearman"),
+                "kendall": _rank_correlation(first, second, "kendall"),
+                "median_ratio": float(group["ratio"].median()),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "devices",
+            "first_device",
+            "device",
+            "configurations",
+            "spearman",
+            "kendall",
+            "median_ratio",
+        ],
+    )
+
+
+def ratio_summary(compared: pd.DataFrame) -> pd.DataFrame:
+    """Per pair of devices, family and quantization: how many configurations and the median,
+    10th and 90th percentiles (linear interpolation) of the ratio of their latencies."""
+    ratios = compared.groupby(["devices", "family", "quantization"], sort=False)["ratio"]
+    summary = ratios.agg(
+        configurations="size",
+        median="median",
+        p10=lambda ratio: ratio.quantile(0.1),
+        p90=lambda ratio: ratio.quantile(0.9),
+    )
+    return summary.reset_index()
+
+
+def thesis_fronts(compared: pd.DataFrame, device: str) -> pd.DataFrame:
+    """The thesis's networks (configuration and quantization) with an accuracy and a latency on
+    both the thesis's device and `device`, from `device_comparison`: their rows on `device`,
+    with whether each is on the Pareto front of these networks at the thesis's device's
+    latencies (`front_before`) and at `device`'s (`front_after`). Accuracy does not depend on
+    the device: both fronts take the same."""
+    rows = compared[
+        (compared["first_device"] == REFERENCE_DEVICE)
+        & (compared["device"] == device)
+        & (compared["source"] == REFERENCE_SOURCE)
+        & compared["accuracy"].notna()
+    ].reset_index(drop=True)
+    accuracy = list(rows["accuracy"])
+    before = set(pareto_front(list(rows["first_latency_ms"]), accuracy))
+    after = set(pareto_front(list(rows["latency_ms"]), accuracy))
+    return rows.assign(
+        front_before=[index in before for index in rows.index],
+        front_after=[index in after for index in rows.index],
+    )
+
+
+ENTERS = "enters"
+LEAVES = "leaves"
+
+
+def front_changes(fronts: pd.DataFrame) -> pd.DataFrame:
+    """The networks of `thesis_fronts` that enter or leave the Pareto front when the device
+    changes, with their `change` (`ENTERS` or `LEAVES`): those entering first, then by accuracy,
+    the most accurate first."""
+    changed = fronts[fronts["front_before"] != fronts["front_after"]]
+    return (
+        changed.assign(change=changed["front_after"].map({True: ENTERS, False: LEAVES}))
+        .sort_values(["change", "accuracy", "name"], ascending=[True, False, True])
+        .reset_index(drop=True)
     )
 
 

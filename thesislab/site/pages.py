@@ -23,6 +23,7 @@ from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts import Chart, ChartSpec
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.palette import NO_METHOD
+from thesislab.store import OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -263,6 +264,94 @@ def _paired_page(
     )
 
 
+ATLAS_COMMAND = "thesislab run experiments/latency-atlas.yaml"
+"""The study that times every thesis architecture on this machine (and on the devices it lists)."""
+
+
+def _device_comparison(compared: pd.DataFrame) -> Chart:
+    """Latency on the second device of a pair against the first, one point per configuration."""
+    pairs = compared["devices"].unique()
+    first, second = (
+        (str(compared["first_device"].iloc[0]), str(compared["device"].iloc[0]))
+        if len(pairs) == 1
+        else ("the pair's first device", "its second device")
+    )
+    return Chart(
+        ChartSpec(
+            "devices",
+            "Latency on one device against another",
+            shape="quantization",
+            shape_title="Quantization",
+            x="first_latency_ms",
+            x_title=f"Latency on {first} (ms, log scale)",
+            y="latency_ms",
+            y_title=f"Latency on {second} (ms, log scale)",
+            y_format=",.4~g",
+            log_y=True,
+            frontier="none",
+            rule="diagonal",
+            selectors=("devices",),
+            error_bars=False,
+        ),
+        compared,
+    )
+
+
+def _thesis_front(fronts: pd.DataFrame, device: str) -> Chart:
+    """The thesis's 2019 accuracies at `device`'s latencies (`frames.thesis_fronts`)."""
+    return Chart(
+        ChartSpec(
+            f"devices-front-{slug(device)}",
+            f"2019 accuracies at {device} latencies",
+            shape="quantization",
+            shape_title="Quantization",
+            x_title=f"Latency on {device} (ms, log scale)",
+            selectors=(),
+        ),
+        fronts.assign(reference=False),  # every point is the thesis's: no layer to hide
+    )
+
+
+def _devices(frame: pd.DataFrame) -> Page:
+    compared = frames.device_comparison(frame)
+    charts = {"comparison": _device_comparison(compared)}
+    fronts = []
+    finished = compared[compared["stage"] != UNFINISHED_STAGE]
+    for device in sorted(set(finished["device"]) - {frames.REFERENCE_DEVICE}):
+        rows = frames.thesis_fronts(finished, device)
+        if rows.empty:
+            continue
+        chart = _thesis_front(rows, device)
+        charts[chart.spec.chart_id] = chart
+        fronts.append(
+            {
+                "device": device,
+                "chart": chart.spec.chart_id,
+                "networks": len(rows),
+                "of_architecture": int((rows["latency_from"] == OF_ARCHITECTURE).sum()),
+                "before": int(rows["front_before"].sum()),
+                "after": int(rows["front_after"].sum()),
+                "changes": frames.front_changes(rows),
+            }
+        )
+    return Page(
+        "devices.md",
+        "Devices",
+        "devices.j2",
+        charts=charts,
+        context={
+            "counts": frames.counts(frame, ["device"]),
+            "compared": compared,
+            "correlations": frames.rank_correlations(compared),
+            "ratios": frames.ratio_summary(compared),
+            "of_architecture": int((compared["latency_from"] == OF_ARCHITECTURE).sum()),
+            "fronts": fronts,
+            "reference_device": frames.REFERENCE_DEVICE,
+            "atlas": ATLAS_COMMAND,
+        },
+    )
+
+
 def _lookup(frame: pd.DataFrame) -> Page:
     rows = frames.predicted(frame)
     return Page(
@@ -333,15 +422,7 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
             frames.quantization_pairs(prepared),
             shape_title="Quantization",
         ),
-        _paired_page(
-            "devices.md",
-            "Devices",
-            frames.device_pairs(prepared),
-            context={"counts": frames.counts(prepared, ["device"])},
-            selectors=(),
-            error_bars=False,
-            shape_title="Device",
-        ),
+        _devices(prepared),
         _lookup(prepared),
         *reproduced,
         Page(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thesislab.records import ArtifactRecord
 from thesislab.store import KINDS, Store, atomic_write_bytes
 
 
@@ -47,7 +48,13 @@ class Ledger:
         return self.directory / f"{key}.json"
 
     def _stored(self, record_id: str) -> bool:
-        return any(self.store.path_of(kind, record_id).exists() for kind in KINDS)
+        """Whether the record is in the store, and, for an artifact, its file too (a study
+        whose files are not kept, as the latency atlas's, remakes them)."""
+        kind = next((k for k in KINDS if self.store.path_of(k, record_id).exists()), None)
+        if kind != "artifact":
+            return kind is not None
+        artifact = self.store.get(record_id, ArtifactRecord)
+        return artifact.path is None or self.store.resolve(artifact.path).is_file()
 
     def result(self, key: str) -> JobResult | None:
         """The result of job `key` if it finished and its records are all present."""

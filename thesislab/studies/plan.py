@@ -22,8 +22,8 @@ from typing import Any, Literal
 from thesislab.keys import SPACED, content_key
 from thesislab.studies.spec import ConvertStage, Entry, PruneStage, Study
 
-StageName = Literal["train", "prune", "fine_tune", "retrain", "convert", "bench"]
-MODEL_STAGES: frozenset[str] = frozenset({"train", "prune", "fine_tune", "retrain"})
+StageName = Literal["train", "untrained", "prune", "fine_tune", "retrain", "convert", "bench"]
+MODEL_STAGES: frozenset[str] = frozenset({"train", "untrained", "prune", "fine_tune", "retrain"})
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,23 @@ class _Planner:
                 params = {"recipe": retraining_recipe(trained), "data": data}
                 yield self.add(_job("retrain", f"retrain {label}", params, (pruned.key,)))
 
+    def untrained(self, entry: Entry, seed: int) -> Job:
+        """The job recording `entry` built with random weights drawn from `seed`."""
+        params = {"name": entry.label, "arch": entry.spec.model_dump(mode="json"), "seed": seed}
+        return self.add(_job("untrained", f"untrained {entry.label} seed {seed}", params))
+
     def entry(self, entry: Entry) -> None:
         stages = self.study.stages_of(entry)
-        if stages.train is None:
+        if stages.train is None and stages.untrained is None:
             return
         for seed in self.study.seeds_of(entry):
-            trained = self.train(entry, seed)
-            models = [trained]
-            for prune_stage in stages.prune:
-                models.extend(self.prune(entry, seed, trained, prune_stage))
+            if stages.train is None:
+                models = [self.untrained(entry, seed)]
+            else:
+                trained = self.train(entry, seed)
+                models = [trained]
+                for prune_stage in stages.prune:
+                    models.extend(self.prune(entry, seed, trained, prune_stage))
             if stages.convert is None:
                 continue
             conversions = [

@@ -37,7 +37,7 @@ from thesislab.errors import ThesislabError, validation_message
 from thesislab.models.names import parse_name
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.target import LATENCY_METRICS, METRICS
-from thesislab.records import Quantization
+from thesislab.records import Protocol, Quantization
 from thesislab.store import RESULTS_ROOT
 from thesislab.train.recipe import (
     FINE_TUNING,
@@ -61,6 +61,12 @@ class TrainStage(_Strict):
     teacher: str | None = Field(default=None, description="Name of the teacher entry.")
     kd_lambda: KdLambda = KD_LAMBDA
     kd_temperature: Temperature = TEMPERATURE
+
+
+class UntrainedStage(_Strict):
+    """Instead of training: build each entry with random weights drawn from each seed, to
+    measure its architecture's latency (converted and benched as a trained model is; never an
+    accuracy). See `thesislab.deploy.untrained`."""
 
 
 class PruneTarget(_Strict):
@@ -129,16 +135,43 @@ class ConvertStage(_Strict):
 
 
 class BenchStage(_Strict):
-    """Measure every artifact of the entry on these devices, under a named protocol."""
+    """Measure every artifact of the entry on these devices, under a protocol preset (its name,
+    or ``{preset: NAME, FIELD: VALUE, ...}`` to override fields of `thesislab protocols show`)."""
 
     devices: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
-    protocol: str = "quick"
+    protocol: str | dict[str, Any] = "quick"
+
+    def resolved_protocol(self) -> Protocol:
+        """The protocol the stage measures with."""
+        return protocol_of(self.protocol)
+
+
+def protocol_of(chosen: str | dict[str, Any]) -> Protocol:
+    """A bench stage's protocol: a preset name, or a preset with overridden fields."""
+    from thesislab.bench.protocol import resolve_protocol
+
+    if isinstance(chosen, str):
+        return resolve_protocol(chosen)
+    overrides = dict(chosen)
+    preset = overrides.pop("preset", None)
+    if not isinstance(preset, str):
+        raise ThesislabError(f"protocol: expected a 'preset' name, received {chosen!r}")
+    try:
+        return resolve_protocol(preset, **overrides)
+    except TypeError:
+        raise ThesislabError(
+            f"protocol: expected fields of `thesislab protocols show {preset}`, received "
+            f"{', '.join(sorted(overrides))}"
+        ) from None
+    except pydantic.ValidationError as error:
+        raise ThesislabError(f"protocol: {validation_message(error)}") from None
 
 
 class Stages(_Strict):
     """The stages of one entry; a stage left out does not run."""
 
     train: TrainStage | None = None
+    untrained: UntrainedStage | None = None
     prune: list[PruneStage] = Field(default_factory=list)
     convert: ConvertStage | None = None
     bench: BenchStage | None = None
@@ -248,10 +281,19 @@ def _check_references(study: Study) -> None:
             )
         if teacher == entry.label:
             raise ThesislabError(f"{where}: an entry cannot be its own teacher")
-        if stages.train is None and (stages.prune or stages.convert):
-            raise ThesislabError(f"{where}: prune and convert need a trained model: add 'train'")
+        if stages.train is not None and stages.untrained is not None:
+            raise ThesislabError(f"{where}: expected 'train' or 'untrained', received both")
+        if stages.train is None and stages.prune:
+            raise ThesislabError(f"{where}: prune needs a trained model: add 'train'")
+        if stages.train is None and stages.untrained is None and stages.convert:
+            raise ThesislabError(f"{where}: convert needs a model: add 'train' or 'untrained'")
         if stages.bench is not None and stages.convert is None:
             raise ThesislabError(f"{where}: bench needs artifacts to measure: add 'convert'")
+        if stages.bench is not None:
+            try:
+                stages.bench.resolved_protocol()
+            except ThesislabError as error:
+                raise ThesislabError(f"{where}: {error}") from None
         for prune_stage in stages.prune:
             try:
                 get_method(prune_stage.method).validate(prune_stage.settings)

@@ -59,6 +59,17 @@ def train_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
     return _model_result(_train(job, spec, inputs, results_dir))
 
 
+def untrained_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
+    """Record the entry's architecture with random weights drawn from the job's seed."""
+    from thesislab.deploy.untrained import untrained_model
+
+    spec = ArchSpec.model_validate(job.params["arch"])
+    params = job.params
+    return _model_result(
+        untrained_model(Store(results_dir), spec, name=params["name"], seed=params["seed"])
+    )
+
+
 def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
     """Convert the input model to one TFLite variant and record its test accuracy."""
     from thesislab.deploy.artifacts import deploy_data, make_artifacts
@@ -98,7 +109,7 @@ def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
     the latency the device's lookup table predicts where there is one."""
     from thesislab.bench.devices import Inventory
     from thesislab.bench.measure import bench
-    from thesislab.bench.protocol import resolve_protocol
+    from thesislab.studies.spec import protocol_of
 
     store = Store(results_dir)
     device = job.params["device"]
@@ -107,7 +118,7 @@ def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
         store,
         artifact_ids,
         Inventory.load().get(device),
-        resolve_protocol(job.params["protocol"]),
+        protocol_of(job.params["protocol"]),
         predicted_ms=_predictions(store, artifact_ids, device),
     )
     return JobResult(tuple(identifier for identifier, _ in outcome.measurements), ())
@@ -148,6 +159,7 @@ def follow_up_stage(stage: FollowUp) -> StageFunction:
 
 STAGE_FUNCTIONS: dict[str, StageFunction] = {
     "train": train_stage,
+    "untrained": untrained_stage,
     "prune": prune_stage,
     "fine_tune": follow_up_stage("fine_tuned"),
     "retrain": follow_up_stage("retrained"),
@@ -173,4 +185,6 @@ def estimate_seconds(job: Job) -> float:
         return 3 * macs * images * epochs / CPU_TRAINING_MACS_PER_S
     if job.stage == "bench":
         return 5.0 * len(job.deps)
+    if job.stage == "untrained":
+        return 1.0
     return 20.0
