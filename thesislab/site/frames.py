@@ -194,9 +194,19 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
 def _rank_correlation(
     first: pd.Series, second: pd.Series, method: Literal["spearman", "kendall"]
 ) -> float:
+    """Spearman's rho (Pearson's correlation of the average ranks) or Kendall's tau-b, without
+    scipy (which pandas would need for them): NaN where either side has a single value."""
+    import numpy as np
+
     if len(first) < 2 or first.nunique() < 2 or second.nunique() < 2:
         return math.nan
-    return float(first.corr(second, method=method))
+    if method == "spearman":
+        return float(first.rank().corr(second.rank()))
+    x, y = first.to_numpy(dtype=float), second.to_numpy(dtype=float)
+    upper, lower = np.triu_indices(len(x), 1)
+    dx, dy = np.sign(x[upper] - x[lower]), np.sign(y[upper] - y[lower])
+    untied = math.sqrt(float(np.count_nonzero(dx)) * float(np.count_nonzero(dy)))
+    return float((dx * dy).sum() / untied)
 
 
 def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
