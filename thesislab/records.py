@@ -211,6 +211,12 @@ class Protocol(_Frozen):
         default=None,
         description="Least time of the warm-up runs of one call. None: no minimum time.",
     )
+    remeasures: int = Field(
+        default=0,
+        ge=0,
+        description="Times a model whose pass means disagree by more than the tolerance is "
+        "measured again (all its passes), before its last attempt is kept as it is.",
+    )
 
 
 class LatencyStats(_Frozen):
@@ -224,6 +230,10 @@ class LatencyStats(_Frozen):
     init_ms: NonNegative | None = None
     first_ms: NonNegative | None = Field(default=None, description="First inference.")
     pass_means_ms: list[NonNegative] = Field(default_factory=list, description="One per pass.")
+    set_aside_pass_means_ms: list[list[NonNegative]] = Field(
+        default_factory=list,
+        description="Pass means of earlier attempts, set aside because they disagreed.",
+    )
 
     @property
     def headline_ms(self) -> float:

@@ -83,8 +83,9 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> No
 
 
 @contextmanager
-def running_sshd(directory: Path) -> Iterator[SshServer]:
-    """`sshd -D -e -f CONFIG` on a free 127.0.0.1 port, keys and config in `directory`."""
+def running_sshd(directory: Path, *, sftp: bool = True) -> Iterator[SshServer]:
+    """`sshd -D -e -f CONFIG` on a free 127.0.0.1 port, keys and config in `directory`; without
+    `sftp`, it has no SFTP subsystem (as dropbear and minimal images)."""
     sshd = require_executable(SSHD, "openssh-server")
     directory.mkdir(parents=True, exist_ok=True)
     host_key = keygen(directory / "host_ed25519")
@@ -105,8 +106,8 @@ def running_sshd(directory: Path) -> Iterator[SshServer]:
         "KbdInteractiveAuthentication no\n"
         "PubkeyAuthentication yes\n"
         "PermitRootLogin prohibit-password\n"
-        "Subsystem sftp internal-sftp\n"
-        "LogLevel ERROR\n"
+        + ("Subsystem sftp internal-sftp\n" if sftp else "")
+        + "LogLevel ERROR\n"
     )
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     log = directory / "sshd.log"

@@ -66,7 +66,59 @@ def test_run_schedule_pauses_before_every_call():
     assert events[0::2] == [10.0] * 6
     assert sorted(events[1::2]) == ["a"] * 3 + ["b"] * 3
     assert done == events[1::2]
-    assert {key: len(value) for key, value in results.items()} == {"a": 3, "b": 3}
+    assert {key: len(value.pass_means_ms) for key, value in results.stats.items()} == {
+        "a": 3,
+        "b": 3,
+    }
+    assert results.failures == {}
+
+
+def test_a_noisy_pass_is_measured_again_until_the_passes_agree():
+    # "b"'s first pass is 30 % slow (the machine was busy): all of its passes are measured again.
+    noisy = {"b": [13.0, 10.0, 10.1, 10.05]}
+    calls: list[str] = []
+
+    def call(item: str) -> CallResult:
+        calls.append(item)
+        queue = noisy.get(item)
+        return CallResult(mean_ms=queue.pop(0) if queue else 5.0, count=1)
+
+    protocol = PRESETS["quick"].model_copy(update={"passes": 2, "remeasures": 3})
+    timings = run_schedule(["a", "b"], protocol, call, rng=random.Random(0))
+    assert calls.count("a") == 2 and calls.count("b") == 4
+    assert timings.stats["a"].set_aside_pass_means_ms == []
+    assert timings.stats["b"].set_aside_pass_means_ms == [[13.0, 10.0]]
+    assert timings.stats["b"].pass_means_ms == [10.1, 10.05]
+    assert timings.stats["b"].mean_ms == pytest.approx(10.075)
+
+
+def test_remeasuring_stops_at_the_protocols_limit():
+    slower = iter(range(10, 100))
+    protocol = PRESETS["quick"].model_copy(update={"passes": 2, "remeasures": 1})
+    timings = run_schedule(
+        ["a"], protocol, lambda _: CallResult(float(next(slower)), 1), rng=random.Random(0)
+    )
+    assert timings.stats["a"].set_aside_pass_means_ms == [[10.0, 11.0]]
+    assert timings.stats["a"].pass_means_ms == [12.0, 13.0]  # still 8 % apart: kept as it is
+
+
+def test_a_refused_item_fails_alone_and_is_not_called_again():
+    calls: list[str] = []
+
+    def call(item: str) -> CallResult:
+        calls.append(item)
+        if item == "bad":
+            raise ThesislabError("Didn't find op for builtin opcode 'SUB' version '2'")
+        return CallResult(mean_ms=1.0, count=1)
+
+    protocol = PRESETS["quick"].model_copy(update={"passes": 3})
+    done: list[str] = []
+    timings = run_schedule(
+        ["good", "bad"], protocol, call, rng=random.Random(0), on_call=done.append
+    )
+    assert calls.count("bad") == 1 and calls.count("good") == 3 and len(done) == 4
+    assert timings.failures == {"bad": "Didn't find op for builtin opcode 'SUB' version '2'"}
+    assert list(timings.stats) == ["good"]
 
 
 def test_summary_of_timed_runs():

@@ -9,9 +9,10 @@ import threading
 import time
 from pathlib import Path
 
+import paramiko
 import pytest
 
-from tests.bench.sshd import SshServer
+from tests.bench.sshd import SshServer, running_sshd
 from thesislab.bench.check import check_device
 from thesislab.bench.hosts import open_host, sha256_file
 from thesislab.bench.measure import bench
@@ -66,6 +67,42 @@ def test_upload_verifies_and_reuses_identical_files(ssh_server: SshServer, tmp_p
     assert not list((tmp_path / "remote").glob("*.part"))
 
 
+def test_short_commands_return_all_their_output(ssh_server: SshServer, tmp_path: Path):
+    # sshd may send a command's exit status before the last of its output: a short command's
+    # output must still arrive whole, every time
+    local = tmp_path / "file"
+    local.write_bytes(os.urandom(1000))
+    expected = sha256_file(local)
+    host = SshHost(ssh_server.spec(tmp_path))
+    try:
+        outputs = {host.run(["sha256sum", str(local)], timeout_s=10).stdout for _ in range(40)}
+    finally:
+        host.close()
+    assert outputs == {f"{expected}  {local}\n"}
+
+
+def test_a_device_without_sftp_receives_and_runs_an_artifact(tmp_path: Path, tiny_tflite: Path):
+    store = Store(tmp_path / "results")
+    relative = "files/tflite/tiny.tflite"
+    (store.root / relative).parent.mkdir(parents=True)
+    (store.root / relative).write_bytes(tiny_tflite.read_bytes())
+    artifact = store.write(ArtifactRecord(model_id="m", quantization="fp32", path=relative))
+    with running_sshd(tmp_path / "sshd", sftp=False) as server:
+        spec = server.spec(tmp_path)
+        host = SshHost(spec)
+        try:
+            with pytest.raises(paramiko.SSHException):
+                host._client.open_sftp()  # the server really has no SFTP subsystem
+        finally:
+            host.close()
+        protocol = PRESETS["quick"].model_copy(update={"runs": 5, "passes": 1})
+        outcome = bench(store, [artifact], spec, protocol, seed=1)
+    [(_, record)] = outcome.measurements
+    assert record.device.name == "sshtest" and record.latency.mean_ms > 0
+    [uploaded] = (tmp_path / "remote").glob("*-tiny.tflite")
+    assert sha256_file(uploaded) == sha256_file(tiny_tflite)
+
+
 def test_timeout_kills_the_remote_process(ssh_server: SshServer, tmp_path: Path):
     pid_file = tmp_path / "pid"
     host = SshHost(ssh_server.spec(tmp_path))
@@ -116,7 +153,7 @@ def test_bench_over_ssh_writes_measurements(
     (store.root / relative).parent.mkdir(parents=True)
     (store.root / relative).write_bytes(tiny_tflite.read_bytes())
     artifact = store.write(ArtifactRecord(model_id="m", quantization="fp32", path=relative))
-    protocol = PRESETS["quick"].model_copy(update={"runs": 5, "passes": 2})
+    protocol = PRESETS["quick"].model_copy(update={"runs": 5, "passes": 2, "remeasures": 0})
     calls: list[str] = []
     outcome = bench(
         store, [artifact[:8]], ssh_server.spec(tmp_path), protocol, seed=1, on_call=calls.append

@@ -59,7 +59,7 @@ def check_device(host: Host, runtime: Runtime) -> DeviceFacts:
     """Ask the host what it is and check its runtime."""
     result = host.run(["sh", "-c", _FACTS_SCRIPT], SETUP_TIMEOUT_S)
     if result.returncode != 0:
-        raise ThesislabError(f"device check on {host.name} failed: {result.last_line()}")
+        raise ThesislabError(f"device check on {host.name} failed: {result.reason()}")
     found = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     known = {field.name for field in fields(DeviceFacts)} - {"runtime"}
     return DeviceFacts(

@@ -174,6 +174,10 @@ def remove_device(name: NameArgument, inventory: InventoryOption = None) -> None
     typer.echo(f"removed {name} from {loaded.path}")
 
 
+SHORT_ID = 12
+"""Characters of a record id shown in tables: a unique prefix that commands accept."""
+
+
 def bench(
     results: Annotated[
         Path, typer.Option("--results", "-r", help="Results directory holding the artifacts.")
@@ -204,6 +208,12 @@ def bench(
     warmup: Annotated[int | None, typer.Option(min=0, help="Override: warm-up runs.")] = None,
     runs: Annotated[int | None, typer.Option(min=1, help="Override: timed runs per call.")] = None,
     passes: Annotated[int | None, typer.Option(min=1, help="Override: shuffled passes.")] = None,
+    remeasures: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Override: times a model whose passes disagree is measured again."
+        ),
+    ] = None,
     pause: Annotated[
         float | None, typer.Option(min=0, help="Override: seconds of pause before each call.")
     ] = None,
@@ -233,7 +243,7 @@ def bench(
 
     from thesislab.bench.devices import Inventory
     from thesislab.bench.measure import bench as measure
-    from thesislab.bench.protocol import resolve_protocol
+    from thesislab.bench.protocol import pass_spread, resolve_protocol
     from thesislab.store import Store
 
     chosen = resolve_protocol(
@@ -242,6 +252,7 @@ def bench(
         warmup_runs=warmup,
         runs=runs,
         passes=passes,
+        remeasures=remeasures,
         pause_s=pause,
         min_secs=min_secs,
         warmup_min_secs=warmup_min_secs,
@@ -266,21 +277,28 @@ def bench(
             seed=seed,
             on_call=lambda _: progress.advance(task),
         )
-    table = Table("artifact", "measurement", "median ms", "mean ms", "p95 ms", "passes")
+    table = Table("artifact", "measurement", "median ms", "mean ms", "spread", "attempts")
     for measurement_id, record in outcome.measurements:
         latency = record.latency
         table.add_row(
-            record.artifact_id,
-            measurement_id,
+            record.artifact_id[:SHORT_ID],
+            measurement_id[:SHORT_ID],
             "-" if latency.median_ms is None else f"{latency.median_ms:.3f}",
             f"{latency.mean_ms:.3f}",
-            "-" if latency.p95_ms is None else f"{latency.p95_ms:.3f}",
-            " / ".join(f"{value:.3f}" for value in latency.pass_means_ms),
+            f"{pass_spread(latency):.1%}",
+            str(len(latency.set_aside_pass_means_ms) + 1),
         )
     console = Console()
     console.print(table)
     for warning in outcome.warnings:
         console.print(f"warning: {warning}", style="yellow")
+    for artifact_id, reason in outcome.failures.items():
+        console.print(f"failed: artifact {artifact_id}: {reason}", style="red", highlight=False)
+    if outcome.failures:
+        raise ThesislabError(
+            f"{len(outcome.failures)} of {len(set(artifact_ids))} artifacts could not be "
+            f"measured on {spec.name} (each listed above with its reason)"
+        )
 
 
 def _untrained_artifacts(store: Store, architectures: list[str], quantizations: str) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from thesislab.bench.devices import DeviceSpec
+from thesislab.bench.reasons import failure_reason
 from thesislab.errors import ThesislabError
 
 
@@ -26,13 +27,9 @@ class CommandResult:
     stdout: str
     stderr: str
 
-    def last_line(self) -> str:
-        """The last non-blank line of stderr, else of stdout: what to show when it failed."""
-        for stream in (self.stderr, self.stdout):
-            lines = [line.strip() for line in stream.splitlines() if line.strip()]
-            if lines:
-                return lines[-1][:200]
-        return f"exit status {self.returncode} and no output"
+    def reason(self) -> str:
+        """The line of its output that says why it failed (see `reasons.failure_reason`)."""
+        return failure_reason(self.stderr, self.stdout, returncode=self.returncode)
 
 
 @dataclass(frozen=True)

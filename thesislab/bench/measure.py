@@ -3,6 +3,7 @@
 The device is checked first (its description goes into every record), the models are copied to
 it (once: identical files are reused), then the protocol's shuffled passes run. Records are
 written only when every call has finished, so an interrupted run leaves nothing half-measured.
+A model that the runtime refuses is reported with the runtime's reason; the others are measured.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from thesislab.bench.check import check_device
+from thesislab.bench.check import DeviceFacts, check_device
 from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.hosts import open_host
-from thesislab.bench.protocol import PASS_TOLERANCE, pass_spread, run_schedule, summarize
+from thesislab.bench.protocol import PASS_TOLERANCE, Timings, pass_spread, run_schedule
 from thesislab.bench.runtimes import runtime_for
 from thesislab.errors import ThesislabError
 from thesislab.records import ArtifactRecord, DeviceInfo, MeasurementRecord, Protocol, record_id
@@ -35,10 +36,48 @@ class Artifact:
 
 @dataclass
 class BenchOutcome:
-    """The measurements written, (id, record) each, and what looked wrong."""
+    """The measurements written, (id, record) each, the artifacts that failed (id -> reason),
+    and what looked wrong."""
 
     measurements: list[tuple[str, MeasurementRecord]] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimedFiles:
+    """What one measuring session found: the device, and each file's timings."""
+
+    facts: DeviceFacts
+    timings: Timings[str]
+
+
+def time_files(
+    files: Mapping[str, Path],
+    device: DeviceSpec,
+    protocol: Protocol,
+    *,
+    call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
+    seed: int | None = None,
+    on_call: Callable[[str], None] | None = None,
+) -> TimedFiles:
+    """Check the device, copy the files (key -> local path) to it, and time them in the
+    protocol's shuffled passes."""
+    runtime = runtime_for(device)
+    host = open_host(device)
+    try:
+        facts = check_device(host, runtime)
+        on_host = {key: host.put(path).path for key, path in files.items()}
+        timings = run_schedule(
+            list(files),
+            protocol,
+            lambda key: runtime.call(host, on_host[key], protocol, call_timeout_s),
+            rng=random.Random(seed),
+            on_call=on_call,
+        )
+    finally:
+        host.close()
+    return TimedFiles(facts, timings)
 
 
 def resolve_artifacts(store: Store, artifact_ids: Sequence[str]) -> list[Artifact]:
@@ -68,38 +107,28 @@ def bench(
 ) -> BenchOutcome:
     """Measure every artifact on `device`; `on_call` gets the artifact id after each call.
 
-    `predicted_ms` (artifact id -> latency a lookup table predicts for it on this device) is
-    recorded beside the measured latency."""
-    artifacts = {artifact.id: artifact for artifact in resolve_artifacts(store, artifact_ids)}
-    runtime = runtime_for(device)
-    outcome = BenchOutcome()
-    host = open_host(device)
-    try:
-        facts = check_device(host, runtime)
-        outcome.warnings.extend(facts.warnings())
-        on_host = {key: host.put(artifact.path).path for key, artifact in artifacts.items()}
-        calls = run_schedule(
-            list(artifacts),
-            protocol,
-            lambda key: runtime.call(host, on_host[key], protocol, call_timeout_s),
-            rng=random.Random(seed),
-            on_call=on_call,
-        )
-    finally:
-        host.close()
+    An artifact the runtime refuses is left out, with its reason in `failures`; the others are
+    measured. `predicted_ms` (artifact id -> latency a lookup table predicts for it on this
+    device) is recorded beside the measured latency."""
+    artifacts = {artifact.id: artifact.path for artifact in resolve_artifacts(store, artifact_ids)}
+    timed = time_files(
+        artifacts, device, protocol, call_timeout_s=call_timeout_s, seed=seed, on_call=on_call
+    )
+    outcome = BenchOutcome(failures=dict(timed.timings.failures))
+    outcome.warnings.extend(timed.facts.warnings())
     now = datetime.now(UTC)
-    for key, results in calls.items():
-        stats = summarize(results)
+    for key, stats in timed.timings.stats.items():
         spread = pass_spread(stats)
         if spread > PASS_TOLERANCE:
             outcome.warnings.append(
                 f"artifact {key}: passes disagree by {spread:.1%} (more than "
-                f"{PASS_TOLERANCE:.0%}): the device was probably busy"
+                f"{PASS_TOLERANCE:.0%}) after {len(stats.set_aside_pass_means_ms) + 1} "
+                "attempt(s): the device was probably busy"
             )
         record = MeasurementRecord(
             artifact_id=key,
-            device=DeviceInfo(name=device.name, description=facts.describe() or None),
-            runtime=facts.runtime,
+            device=DeviceInfo(name=device.name, description=timed.facts.describe() or None),
+            runtime=timed.facts.runtime,
             protocol=protocol,
             latency=stats,
             predicted_latency_ms=(predicted_ms or {}).get(key),

@@ -8,7 +8,10 @@ process measuring one model, as the 2019 thesis did with `benchmark_model`.
 
 The statistics of a model pool its calls: the mean is the mean of the pass means (the thesis's
 figure); median, p5 and p95 come from every timed run where the runtime reports them one by one.
-Passes that disagree by more than `PASS_TOLERANCE` are worth a warning: the machine was not quiet.
+Passes that disagree by more than `PASS_TOLERANCE` mean the machine was not quiet: such a model
+is measured again, all its passes, up to the protocol's `remeasures` times, and the pass means of
+the attempts set aside stay in its statistics. A model that its runtime refuses fails alone, with
+the runtime's reason; the others are measured.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from thesislab.errors import ThesislabError
 from thesislab.records import LatencyStats, Protocol
@@ -35,12 +38,15 @@ PRESETS: dict[str, Protocol] = {
         min_secs=1.0,
         warmup_min_secs=0.5,
     ),
-    "quick": Protocol(name="quick", threads=1, warmup_runs=10, runs=100, passes=2, pause_s=0.0),
+    "quick": Protocol(
+        name="quick", threads=1, warmup_runs=10, runs=100, passes=2, pause_s=0.0, remeasures=2
+    ),
 }
 """`thesis2019`: the thesis's Raspberry Pi protocol (`benchmark_model --num_runs=50` with the
 binary's defaults: one thread, at least 1 timed second, at least one warm-up run and 0.5 warm-up
-seconds; three shuffled passes, 10 s pause before each call).
-`quick`: for a development machine."""
+seconds; three shuffled passes, 10 s pause before each call; nothing measured again).
+`quick`: for a development machine; a model whose passes disagree is measured again, twice at
+most."""
 
 DEFAULT_PRESET = "quick"
 PASS_TOLERANCE = 0.02
@@ -59,6 +65,7 @@ def resolve_protocol(
     pause_s: float | None = None,
     min_secs: float | None = None,
     warmup_min_secs: float | None = None,
+    remeasures: int | None = None,
 ) -> Protocol:
     """A preset, with any given field overridden; an overridden preset is named `custom`."""
     if preset not in PRESETS:
@@ -76,6 +83,7 @@ def resolve_protocol(
             "pause_s": pause_s,
             "min_secs": min_secs,
             "warmup_min_secs": warmup_min_secs,
+            "remeasures": remeasures,
         }.items()
         if value is not None and value != getattr(base, key)
     }
@@ -109,6 +117,14 @@ def schedule(items: Sequence[T], passes: int, rng: random.Random) -> list[list[T
     return orders
 
 
+@dataclass
+class Timings(Generic[T]):
+    """Every measured item's statistics, and the reason of each item its runtime refused."""
+
+    stats: dict[T, LatencyStats] = field(default_factory=dict)
+    failures: dict[T, str] = field(default_factory=dict)
+
+
 def run_schedule(
     items: Sequence[T],
     protocol: Protocol,
@@ -117,17 +133,54 @@ def run_schedule(
     rng: random.Random,
     on_call: Callable[[T], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict[T, list[CallResult]]:
-    """Call every item once per pass, passes in shuffled order, pausing before each call.
+) -> Timings[T]:
+    """Call every item once per pass, passes in shuffled order, pausing before each call; then
+    measure again the items whose passes disagree (see the module docstring).
 
-    Returns each item's results in pass order. `on_call` is told of each finished call.
+    `on_call` is told of each finished call, failed or not.
     """
+    timings: Timings[T] = Timings()
+    set_aside: dict[T, list[list[float]]] = {item: [] for item in items}
+    pending = list(items)
+    for attempt in range(protocol.remeasures + 1):
+        results = _passes(pending, protocol, call, rng, on_call, sleep, timings.failures)
+        for item, calls in results.items():
+            stats = summarize(calls)
+            if attempt < protocol.remeasures and pass_spread(stats) > PASS_TOLERANCE:
+                set_aside[item].append(stats.pass_means_ms)
+            else:
+                timings.stats[item] = stats.model_copy(
+                    update={"set_aside_pass_means_ms": set_aside[item]}
+                )
+        pending = [item for item in results if item not in timings.stats]
+        if not pending:
+            break
+    return timings
+
+
+def _passes(
+    items: Sequence[T],
+    protocol: Protocol,
+    call: Callable[[T], CallResult],
+    rng: random.Random,
+    on_call: Callable[[T], None] | None,
+    sleep: Callable[[float], None],
+    failures: dict[T, str],
+) -> dict[T, list[CallResult]]:
+    """The protocol's passes over `items`: each item's calls in pass order, less the items that
+    failed (their reason goes into `failures`, and they are not called again)."""
     results: dict[T, list[CallResult]] = {item: [] for item in items}
     for order in schedule(items, protocol.passes or 1, rng):
         for item in order:
+            if item in failures:
+                continue
             if protocol.pause_s:
                 sleep(protocol.pause_s)
-            results[item].append(call(item))
+            try:
+                results[item].append(call(item))
+            except ThesislabError as error:
+                failures[item] = str(error)
+                del results[item]
             if on_call is not None:
                 on_call(item)
     return results

@@ -38,14 +38,14 @@ class Runtime(Interface):
 
 
 def _failed(what: str, host: Host, result: CommandResult) -> ThesislabError:
-    return ThesislabError(f"{what} on {host.name} failed: {result.last_line()}")
+    return ThesislabError(f"{what} on {host.name} failed: {result.reason()}")
 
 
 def _json_line(result: CommandResult) -> dict[str, Any]:
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise ThesislabError(
-            f"LiteRT runner: expected a JSON line on stdout, received: {result.last_line()}"
+            f"LiteRT runner: expected a JSON line on stdout, received: {result.reason()}"
         )
     value: dict[str, Any] = json.loads(lines[-1])
     return value
@@ -65,7 +65,7 @@ class LiteRTPython:
         if result.returncode != 0:
             raise ThesislabError(
                 f"missing runtime on {host.name}: expected {self.python} with ai-edge-litert, "
-                f"tflite-runtime or tensorflow installed, received: {result.last_line()}"
+                f"tflite-runtime or tensorflow installed, received: {result.reason()}"
             )
         return f"{_json_line(result)['runtime']} (python)"
 

@@ -5,7 +5,10 @@
 - A command runs as `echo $$; exec CMD`: the remote shell prints its PID and becomes the command,
   so a command that times out or is interrupted is killed on the remote side (closing the channel
   alone would leave it running).
-- Uploads go through SFTP to a content-addressed name in the device's working directory, are
+- A command has finished when its exit status *and* the end of its output have arrived: sshd may
+  send the status before the last of the output.
+- Uploads stream the file into `cat` over an exec channel (no SFTP subsystem needed: dropbear and
+  minimal images have none) to a content-addressed name in the device's working directory, are
   checked with `sha256sum`, and are reused when an identical file is already there.
 - Every failure becomes a one-line `ThesislabError`; key material never appears in messages.
 """
@@ -27,6 +30,8 @@ from thesislab.bench.hosts import CommandResult, HostFile, sha256_file
 from thesislab.errors import ThesislabError
 
 _CHUNK = 65536
+_LEAST_UPLOAD_BYTES_PER_S = 100_000
+"""An upload may take as long as this rate needs (a Pi on a slow link), or the device's timeout."""
 
 
 class _UnknownHostError(paramiko.SSHException):
@@ -141,7 +146,6 @@ class SshHost:
         except (paramiko.SSHException, OSError, ValueError) as error:
             self._client.close()
             raise _connection_error(spec, error) from None
-        self._sftp: paramiko.SFTPClient | None = None
         self._workdir: str | None = None
 
     def _transport(self) -> paramiko.Transport:
@@ -150,15 +154,20 @@ class SshHost:
             raise ThesislabError(f"SSH connection to {self._spec.address} was lost")
         return transport
 
-    def run(self, argv: Sequence[str], timeout_s: float) -> CommandResult:
-        """Run `argv` remotely; past `timeout_s`, or on interruption, kill it there."""
+    def run(
+        self, argv: Sequence[str], timeout_s: float, stdin: Path | None = None
+    ) -> CommandResult:
+        """Run `argv` remotely, fed the file `stdin` if given; past `timeout_s`, or on
+        interruption, kill it there."""
         channel = self._transport().open_session(timeout=self._spec.timeout_s)
         stdout, stderr = bytearray(), bytearray()
         pid: int | None = None
         try:
             channel.exec_command(f"echo $$; exec {shlex.join(argv)}")
             deadline = time.monotonic() + timeout_s
-            while not channel.exit_status_ready():
+            if stdin is not None:
+                self._send(channel, stdin, deadline)
+            while not (channel.exit_status_ready() and (channel.eof_received or channel.closed)):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError
@@ -170,6 +179,7 @@ class SshHost:
             pid = pid if pid is not None else _take_pid(stdout)
             returncode = channel.recv_exit_status()
         except BaseException as error:
+            pid = pid if pid is not None else _take_pid(stdout)
             if pid is not None and isinstance(error, (TimeoutError, KeyboardInterrupt)):
                 self._kill(pid)
             if isinstance(error, TimeoutError):
@@ -183,6 +193,19 @@ class SshHost:
         return CommandResult(
             returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace")
         )
+
+    @staticmethod
+    def _send(channel: paramiko.Channel, path: Path, deadline: float) -> None:
+        """Stream the file at `path` into the command's standard input, then close it."""
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                channel.settimeout(remaining)
+                channel.sendall(chunk)  # raises TimeoutError past `remaining`
+        channel.settimeout(None)
+        channel.shutdown_write()
 
     @staticmethod
     def _drain(channel: paramiko.Channel, stdout: bytearray, stderr: bytearray) -> bool:
@@ -203,22 +226,17 @@ class SshHost:
         """The absolute remote working directory, created on first use."""
         if self._workdir is None:
             relative = self._spec.workdir.removeprefix("~/")
-            made = self.run(["mkdir", "-p", relative], self._spec.timeout_s)
-            if made.returncode != 0:
+            made = self.run(
+                ["sh", "-c", 'mkdir -p "$1" && cd "$1" && pwd', "sh", relative],
+                self._spec.timeout_s,
+            )
+            if made.returncode != 0 or not made.stdout.strip():
                 raise ThesislabError(
                     f"cannot create working directory {self._spec.workdir!r} on {self.name}: "
-                    f"{made.last_line()}"
+                    f"{made.reason()}"
                 )
-            self._workdir = self._sftp_client().normalize(relative)
+            self._workdir = made.stdout.strip().splitlines()[-1]
         return self._workdir
-
-    def _sftp_client(self) -> paramiko.SFTPClient:
-        if self._sftp is None:
-            self._sftp = self._client.open_sftp()
-            channel = self._sftp.get_channel()
-            if channel is not None:
-                channel.settimeout(self._spec.timeout_s)
-        return self._sftp
 
     def _sha256(self, remote: str) -> str | None:
         result = self.run(["sha256sum", remote], self._spec.timeout_s)
@@ -231,25 +249,26 @@ class SshHost:
         if self._sha256(remote) == digest:
             return HostFile(remote, copied=False)
         partial = f"{remote}.part"
+        timeout_s = max(self._spec.timeout_s, path.stat().st_size / _LEAST_UPLOAD_BYTES_PER_S)
         try:
-            self._sftp_client().put(str(path), partial)
-        except (OSError, paramiko.SSHException) as error:
-            raise ThesislabError(
-                f"upload of {path.name} to {self.name} failed: {str(error)[:160] or 'timed out'}"
-            ) from None
+            written = self.run(["sh", "-c", 'cat > "$1"', "sh", partial], timeout_s, stdin=path)
+        except ThesislabError as error:
+            raise ThesislabError(f"upload of {path.name} to {self.name} failed: {error}") from None
+        if written.returncode != 0:
+            raise ThesislabError(f"upload of {path.name} to {self.name} failed: {written.reason()}")
         received = self._sha256(partial)
         if received != digest:
             raise ThesislabError(
                 f"upload of {path.name} to {self.name}: expected sha256 {digest}, "
                 f"received {received or 'none (is sha256sum installed?)'}"
             )
-        self._sftp_client().posix_rename(partial, remote)
+        moved = self.run(["mv", "-f", partial, remote], self._spec.timeout_s)
+        if moved.returncode != 0:
+            raise ThesislabError(f"upload of {path.name} to {self.name} failed: {moved.reason()}")
         return HostFile(remote, copied=True)
 
     def close(self) -> None:
-        """Close the SFTP session and the connection."""
-        if self._sftp is not None:
-            self._sftp.close()
+        """Close the connection."""
         self._client.close()
 
 

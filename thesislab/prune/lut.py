@@ -32,7 +32,6 @@ spec uses any table of its device and family that covers all of its layers.
 from __future__ import annotations
 
 import math
-import random
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -383,32 +382,22 @@ def measure_files(
     on_call: Callable[[str], None] | None,
 ) -> _Measured:
     """Time every file on the device in shuffled passes; the median and the mean of each file's
-    timed runs."""
-    from thesislab.bench.check import check_device
-    from thesislab.bench.hosts import open_host
-    from thesislab.bench.protocol import run_schedule, summarize
-    from thesislab.bench.runtimes import runtime_for
+    timed runs. A table needs every entry: a file the runtime refuses fails the table."""
+    from thesislab.bench.measure import time_files
 
-    runtime = runtime_for(device)
-    host = open_host(device)
-    try:
-        facts = check_device(host, runtime)
-        on_host = {key: host.put(path).path for key, path in files.items()}
-        calls = run_schedule(
-            list(files),
-            protocol,
-            lambda key: runtime.call(host, on_host[key], protocol, 600.0),
-            rng=random.Random(0),
-            on_call=on_call,
+    timed = time_files(files, device, protocol, seed=0, on_call=on_call)
+    if timed.timings.failures:
+        key, reason = next(iter(timed.timings.failures.items()))
+        raise ThesislabError(
+            f"lookup table on {device.name}: {len(timed.timings.failures)} of {len(files)} "
+            f"models failed, the first ({key}) with: {reason}"
         )
-    finally:
-        host.close()
-    stats = {key: summarize(results) for key, results in calls.items()}
+    stats = timed.timings.stats
     return _Measured(
         {key: value.headline_ms for key, value in stats.items()},
         {key: value.mean_ms for key, value in stats.items()},
-        facts.describe() or None,
-        facts.runtime,
+        timed.facts.describe() or None,
+        timed.facts.runtime,
     )
 
 

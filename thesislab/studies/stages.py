@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from thesislab.errors import ThesislabError
 from thesislab.models.spec import ArchSpec
 from thesislab.records import ArtifactRecord, ModelRecord
 from thesislab.store import Store
@@ -121,6 +122,12 @@ def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
         protocol_of(job.params["protocol"]),
         predicted_ms=_predictions(store, artifact_ids, device),
     )
+    if outcome.failures:
+        refused = "; ".join(f"{key[:12]}: {reason}" for key, reason in outcome.failures.items())
+        raise ThesislabError(
+            f"{len(outcome.failures)} of {len(artifact_ids)} artifacts could not be measured "
+            f"on {device}: {refused}"
+        )
     return JobResult(tuple(identifier for identifier, _ in outcome.measurements), ())
 
 
