@@ -93,6 +93,17 @@ DIFFERENCES: tuple[Difference, ...] = (
         effect="latency",
     ),
     Difference(
+        topic="Latency figure plotted",
+        thesis="the mean of the three passes' means",
+        source="T/benchmarks_tf_lite_file.sh",
+        thesislab="charts and tables plot the median of every timed run where the runtime "
+        "reports runs one by one (robust to a busy machine), else the mean of the pass means",
+        reproduce=None,
+        reason="every measurement records both: the thesis's figure is its mean_ms, shown on "
+        "each model page beside the median",
+        effect="latency",
+    ),
+    Difference(
         topic="Imported runtime labels",
         thesis="quantized networks ran on a tf-lite-nightly benchmark binary; lookup-table "
         "predictions (table_time) come from 11 runs, mean, no minimum time",
@@ -168,8 +179,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         reproduce="morphnet regularizer=group_lasso weights=flops resource=macs strength=5e-8 "
         "threshold=1e-3 from_scratch=true factor=1 (1.8: the second pass's widths), on a parent "
         "trained with recipe morphnet2019",
-        reason="widths ×1.8 are capped at the starting widths; the target is still checked, so "
-        "it must be one the widths meet (the thesis had none)",
+        reason="widths ×1.8 are capped at the starting widths; with `factor` set the widths are "
+        "read off as they are, so the result may miss the stage's target (the thesis had none)",
         effect="both",
     ),
     Difference(
@@ -198,14 +209,16 @@ DIFFERENCES: tuple[Difference, ...] = (
         thesis="the runs of pruning_methods.csv: NetAdapt at pf 0.4-0.6 with decay 0.98, Fisher "
         "with channel targets, MorphNet, random and uniform",
         source="pruning_methods.csv",
-        thesislab="experiments/pruning.yaml prunes WRN-40-2 to 60, 40 and 20 % of its MACs with "
-        "every method",
+        thesislab="a study names its pruning targets as limits on latency, MACs, parameters or "
+        "channels; the pruning study is the thesis's runs, on this machine's lookup tables",
         reproduce="experiments/pruning.yaml: one named prune stage per run of "
         "pruning_methods.csv, seed repeats as seeds",
         reason="runs the thesis made once are made for every seed of their parent; MorphNet's "
         "from-scratch runs still train the parent first; the table-driven Fisher runs stop at "
         "their channel count instead of saving snapshots of one run; M/'s network is taken as "
-        "the post-activation WRN-40-2",
+        "the post-activation WRN-40-2; the study measures on `local`, not the Raspberry Pi 3B, "
+        "and its lookup tables are built beforehand (`thesislab lut build --variant "
+        "thesis2019`, as the study file says), not by a stage of the study",
         effect="both",
     ),
     Difference(

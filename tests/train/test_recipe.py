@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from thesislab.errors import ThesislabError
-from thesislab.train.recipe import Recipe, load_recipe
+from thesislab.train.recipe import Recipe, load_recipe, retraining_recipe
 
 
 def test_defaults_are_thesislabs_recipe() -> None:
@@ -69,3 +69,12 @@ def test_bad_recipes_give_one_line_errors(
 
     assert expected in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_retraining_keeps_the_parents_recipe_on_every_image() -> None:
+    parent = load_recipe(
+        None, preset="thesis2019-pytorch", validation_size=5000, seed=3
+    ).model_dump()
+    retraining = load_recipe(None, **retraining_recipe(parent))
+    assert retraining.validation_size == 0
+    assert retraining.model_dump() == {**parent, "validation_size": 0}

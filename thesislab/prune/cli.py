@@ -14,7 +14,7 @@ import typer
 
 from thesislab.errors import ThesislabError
 from thesislab.store import DEFAULT_RESULTS
-from thesislab.train.recipe import FINE_TUNING
+from thesislab.train.recipe import FINE_TUNING, retraining_recipe
 
 if TYPE_CHECKING:
     from thesislab.models.spec import ArchSpec
@@ -127,7 +127,7 @@ def prune(
     if retrain:
         pruned = store.get(pruned_id, ModelRecord)
         assert pruned.lineage.parent_id is not None
-        trained_with = dict(store.get(pruned.lineage.parent_id, ModelRecord).recipe)
+        trained_with = retraining_recipe(store.get(pruned.lineage.parent_id, ModelRecord).recipe)
         if retrain_epochs is not None:
             trained_with["epochs"] = retrain_epochs
         _report(

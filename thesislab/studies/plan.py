@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from thesislab.keys import SPACED, content_key
 from thesislab.studies.spec import ConvertStage, Entry, PruneStage, Study
+from thesislab.train.recipe import retraining_recipe
 
 StageName = Literal["train", "untrained", "prune", "fine_tune", "retrain", "convert", "bench"]
 MODEL_STAGES: frozenset[str] = frozenset({"train", "untrained", "prune", "fine_tune", "retrain"})
@@ -43,10 +44,10 @@ def job_key(stage: str, params: dict[str, Any], deps: tuple[str, ...]) -> str:
     return content_key({"stage": stage, "params": params, "deps": list(deps)}, 16, SPACED)
 
 
-def retraining_recipe(trained: Job) -> dict[str, Any]:
-    """The recipe of retraining a network pruned from the model of the training job `trained`:
-    the recipe and seed that trained it, with no images held out."""
-    return {**trained.params["recipe"], "seed": trained.params["seed"], "validation_size": 0}
+def retraining_recipe_of(trained: Job) -> dict[str, Any]:
+    """The recipe of retraining a network pruned from the model of the training job `trained`
+    (`recipe.retraining_recipe` of the recipe and seed that trained it)."""
+    return retraining_recipe({**trained.params["recipe"], "seed": trained.params["seed"]})
 
 
 def _job(
@@ -115,7 +116,7 @@ class _Planner:
                 params = {"recipe": recipe, "data": data}
                 yield self.add(_job("fine_tune", f"fine-tune {label}", params, (pruned.key,)))
             if stage.retrain:
-                params = {"recipe": retraining_recipe(trained), "data": data}
+                params = {"recipe": retraining_recipe_of(trained), "data": data}
                 yield self.add(_job("retrain", f"retrain {label}", params, (pruned.key,)))
 
     def untrained(self, entry: Entry, seed: int) -> Job:

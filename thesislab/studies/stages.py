@@ -152,7 +152,7 @@ def prune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
 def follow_up_stage(stage: FollowUp) -> StageFunction:
     """The stage function that trains a pruned network's `stage` with the job's recipe: its
     inherited weights on (`fine_tuned`), or its architecture from scratch with the recipe that
-    trained its parent (`retrained`, see `plan.retraining_recipe`)."""
+    trained its parent (`retrained`, see `plan.retraining_recipe_of`)."""
 
     def run(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
         from thesislab.prune.run import train_pruned

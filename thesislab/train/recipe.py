@@ -205,6 +205,12 @@ def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
         raise ThesislabError(f"{origin}: recipe {validation_message(error)}") from None
 
 
+def retraining_recipe(parent: dict[str, Any]) -> dict[str, Any]:
+    """The recipe of retraining a pruned network: the recipe (and seed) that trained its parent,
+    on every training image (the thesis held images out for its pruning searches only)."""
+    return {**parent, "validation_size": 0}
+
+
 def fine_tuning_recipe(overrides: dict[str, Any] | None = None) -> Recipe:
     """The recipe of fine-tuning: `FINE_TUNING` updated by `overrides` (any recipe fields), in
     float32, the precision of the weights it trains on."""
