@@ -134,6 +134,11 @@ class ModelRecord(_Record):
         "never trained and never saved (rebuilt from its spec and seed), with no accuracy.",
     )
 
+    @property
+    def stage(self) -> str:
+        """Its stage in the results: 'untrained' for random weights, else its lineage's stage."""
+        return UNTRAINED if self.weights == UNTRAINED else self.lineage.stage
+
     @model_validator(mode="after")
     def _untrained_has_no_accuracy(self) -> ModelRecord:
         if self.weights == "untrained":

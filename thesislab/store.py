@@ -370,7 +370,7 @@ def _rows_of_configuration(
     base: dict[str, object] = {
         "name": first.name,
         "family": first.architecture.family,
-        "stage": UNTRAINED if untrained else first.lineage.stage,
+        "stage": first.stage,
         "pruning_method": first.lineage.pruning.method if first.lineage.pruning else None,
         "distilled": first.lineage.distilled,
         "params": next((m.params for m in models.values() if m.params is not None), None),

@@ -200,3 +200,35 @@ def test_chromium_draws_one_mark_per_configuration_of_the_chosen_pair(device_sit
         assert view.locator(symbols.format(front_id)).count() == 6
         browser.close()
     assert errors == []
+
+
+def test_rank_correlations_per_family_and_quantization_are_pandas(page):
+    ratios = page.context["ratios"].set_index(["devices", "family", "quantization"])
+    grouped = page.context["compared"].groupby(["devices", "family", "quantization"])
+    checked = 0
+    for key, group in grouped:
+        first, second = group["first_latency_ms"], group["latency_ms"]
+        for method in ("spearman", "kendall"):
+            expected = first.corr(second, method=method)
+            if math.isnan(expected):
+                assert math.isnan(ratios.loc[key, method])
+            else:
+                assert ratios.loc[key, method] == pytest.approx(expected)
+                checked += 1
+    assert checked >= 2
+
+
+def test_a_latency_copied_from_an_untrained_network_reproduces_nothing(results, results_frame):
+    from thesislab.site.catalogue import Catalogue
+    from thesislab.site.reproduction import comparisons
+    from thesislab.store import records
+
+    catalogue = Catalogue.of(records([results]), results_frame)
+    compared = comparisons(results_frame, catalogue, typical_spread=0.01)
+    # the thesis's networks were timed on the Pi; thesislab timed none of them there (its
+    # untrained mobilenetv1_d12_w64 ran locally): no latency compared, not even with itself
+    assert compared.empty
+    untrained = catalogue.first(
+        results_frame.loc[results_frame["stage"] == "untrained", "config_id"].iloc[0]
+    )
+    assert untrained.stage == "untrained" and untrained.lineage.stage == "trained"

@@ -77,6 +77,7 @@ def test_change_against_uniform_matches_interpolation_on_the_same_device(prepare
 
 def test_lookup_table_summary_per_device(prepared):
     summary = frames.prediction_summary(frames.predicted(prepared)).set_index("device")
+    assert (summary.loc[PI, "family"], summary.loc[PI, "source"]) == ("wideresnet", "thesis-2019")
     assert summary.loc[PI, "results"] == 135
     assert summary.loc[PI, "correlation"] > 0.99
     assert summary.loc[LOCAL, "results"] == 1

@@ -266,6 +266,77 @@ def lut_build(
     )
 
 
+@lut_app.command("check")
+def lut_check(
+    family: FamilyOption,
+    device: DeviceOption = "local",
+    param: ParamOption = None,
+    networks: Annotated[int, typer.Option(min=1, help="Random pruned networks to measure.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed of the random widths.")] = 0,
+    protocol: Annotated[
+        str, typer.Option("--protocol", help="Protocol preset of the measurements.")
+    ] = "quick",
+    results: ResultsOption = DEFAULT_RESULTS,
+    inventory: InventoryOption = None,
+) -> None:
+    """Measure random pruned networks of a family on a device and compare each with its table's
+    prediction; the records (untrained models, artifacts, measurements with the prediction)
+    stay in the results directory, where the site's lookup-tables page reads them.
+
+    Example: thesislab lut check --device local --family mobilenetv2 --networks 20
+    -r experiments/lookup-tables
+    """
+    import statistics
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from thesislab.bench.devices import Inventory
+    from thesislab.bench.protocol import resolve_protocol
+    from thesislab.prune.lut_check import check_table
+
+    spec = _family_spec(family, param)
+    chosen = resolve_protocol(protocol)
+    target = Inventory.load(inventory).get(device)
+    with Progress(transient=True) as progress:
+        task = progress.add_task(
+            f"{networks} pruned networks on {target.name}",
+            total=networks * (1 + (chosen.passes or 1)),
+        )
+        found, outcome = check_table(
+            results,
+            spec,
+            target,
+            chosen,
+            networks=networks,
+            seed=seed,
+            on_step=lambda _: progress.advance(task),
+        )
+    shown = Table("widths", "predicted ms", "measured ms", "error")
+    for prediction in found:
+        shown.add_row(
+            " ".join(map(str, prediction.widths)),
+            f"{prediction.predicted_ms:.3f}",
+            f"{prediction.measured_ms:.3f}",
+            f"{prediction.relative_error:.1%}",
+        )
+    console = Console()
+    console.print(shown)
+    for warning in outcome.warnings:
+        console.print(f"warning: {warning}", style="yellow")
+    errors = [prediction.relative_error for prediction in found]
+    console.print(
+        f"{len(found)} networks on {target.name}: mean relative error "
+        f"{statistics.fmean(errors):.1%}, largest {max(errors):.1%}"
+    )
+    if outcome.failures:
+        raise ThesislabError(
+            f"{len(outcome.failures)} of {networks} networks could not be measured: "
+            + "; ".join(outcome.failures.values())
+        )
+
+
 @lut_app.command("show")
 def lut_show(
     family: FamilyOption,

@@ -159,7 +159,7 @@ class Catalogue:
         for config_id in self.seeds:
             model = self.first(config_id)
             lineage = model.lineage
-            detail = [] if lineage.stage == "trained" else [lineage.stage.replace("_", "-")]
+            detail = [] if model.stage == "trained" else [model.stage.replace("_", "-")]
             detail += [lineage.pruning.method] if lineage.pruning else []
             detail += ["distilled"] if lineage.distilled else []
             if len(named[model.name]) > 1:

@@ -244,16 +244,28 @@ def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
 
 
 def ratio_summary(compared: pd.DataFrame) -> pd.DataFrame:
-    """Per pair of devices, family and quantization: how many configurations and the median,
-    10th and 90th percentiles (linear interpolation) of the ratio of their latencies."""
-    ratios = compared.groupby(["devices", "family", "quantization"], sort=False)["ratio"]
-    summary = ratios.agg(
-        configurations="size",
-        median="median",
-        p10=lambda ratio: ratio.quantile(0.1),
-        p90=lambda ratio: ratio.quantile(0.9),
-    )
-    return summary.reset_index()
+    """Per pair of devices, family and quantization: how many configurations, the Spearman and
+    Kendall (tau-b) rank correlations of their latencies, and the median, 10th and 90th
+    percentiles (linear interpolation) of the ratio of their latencies."""
+    import pandas as pd
+
+    keys = ["devices", "family", "quantization"]
+    rows = []
+    for values, group in compared.groupby(keys, sort=False):
+        first, second = group["first_latency_ms"].astype(float), group["latency_ms"].astype(float)
+        rows.append(
+            {
+                **dict(zip(keys, values, strict=True)),
+                "configurations": len(group),
+                "spearman": _rank_correlation(first, second, "spearman"),
+                "kendall": _rank_correlation(first, second, "kendall"),
+                "median": float(group["ratio"].median()),
+                "p10": float(group["ratio"].quantile(0.1)),
+                "p90": float(group["ratio"].quantile(0.9)),
+            }
+        )
+    columns = [*keys, "configurations", "spearman", "kendall", "median", "p10", "p90"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def thesis_fronts(compared: pd.DataFrame, device: str) -> pd.DataFrame:
@@ -373,11 +385,13 @@ def predicted(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per device: count, Pearson correlation of predicted and measured latency, mean error."""
+    """Per device, family and source (the thesis's tables or thesislab's): count, Pearson
+    correlation of predicted and measured latency, mean relative error."""
     import pandas as pd
 
+    keys = ["device", "family", "source"]
     summary = []
-    for device, group in rows.groupby("device"):
+    for values, group in rows.groupby(keys):
         measured_ms = group["latency_ms"].astype(float)
         predicted_ms = group["latency_predicted_ms"].astype(float)
         correlation = (
@@ -388,15 +402,13 @@ def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
         error = ((predicted_ms - measured_ms).abs() / measured_ms).mean()
         summary.append(
             {
-                "device": device,
+                **dict(zip(keys, values, strict=True)),
                 "results": len(group),
                 "correlation": correlation,
                 "mean_relative_error": float(error),
             }
         )
-    return pd.DataFrame(
-        summary, columns=["device", "results", "correlation", "mean_relative_error"]
-    )
+    return pd.DataFrame(summary, columns=[*keys, "results", "correlation", "mean_relative_error"])
 
 
 def counts(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -140,7 +140,7 @@ def _link(catalogue: Catalogue, config_id: str) -> dict[str, str]:
     return {
         "name": model.name,
         "path": model_page(config_id),
-        "stage": model.lineage.stage,
+        "stage": model.stage,
         "source": model.source.name,
     }
 

@@ -363,8 +363,8 @@ def _lookup(frame: pd.DataFrame) -> Page:
                 ChartSpec(
                     "lookup-tables",
                     "Predicted against measured latency",
-                    colour="pruning_method",
-                    colour_title="Pruning",
+                    shape="source",
+                    shape_title="Source",
                     x="latency_predicted_ms",
                     x_title="Predicted latency (ms, log scale)",
                     y="latency_ms",

@@ -4,7 +4,9 @@ A thesis configuration is reproduced when thesislab has its own result for the s
 the same architecture as the thesis names it (family and name parameters; for pruned networks
 the same widths too), stage, pruning method and distillation. An accuracy is compared when
 thesislab's run used the thesis's data set and the same deployment (fp32 also stands for the
-Keras model itself); a latency when it was measured on the thesis's device. A difference is within
+Keras model itself); a latency when it was measured on the thesis's device, on the network's own
+artifact or on an untrained network of its architecture (whose lineage is that of a trained one),
+never on a latency the results table copied from another row. A difference is within
 the seeds' spread when it is no larger than the larger standard deviation over seeds of the two
 results, or, where neither had several seeds, than the typical one of all results.
 """
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from thesislab.models.names import format_name
 from thesislab.site.frames import REFERENCE_SOURCE
 from thesislab.site.links import model_page
+from thesislab.store import OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,6 +144,7 @@ def comparisons(frame: pd.DataFrame, catalogue: Catalogue, typical_spread: float
     side has one."""
     import pandas as pd
 
+    frame = frame[frame["latency_from"] != OF_ARCHITECTURE]  # copies of other rows' latencies
     configurations = frame["config_id"].unique()
     keys = {config_id: network_key(catalogue, config_id) for config_id in configurations}
     datasets = {config_id: catalogue.dataset(config_id) or "" for config_id in configurations}

@@ -1,0 +1,60 @@
+"""`lut check`: random pruned networks recorded untrained, converted, measured, each with its
+table's prediction beside the measurement, and found by the results table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.prune.conftest import FAKE_DEVICE, TINY_WRN, write_fake_table
+from thesislab.bench.devices import DeviceSpec
+from thesislab.bench.protocol import resolve_protocol
+from thesislab.models.names import parse_name
+from thesislab.prune.lut import require_table
+from thesislab.prune.lut_check import check_table, random_widths
+from thesislab.prune.structure import structure_of
+from thesislab.records import UNTRAINED, MeasurementRecord, ModelRecord
+from thesislab.store import Store, table
+
+
+def test_random_widths_stay_between_one_channel_and_the_full_width():
+    structure = structure_of(parse_name(TINY_WRN).spec)
+    drawn = [random_widths(structure, np.random.default_rng(seed)) for seed in range(50)]
+    assert all(1 <= width <= full for widths in drawn for width, full in zip(
+        widths, structure.default_widths, strict=True))  # fmt: skip
+    assert len({tuple(widths) for widths in drawn}) > 40
+    assert random_widths(structure, np.random.default_rng(3)) == drawn[3]
+
+
+@pytest.mark.slow
+def test_check_records_each_network_with_its_prediction(tmp_path: Path):
+    write_fake_table(tmp_path, TINY_WRN)
+    spec = parse_name(TINY_WRN).spec
+    device = DeviceSpec(name=FAKE_DEVICE)  # measured on this machine, under the table's name
+    protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
+
+    found, outcome = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
+
+    assert not outcome.failures and len(found) == len(outcome.measurements) == 3
+    store = Store(tmp_path)
+    structure = structure_of(spec)
+    fake = require_table(tmp_path, spec, FAKE_DEVICE)
+    for prediction, (_, measurement) in zip(found, outcome.measurements, strict=True):
+        pruned = spec.model_copy(update={"widths": prediction.widths})
+        assert measurement.predicted_latency_ms == fake.predict(structure, structure.check(pruned))
+        assert measurement.predicted_latency_ms == prediction.predicted_ms
+        assert prediction.measured_ms == measurement.latency.headline_ms
+    models = store.of_kind(ModelRecord).values()
+    assert {model.weights for model in models} == {UNTRAINED}
+    assert sorted(model.architecture.widths for model in models) == sorted(
+        prediction.widths for prediction in found
+    )
+    rows = table([tmp_path])
+    assert list(rows["stage"]) == [UNTRAINED] * 3 and rows["accuracy"].isna().all()
+    assert rows["latency_predicted_ms"].notna().all()
+    # the same seed: the same networks, already recorded
+    again, _ = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
+    assert [p.widths for p in again] == [p.widths for p in found]
+    assert len(store.of_kind(ModelRecord)) == 3 and len(store.of_kind(MeasurementRecord)) == 6
