@@ -275,9 +275,11 @@ class Chart:
             "front": self.front.drop(columns="row"),
         }
         if self.spec.rule == "diagonal":
-            values = pd.concat([self.drawn[self.spec.x], self.drawn[self.spec.y]])
-            low, high = float(values.min()), float(values.max())
-            data["diagonal"] = pd.DataFrame({self.spec.x: [low, high], self.spec.y: [low, high]})
+            # y = x where the axes' ranges overlap: it leaves each axis the range of its points
+            x, y = self.drawn[self.spec.x], self.drawn[self.spec.y]
+            low, high = max(float(x.min()), float(y.min())), min(float(x.max()), float(y.max()))
+            ends = [low, high] if low < high else []
+            data["diagonal"] = pd.DataFrame({self.spec.x: ends, self.spec.y: ends})
         return data
 
     def csv_rows(self) -> pd.DataFrame:

@@ -73,7 +73,12 @@ def curves_spec() -> str:
     width, height = CURVE_SIZE
     data = alt.NamedData(name="curves")
     colour = alt.Color("seed:N", title="Seed")
-    epoch = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d"))
+    epoch = alt.X(
+        "epoch:Q",
+        title="Epoch",
+        # whole epochs only: a short run's scale still puts ticks between them, left unlabelled
+        axis=alt.Axis(tickMinStep=1, format="d", labelExpr="datum.value % 1 ? '' : datum.label"),
+    )
     tooltip = [
         alt.Tooltip("seed:N", title="Seed"),
         alt.Tooltip("epoch:Q", title="Epoch"),
@@ -97,7 +102,9 @@ def curves_spec() -> str:
                     "split:N",
                     title="Set",
                     scale=alt.Scale(range=[[1, 0], [4, 3]]),  # training solid, validation dashed
-                    legend=alt.Legend(symbolType="stroke"),
+                    legend=alt.Legend(
+                        symbolType="stroke", symbolStrokeColor="gray", symbolStrokeWidth=2
+                    ),
                 ),
                 detail=alt.Detail("split:N"),
                 tooltip=[*tooltip, alt.Tooltip("value:Q", title=title, format=number_format)],
@@ -253,6 +260,11 @@ def _context(
         "students": [_link(catalogue, s) for s in catalogue.students_of.get(config_id, [])],
         "recipe": _recipe(models),
         "curves": _curves(catalogue, model_ids),
+        "curves_sets": {
+            "validation" if stats.validation_accuracy is not None else "training"
+            for model in models
+            for stats in model.history
+        },
         "curves_spec": curves_spec(),
         "curves_chart": CURVES_CHART,
         "artifacts": _artifacts(catalogue, model_ids),

@@ -132,6 +132,17 @@
   };
   const NUMERIC = new Set(["percent", "spread", "points", "ms", "count"]);
 
+  // A name as text nodes with a line-break opportunity after each "_" (names are long and
+  // have no spaces): it wraps between its parts, never inside one.
+  function breakable(text) {
+    const parts = [];
+    for (const piece of text.split(/(?<=_)/)) {
+      if (parts.length) parts.push(document.createElement("wbr"));
+      parts.push(document.createTextNode(piece));
+    }
+    return parts;
+  }
+
   function cellText(column, value) {
     if (value === null || value === undefined) return "–";
     return FORMATS[column.format](value);
@@ -197,7 +208,7 @@
           if (column.name === "name" && rows[i].model_page) {
             const link = document.createElement("a");  // to the row's model page
             link.href = container.dataset.root + "/" + rows[i].model_page;
-            link.textContent = text;
+            link.append(...breakable(text));
             td.append(link);
           } else {
             td.textContent = text;
