@@ -118,6 +118,13 @@ def test_every_configuration_has_a_themed_page(lineage_site, lineage_table):
     assert f"/models/{student}.html" in text
     assert 'class="md-nav__link md-nav__link--active"' in text  # the theme's navigation
     assert "../assets/thesislab/site.js" in text
+    # an imported pruned network: its widths unknown, never said to be the family's defaults
+    pruned = lineage_table[
+        (lineage_table["source"] == "thesis-2019") & (lineage_table["stage"] == "retrained")
+    ]["config_id"].iloc[0]
+    imported = (lineage_site / model_page(pruned)).read_text()
+    assert "Pruned: its widths were not recorded" in imported
+    assert "default widths" not in imported and "<dt>tags</dt>" not in imported
 
 
 @pytest.mark.slow

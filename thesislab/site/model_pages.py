@@ -158,7 +158,7 @@ def _setting(value: object) -> str:
 
 def _recipe(models: list[ModelRecord]) -> list[tuple[str, str]]:
     """The recipe's settings; where seeds differ, each seed's value."""
-    keys = sorted({key for model in models for key in model.recipe})
+    keys = sorted({key for model in models for key, value in model.recipe.items() if value != []})
     settings = []
     for key in keys:
         values = list(dict.fromkeys(_setting(model.recipe.get(key)) for model in models))
