@@ -125,6 +125,7 @@ def table_error(args: argparse.Namespace) -> None:
                       "models in the table)")  # fmt: skip
         rows = table([results])
         rows = rows[rows["latency_predicted_ms"].notna() & (rows["device"] == LOCAL.name)]
+        rows = rows[~rows["name"].str.contains("_unpruned_")]  # the session's speed reference
         for family, group in rows.groupby("family"):
             measured, predicted = group["latency_ms"], group["latency_predicted_ms"]
             errors = (predicted - measured).abs() / measured

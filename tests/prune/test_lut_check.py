@@ -35,26 +35,38 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     device = DeviceSpec(name=FAKE_DEVICE)  # measured on this machine, under the table's name
     protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
 
-    found, outcome = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
+    check = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
 
-    assert not outcome.failures and len(found) == len(outcome.measurements) == 3
-    store = Store(tmp_path)
+    outcome = check.outcome
+    assert not outcome.failures and len(check.networks) == 3 and len(outcome.measurements) == 4
     structure = structure_of(spec)
     fake = require_table(tmp_path, spec, FAKE_DEVICE)
-    for prediction, (_, measurement) in zip(found, outcome.measurements, strict=True):
-        pruned = spec.model_copy(update={"widths": prediction.widths})
-        assert measurement.predicted_latency_ms == fake.predict(structure, structure.check(pruned))
-        assert measurement.predicted_latency_ms == prediction.predicted_ms
-        assert prediction.measured_ms == measurement.latency.headline_ms
+    assert check.unpruned is not None and check.unpruned.widths == structure.default_widths
+    assert check.speed == check.unpruned.measured_ms / check.unpruned.predicted_ms
+    by_artifact = {record.artifact_id: record for _, record in outcome.measurements}
+    store = Store(tmp_path)
+    for prediction in [check.unpruned, *check.networks]:
+        network = spec.model_copy(update={"widths": prediction.widths})
+        assert prediction.predicted_ms == fake.predict(structure, structure.check(network))
+        [record] = [
+            record
+            for record in by_artifact.values()
+            if record.predicted_latency_ms == prediction.predicted_ms
+        ]
+        assert prediction.measured_ms == record.latency.headline_ms
+        assert prediction.relative_error(2.0) == pytest.approx(
+            abs(2 * prediction.predicted_ms - prediction.measured_ms) / prediction.measured_ms
+        )
     models = store.of_kind(ModelRecord).values()
     assert {model.weights for model in models} == {UNTRAINED}
-    assert sorted(model.architecture.widths for model in models) == sorted(
-        prediction.widths for prediction in found
-    )
+    assert sorted(model.name for model in models) == [
+        *(f"res_d10_w16_random{number}_seed7" for number in (1, 2, 3)),
+        "res_d10_w16_unpruned_seed7",
+    ]
     rows = table([tmp_path])
-    assert list(rows["stage"]) == [UNTRAINED] * 3 and rows["accuracy"].isna().all()
+    assert list(rows["stage"]) == [UNTRAINED] * 4 and rows["accuracy"].isna().all()
     assert rows["latency_predicted_ms"].notna().all()
     # the same seed: the same networks, already recorded
-    again, _ = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
-    assert [p.widths for p in again] == [p.widths for p in found]
-    assert len(store.of_kind(ModelRecord)) == 3 and len(store.of_kind(MeasurementRecord)) == 6
+    again = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
+    assert [p.widths for p in again.networks] == [p.widths for p in check.networks]
+    assert len(store.of_kind(ModelRecord)) == 4 and len(store.of_kind(MeasurementRecord)) == 8

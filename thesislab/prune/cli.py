@@ -280,8 +280,9 @@ def lut_check(
     inventory: InventoryOption = None,
 ) -> None:
     """Measure random pruned networks of a family on a device and compare each with its table's
-    prediction; the records (untrained models, artifacts, measurements with the prediction)
-    stay in the results directory, where the site's lookup-tables page reads them.
+    prediction; the unpruned network, measured with them, tells how the device's speed changed
+    since the table was built. The records (untrained models, artifacts, measurements with the
+    prediction) stay in the results directory, where the site's lookup-tables page reads them.
 
     Example: thesislab lut check --device local --family mobilenetv2 --networks 20
     -r experiments/lookup-tables
@@ -302,9 +303,9 @@ def lut_check(
     with Progress(transient=True) as progress:
         task = progress.add_task(
             f"{networks} pruned networks on {target.name}",
-            total=networks * (1 + (chosen.passes or 1)),
+            total=(networks + 1) * (1 + (chosen.passes or 1)),
         )
-        found, outcome = check_table(
+        check = check_table(
             results,
             spec,
             target,
@@ -314,26 +315,35 @@ def lut_check(
             on_step=lambda _: progress.advance(task),
         )
     shown = Table("widths", "predicted ms", "measured ms", "error")
-    for prediction in found:
+    for prediction in check.networks:
         shown.add_row(
             " ".join(map(str, prediction.widths)),
             f"{prediction.predicted_ms:.3f}",
             f"{prediction.measured_ms:.3f}",
-            f"{prediction.relative_error:.1%}",
+            f"{prediction.relative_error():.1%}",
         )
     console = Console()
     console.print(shown)
-    for warning in outcome.warnings:
+    for warning in check.outcome.warnings:
         console.print(f"warning: {warning}", style="yellow")
-    errors = [prediction.relative_error for prediction in found]
-    console.print(
-        f"{len(found)} networks on {target.name}: mean relative error "
-        f"{statistics.fmean(errors):.1%}, largest {max(errors):.1%}"
-    )
-    if outcome.failures:
+    if check.unpruned is not None:
+        console.print(
+            f"unpruned network: table {check.unpruned.predicted_ms:.3f} ms, measured now "
+            f"{check.unpruned.measured_ms:.3f} ms: the device runs at ×{check.speed:.3f} of its "
+            "speed when the table was built"
+        )
+    if check.networks:
+        errors = [prediction.relative_error() for prediction in check.networks]
+        rescaled = [prediction.relative_error(check.speed) for prediction in check.networks]
+        console.print(
+            f"{len(errors)} networks on {target.name}: mean relative error "
+            f"{statistics.fmean(errors):.1%} (largest {max(errors):.1%}); predictions times "
+            f"×{check.speed:.3f}: {statistics.fmean(rescaled):.1%} (largest {max(rescaled):.1%})"
+        )
+    if check.outcome.failures:
         raise ThesislabError(
-            f"{len(outcome.failures)} of {networks} networks could not be measured: "
-            + "; ".join(outcome.failures.values())
+            f"{len(check.outcome.failures)} of {networks + 1} networks could not be measured: "
+            + "; ".join(check.outcome.failures.values())
         )
 
 

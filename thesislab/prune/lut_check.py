@@ -2,7 +2,8 @@
 on its device with the table's prediction recorded beside each measurement.
 
 Each network keeps every prunable channel group at a width drawn uniformly between one channel
-and its full width, from a seeded generator (the same seed, the same networks). It is recorded as
+and its full width, from a seeded generator (the same seed, the same networks), and is named
+after the architecture, its number and the seed (`res_d40_w32_random3_seed0`). It is recorded as
 an untrained model (latency does not depend on the weights, see `deploy/untrained.py`), converted
 to fp32 and measured; its `MeasurementRecord.predicted_latency_ms` is the table's prediction, so
 the results table, the site's lookup-tables page and `thesislab lut check` read one set of
@@ -19,6 +20,7 @@ import numpy as np
 
 from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.measure import BenchOutcome, bench
+from thesislab.models.names import format_name
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.lut import require_table
 from thesislab.prune.structure import Structure, structure_of
@@ -33,16 +35,34 @@ def random_widths(structure: Structure, rng: np.random.Generator) -> list[int]:
 
 @dataclass(frozen=True)
 class Prediction:
-    """A pruned network's widths, predicted and measured latency (ms)."""
+    """A network's widths, predicted and measured latency (ms)."""
 
     widths: list[int]
     predicted_ms: float
     measured_ms: float
 
+    def relative_error(self, speed: float = 1.0) -> float:
+        """|predicted × speed - measured| / measured."""
+        return abs(self.predicted_ms * speed - self.measured_ms) / self.measured_ms
+
+
+@dataclass(frozen=True)
+class Check:
+    """The random pruned networks' predictions, and the unpruned network measured in the same
+    session: its latency against the table's tells how much faster or slower the device runs
+    now than when the table was built (`speed`), which no table can know."""
+
+    networks: list[Prediction]
+    unpruned: Prediction | None
+    """None where the runtime refused it (see `outcome.failures`)."""
+    outcome: BenchOutcome
+
     @property
-    def relative_error(self) -> float:
-        """|predicted - measured| / measured."""
-        return abs(self.predicted_ms - self.measured_ms) / self.measured_ms
+    def speed(self) -> float:
+        """The unpruned network's latency now over the table's prediction of it (1 unknown)."""
+        if self.unpruned is None:
+            return 1.0
+        return self.unpruned.measured_ms / self.unpruned.predicted_ms
 
 
 def check_table(
@@ -54,24 +74,29 @@ def check_table(
     networks: int,
     seed: int = 0,
     on_step: Callable[[str], None] | None = None,
-) -> tuple[list[Prediction], BenchOutcome]:
-    """Record, convert and measure `networks` random pruned networks of `spec` on `device`,
-    each with the prediction of the device's table of `spec` (which must exist in `results`)."""
+) -> Check:
+    """Record, convert and measure the unpruned network of `spec` and `networks` random pruned
+    ones on `device` in one session, each with the prediction of the device's table of `spec`
+    (which must exist in `results`)."""
     from thesislab.deploy.sources import keras_on_tensorflow
     from thesislab.deploy.untrained import untrained_artifacts
+    from thesislab.models.registry import resolve
 
     table = require_table(results, spec, device.name)
     structure = structure_of(spec)
     store = Store(results)
     rng = np.random.default_rng(seed)
     keras_on_tensorflow()
+    architecture = format_name(resolve(spec))
+    named = {f"{architecture}_unpruned_seed{seed}": structure.default_widths}
+    for index in range(networks):
+        named[f"{architecture}_random{index + 1}_seed{seed}"] = random_widths(structure, rng)
     predicted: dict[str, float] = {}
     widths_of: dict[str, list[int]] = {}
-    for _ in range(networks):
-        widths = random_widths(structure, rng)
-        pruned = spec.model_copy(update={"widths": widths})
-        artifact_id = untrained_artifacts(store, pruned, ["fp32"], seed=seed)["fp32"]
-        predicted[artifact_id] = table.predict(structure, structure.check(pruned))
+    for name, widths in named.items():
+        network = spec.model_copy(update={"widths": widths})
+        artifact_id = untrained_artifacts(store, network, ["fp32"], name=name, seed=seed)["fp32"]
+        predicted[artifact_id] = table.predict(structure, structure.check(network))
         widths_of[artifact_id] = widths
         if on_step is not None:
             on_step("convert")
@@ -84,8 +109,17 @@ def check_table(
         predicted_ms=predicted,
         on_call=on_step and (lambda _: on_step("measure")),
     )
-    found = []
-    for _, record in outcome.measurements:
-        key = record.artifact_id
-        found.append(Prediction(widths_of[key], predicted[key], record.latency.headline_ms))
-    return found, outcome
+    measured = {
+        record.artifact_id: record.latency.headline_ms for _, record in outcome.measurements
+    }
+    found = {
+        key: Prediction(widths_of[key], predicted[key], measured[key])
+        for key in predicted
+        if key in measured
+    }
+    unpruned_key = next(iter(predicted))
+    return Check(
+        [found[key] for key in list(predicted)[1:] if key in found],
+        found.get(unpruned_key),
+        outcome,
+    )

@@ -363,8 +363,11 @@ def _lookup(frame: pd.DataFrame) -> Page:
                 ChartSpec(
                     "lookup-tables",
                     "Predicted against measured latency",
+                    colour="device",
+                    colour_title="Device",
                     shape="source",
                     shape_title="Source",
+                    selectors=("family",),
                     x="latency_predicted_ms",
                     x_title="Predicted latency (ms, log scale)",
                     y="latency_ms",
