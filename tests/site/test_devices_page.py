@@ -18,9 +18,11 @@ from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN
 from tests.system_deps import require_executable
 from thesislab.columns import MISSING
 from thesislab.site import frames
+from thesislab.site.catalogue import Catalogue
+from thesislab.site.model_pages import model_pages
 from thesislab.site.pages import ATLAS_COMMAND, site_pages
 from thesislab.site.render import render_page
-from thesislab.store import MEASURED, OF_ARCHITECTURE, Store, table
+from thesislab.store import MEASURED, OF_ARCHITECTURE, Store, records, table
 
 LOCAL_AGAINST_PI = f"{fixture.LOCAL} against {fixture.PI}"
 PAIRS = [f"{fixture.BOX} against {fixture.PI}", LOCAL_AGAINST_PI, f"{fixture.LOCAL} against box"]
@@ -146,6 +148,24 @@ def test_the_page_works_without_latency_from(results_frame):
     """A table from before latencies could come from an architecture: every row measured."""
     compared = frames.device_comparison(results_frame.drop(columns="latency_from"))
     assert len(compared) == 9 and (compared["latency_from"] == MEASURED).all()
+
+
+def test_a_model_page_marks_the_latency_of_its_architecture(results, results_frame):
+    """The thesis configuration timed locally only as an untrained network says so on its page;
+    one timed on its own artifacts does not."""
+    catalogue = Catalogue.of(records([results]), results_frame)
+    bodies = {page.config_id: page.body for page in model_pages(results_frame, catalogue, {})}
+    thesis = results_frame[results_frame["source"] != "thesislab"]
+    local = thesis[
+        (thesis["name"] == fixture.UNTRAINED_LOCALLY) & (thesis["device"] == fixture.LOCAL)
+    ]
+    borrowed = bodies[local["config_id"].iloc[0]]
+    note = "* Latency of the architecture"
+    assert note in borrowed
+    marked = re.findall(r'<td class="tl-number">([^<]*) \*</td>', borrowed)
+    assert marked == [f"{value:.2f} ms" for value in local["latency_ms"]]
+    own = results_frame[results_frame["name"] == fixture.OWN]["config_id"].iloc[0]
+    assert note not in bodies[own] and " *</td>" not in bodies[own]
 
 
 def test_without_two_devices_the_page_says_which_command_fixes_it(results_frame):

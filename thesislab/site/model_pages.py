@@ -44,6 +44,7 @@ RESULT_COLUMNS = (
     "n_seeds",
     "latency_ms",
     "latency_predicted_ms",
+    "latency_from",
 )
 """Columns of a configuration's rows of the results table that its page shows."""
 

@@ -22,6 +22,7 @@ from thesislab.site import payload
 from thesislab.site.charts import Chart, spec_json
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.pages import Page, slug
+from thesislab.store import OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import jinja2
@@ -131,6 +132,7 @@ def environment() -> jinja2.Environment:
     env.globals["slug"] = slug
     env.globals["model_page"] = model_page
     env.globals["models_index"] = MODELS_INDEX
+    env.globals["of_architecture"] = OF_ARCHITECTURE
     env.globals["column"] = BY_NAME.__getitem__
     env.globals["leading"] = tuple(c for c in columns(View.SITE) if c.lead is not None)
     return env
