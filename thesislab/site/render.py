@@ -132,7 +132,7 @@ def environment() -> jinja2.Environment:
     env.globals["slug"] = slug
     env.globals["model_page"] = model_page
     env.globals["models_index"] = MODELS_INDEX
-    env.globals["of_architecture"] = OF_ARCHITECTURE
+    env.globals["latency_of_architecture"] = OF_ARCHITECTURE
     env.globals["column"] = BY_NAME.__getitem__
     env.globals["leading"] = tuple(c for c in columns(View.SITE) if c.lead is not None)
     return env
