@@ -82,7 +82,7 @@ def measure(
             for warning in outcome.warnings:
                 print(f"  warning ({device.name}, repeat {repeat + 1}): {warning}", file=sys.stderr)
             for _, record in outcome.measurements:
-                medians[device.name][record.artifact_id].append(record.latency.headline_ms)
+                medians[device.name][record.artifact_id].append(record.latency_ms)
         print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
     return medians
 

@@ -38,6 +38,7 @@ version n + 1 (version 1 is the first, so there are none yet)."""
 Quantization = Literal["fp32", "fp16", "dynamic", "int8"]
 Stage = Literal["trained", "pruned", "fine_tuned", "retrained"]
 Weights = Literal["trained", "untrained"]
+Statistic = Literal["median", "p5"]
 UNTRAINED: Weights = "untrained"
 """A model built with seeded random weights to measure its architecture's latency; also the
 `stage` the results table gives its rows."""
@@ -222,6 +223,12 @@ class Protocol(_Frozen):
         description="Times a model whose pass means disagree by more than the tolerance is "
         "measured again (all its passes), before its last attempt is kept as it is.",
     )
+    statistic: Statistic = Field(
+        default="median",
+        description="The statistic of all timed runs that is the measurement's latency: the "
+        "median, or the 5th percentile (the device's speed when undisturbed, which a lookup "
+        "table needs on a machine whose speed changes from second to second).",
+    )
 
 
 class LatencyStats(_Frozen):
@@ -240,10 +247,11 @@ class LatencyStats(_Frozen):
         description="Pass means of earlier attempts, set aside because they disagreed.",
     )
 
-    @property
-    def headline_ms(self) -> float:
-        """The figure to plot: the median where it was recorded, else the mean."""
-        return self.median_ms if self.median_ms is not None else self.mean_ms
+    def figure_ms(self, statistic: Statistic = "median") -> float:
+        """The latency a protocol's statistic reports: that statistic where it was recorded,
+        else the mean (imported figures that are means only)."""
+        value = self.median_ms if statistic == "median" else self.p5_ms
+        return value if value is not None else self.mean_ms
 
 
 class DeviceInfo(_Frozen):
@@ -265,6 +273,11 @@ class MeasurementRecord(_Record):
     predicted_latency_ms: NonNegative | None = Field(
         default=None, description="Latency predicted by a per-layer lookup table for this device."
     )
+
+    @property
+    def latency_ms(self) -> float:
+        """The measured latency: the protocol's statistic of the timed runs."""
+        return self.latency.figure_ms(self.protocol.statistic)
 
 
 Record = Annotated[ModelRecord | ArtifactRecord | MeasurementRecord, Field(discriminator="kind")]

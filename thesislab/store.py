@@ -401,7 +401,7 @@ def _rows_of_configuration(
         if not devices:
             yield _row(base_with_ids, quantization, None, accuracies, [], [])
         for device, taken in sorted(devices.items()):
-            latencies = [m.latency.headline_ms for m in taken]
+            latencies = [m.latency_ms for m in taken]
             predicted = [
                 m.predicted_latency_ms for m in taken if m.predicted_latency_ms is not None
             ]

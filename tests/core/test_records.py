@@ -117,9 +117,21 @@ def test_unknown_fields_and_kinds_are_rejected():
         RECORD_ADAPTER.validate_python({**data, "kind": "plot"})
 
 
-def test_headline_latency_prefers_median():
-    assert LatencyStats(mean_ms=3.0, median_ms=2.0).headline_ms == 2.0
-    assert LatencyStats(mean_ms=3.0).headline_ms == 3.0
+def test_latency_figure_is_the_protocols_statistic_else_the_mean():
+    stats = LatencyStats(mean_ms=3.0, median_ms=2.0, p5_ms=1.5)
+    assert stats.figure_ms() == 2.0
+    assert stats.figure_ms("p5") == 1.5
+    assert LatencyStats(mean_ms=3.0).figure_ms("p5") == 3.0
+    record = MeasurementRecord(
+        artifact_id="a" * 64,
+        device=DeviceInfo(name="local"),
+        runtime="ai-edge-litert",
+        protocol=Protocol(statistic="p5"),
+        latency=stats,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    assert record.latency_ms == 1.5
+    assert record.model_copy(update={"protocol": Protocol()}).latency_ms == 2.0
 
 
 def test_json_schema_covers_the_three_kinds():

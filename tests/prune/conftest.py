@@ -52,8 +52,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory, small_data: Path, cache_di
 
 def write_fake_table(results: Path, name: str) -> None:
     """A latency table of `name` on device `fake`: every layer costs 1 µs plus 1 ms per 10 M
-    MACs (the other layers: nothing), on grids of every channel count."""
-    from thesislab.bench.protocol import PRESETS
+    MACs (the other layers: nothing), on grids of every channel count; its protocol the `lut`
+    preset's, made short."""
+    from thesislab.bench.protocol import resolve_protocol
     from thesislab.models.names import parse_name
     from thesislab.prune.lut import Entry, LatencyTable, plan_entries, table_path
     from thesislab.prune.structure import structure_of
@@ -83,7 +84,7 @@ def write_fake_table(results: Path, name: str) -> None:
     table = LatencyTable(
         device=FAKE_DEVICE,
         runtime="synthetic",
-        protocol=PRESETS["quick"],
+        protocol=resolve_protocol("lut", runs=3, warmup_runs=1, passes=2),
         spec=structure.spec,
         points=None,
         sigma=0.0,

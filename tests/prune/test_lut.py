@@ -43,7 +43,7 @@ def test_table_is_built_calibrated_and_predicts_exactly_from_its_entries(tmp_pat
     `benchmarks/pruning.py`."""
     spec = parse_name(TINY_WRN).spec
     structure = structure_of(spec)
-    protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
+    protocol = resolve_protocol("lut", runs=3, warmup_runs=1, passes=2)
 
     path, table = build_table(spec, LOCAL, protocol, tmp_path, points=3)
 

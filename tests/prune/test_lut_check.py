@@ -33,14 +33,16 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     write_fake_table(tmp_path, TINY_WRN)
     spec = parse_name(TINY_WRN).spec
     device = DeviceSpec(name=FAKE_DEVICE)  # measured on this machine, under the table's name
-    protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
 
-    check = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
+    check = check_table(tmp_path, spec, device, networks=3, seed=7)
 
     outcome = check.outcome
     assert not outcome.failures and len(check.networks) == 3 and len(outcome.measurements) == 4
     structure = structure_of(spec)
     fake = require_table(tmp_path, spec, FAKE_DEVICE)
+    # measured under the table's own protocol: the same statistic as its entries
+    assert {record.protocol for _, record in outcome.measurements} == {fake.protocol}
+    assert fake.protocol.statistic == "p5"
     assert check.unpruned is not None and check.unpruned.widths == structure.default_widths
     assert check.speed == check.unpruned.measured_ms / check.unpruned.predicted_ms
     by_artifact = {record.artifact_id: record for _, record in outcome.measurements}
@@ -53,7 +55,7 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
             for record in by_artifact.values()
             if record.predicted_latency_ms == prediction.predicted_ms
         ]
-        assert prediction.measured_ms == record.latency.headline_ms
+        assert prediction.measured_ms == record.latency_ms == record.latency.p5_ms
         assert prediction.relative_error(2.0) == pytest.approx(
             abs(2 * prediction.predicted_ms - prediction.measured_ms) / prediction.measured_ms
         )
@@ -66,7 +68,9 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     rows = table([tmp_path])
     assert list(rows["stage"]) == [UNTRAINED] * 4 and rows["accuracy"].isna().all()
     assert rows["latency_predicted_ms"].notna().all()
-    # the same seed: the same networks, already recorded
+    # the same seed: the same networks, already recorded (measured again, here by their median)
+    protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
     again = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
+    assert {record.protocol.statistic for _, record in again.outcome.measurements} == {"median"}
     assert [p.widths for p in again.networks] == [p.widths for p in check.networks]
     assert len(store.of_kind(ModelRecord)) == 4 and len(store.of_kind(MeasurementRecord)) == 8

@@ -277,13 +277,15 @@ def bench(
             seed=seed,
             on_call=lambda _: progress.advance(task),
         )
-    table = Table("artifact", "measurement", "median ms", "mean ms", "spread", "attempts")
+    table = Table(
+        "artifact", "measurement", f"{chosen.statistic} ms", "mean ms", "spread", "attempts"
+    )
     for measurement_id, record in outcome.measurements:
         latency = record.latency
         table.add_row(
             record.artifact_id[:SHORT_ID],
             measurement_id[:SHORT_ID],
-            "-" if latency.median_ms is None else f"{latency.median_ms:.3f}",
+            f"{record.latency_ms:.3f}",
             f"{latency.mean_ms:.3f}",
             f"{pass_spread(latency):.1%}",
             str(len(latency.set_aside_pass_means_ms) + 1),

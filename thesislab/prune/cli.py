@@ -199,7 +199,8 @@ def lut_build(
         str | None,
         typer.Option(
             "--protocol",
-            help="Protocol preset (default: quick; thesis2019 tables: 11 runs, one pass).",
+            help="Protocol preset (default: lut, six short passes and their 5th percentile; "
+            "thesis2019 tables: 11 runs, one pass).",
             show_default=False,
         ),
     ] = None,
@@ -225,10 +226,11 @@ def lut_build(
     from rich.progress import Progress
 
     from thesislab.bench.devices import Inventory
-    from thesislab.bench.protocol import DEFAULT_PRESET, resolve_protocol
+    from thesislab.bench.protocol import resolve_protocol
     from thesislab.prune.lut import (
         DEFAULT_POINTS,
         DEFAULT_SIGMA,
+        TABLE_PRESET,
         THESIS_PROTOCOL,
         build_table,
         count_models,
@@ -242,7 +244,7 @@ def lut_build(
         given = {key: value for key, value in overrides.items() if value is not None}
         chosen = THESIS_PROTOCOL.model_copy(update=given)
     else:
-        chosen = resolve_protocol(protocol or DEFAULT_PRESET, **overrides)
+        chosen = resolve_protocol(protocol or TABLE_PRESET, **overrides)
     target = Inventory.load(inventory).get(device)
     grid = None if variant == "thesis2019" else DEFAULT_POINTS if points is None else points or None
     models = count_models(spec, grid)
@@ -274,8 +276,13 @@ def lut_check(
     networks: Annotated[int, typer.Option(min=1, help="Random pruned networks to measure.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed of the random widths.")] = 0,
     protocol: Annotated[
-        str, typer.Option("--protocol", help="Protocol preset of the measurements.")
-    ] = "quick",
+        str | None,
+        typer.Option(
+            "--protocol",
+            help="Protocol preset of the measurements (default: the table's own protocol).",
+            show_default=False,
+        ),
+    ] = None,
     results: ResultsOption = DEFAULT_RESULTS,
     inventory: InventoryOption = None,
 ) -> None:
@@ -295,15 +302,17 @@ def lut_check(
 
     from thesislab.bench.devices import Inventory
     from thesislab.bench.protocol import resolve_protocol
+    from thesislab.prune.lut import require_table
     from thesislab.prune.lut_check import check_table
 
     spec = _family_spec(family, param)
-    chosen = resolve_protocol(protocol)
+    chosen = None if protocol is None else resolve_protocol(protocol)
     target = Inventory.load(inventory).get(device)
+    passes = (chosen or require_table(results, spec, target.name).protocol).passes or 1
     with Progress(transient=True) as progress:
         task = progress.add_task(
             f"{networks} pruned networks on {target.name}",
-            total=(networks + 1) * (1 + (chosen.passes or 1)),
+            total=(networks + 1) * (1 + passes),
         )
         check = check_table(
             results,

@@ -9,7 +9,9 @@ spaced counts per axis, interpolated bilinearly in between. Layers that share a 
 (kind, kernel, stride, input size, channel ranges) share one table entry, as in the thesis.
 
 Measurements go through the measurement layer: one fresh runtime process per model and pass, on
-this machine or over SSH, shuffled passes, and the median of all timed runs. Three steps are
+this machine or over SSH, shuffled passes, and the protocol's statistic of all timed runs (the
+`lut` preset's: the 5th percentile of six short passes, the device's undisturbed speed, which
+holds on a shared machine whose speed jumps for seconds at a time). Three steps are
 thesislab's own: the sparse grid and its interpolation; the smoothing of the raw grid with a 2-D
 Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw); and the calibration of the
 operations no entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
@@ -61,6 +63,8 @@ DEFAULT_POINTS = 6
 """Channel counts measured per prunable axis (None: every count, as the thesis did)."""
 DEFAULT_SIGMA = 1.0
 """Gaussian smoothing of the measured grid, in channels."""
+TABLE_PRESET = "lut"
+"""The protocol preset a thesislab table is measured with (see `bench.protocol.PRESETS`)."""
 THESIS_PROTOCOL = Protocol(
     threads=1, warmup_runs=1, runs=11, passes=1, pause_s=0.0, min_secs=0.0, warmup_min_secs=0.0
 )
@@ -91,7 +95,8 @@ class Entry(_Frozen):
     inputs: list[int] = Field(description="Input channel counts measured (one: a fixed axis).")
     outputs: list[int] = Field(description="Output channel counts measured.")
     raw_ms: list[list[float]] = Field(
-        description="Latency (median; thesis2019: mean of the runs), [input][output]."
+        description="Latency (the protocol's statistic; thesis2019: mean of the runs), "
+        "[input][output]."
     )
     smoothed_ms: list[list[float]] = Field(description="raw_ms after Gaussian smoothing.")
 
@@ -367,9 +372,10 @@ def predict_latency_ms(results: Path, spec: ArchSpec, device: str) -> float | No
 
 @dataclass(frozen=True)
 class _Measured:
-    """What one measuring session returned: median and mean ms per file, and the device facts."""
+    """What one measuring session returned: the protocol's statistic and the mean (ms) per file,
+    and the device facts."""
 
-    medians: dict[str, float]
+    figures: dict[str, float]
     means: dict[str, float]
     description: str | None
     runtime: str
@@ -381,8 +387,8 @@ def measure_files(
     protocol: Protocol,
     on_call: Callable[[str], None] | None,
 ) -> _Measured:
-    """Time every file on the device in shuffled passes; the median and the mean of each file's
-    timed runs. A table needs every entry: a file the runtime refuses fails the table."""
+    """Time every file on the device in shuffled passes; the protocol's statistic and the mean of
+    each file's timed runs. A table needs every entry: a file the runtime refuses fails the table."""
     from thesislab.bench.measure import time_files
 
     timed = time_files(files, device, protocol, seed=0, on_call=on_call)
@@ -394,7 +400,7 @@ def measure_files(
         )
     stats = timed.timings.stats
     return _Measured(
-        {key: value.headline_ms for key, value in stats.items()},
+        {key: value.figure_ms(protocol.statistic) for key, value in stats.items()},
         {key: value.mean_ms for key, value in stats.items()},
         timed.facts.describe() or None,
         timed.facts.runtime,
@@ -443,7 +449,7 @@ def build_table(
         measured = measure_files(
             files, device, protocol, on_step and (lambda _: on_step("measure"))
         )
-    latencies = measured.means if thesis else measured.medians
+    latencies = measured.means if thesis else measured.figures
     entries = []
     for number, plan in enumerate(plans):
         raw = np.array(

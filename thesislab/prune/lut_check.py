@@ -69,7 +69,7 @@ def check_table(
     results: Path,
     spec: ArchSpec,
     device: DeviceSpec,
-    protocol: Protocol,
+    protocol: Protocol | None = None,
     *,
     networks: int,
     seed: int = 0,
@@ -77,7 +77,8 @@ def check_table(
 ) -> Check:
     """Record, convert and measure the unpruned network of `spec` and `networks` random pruned
     ones on `device` in one session, each with the prediction of the device's table of `spec`
-    (which must exist in `results`)."""
+    (which must exist in `results`), under `protocol` (default: the table's own, so that the
+    measured and the predicted latencies are the same statistic)."""
     from thesislab.deploy.sources import keras_on_tensorflow
     from thesislab.deploy.untrained import untrained_artifacts
     from thesislab.models.registry import resolve
@@ -104,13 +105,13 @@ def check_table(
         store,
         list(predicted),
         device,
-        protocol,
+        protocol or table.protocol,
         seed=seed,
         predicted_ms=predicted,
         on_call=on_step and (lambda _: on_step("measure")),
     )
     measured = {
-        record.artifact_id: record.latency.headline_ms for _, record in outcome.measurements
+        record.artifact_id: record.latency_ms for _, record in outcome.measurements
     }
     found = {
         key: Prediction(widths_of[key], predicted[key], measured[key])
