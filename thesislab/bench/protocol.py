@@ -8,10 +8,11 @@ process measuring one model, as the 2019 thesis did with `benchmark_model`.
 
 The statistics of a model pool its calls: the mean is the mean of the pass means (the thesis's
 figure); median, p5 and p95 come from every timed run where the runtime reports them one by one.
-The protocol's `statistic` (median, or p5) is the measurement's latency. Passes that disagree by more than `PASS_TOLERANCE` mean the machine was not quiet: such a model
-is measured again, all its passes, up to the protocol's `remeasures` times, and the pass means of
-the attempts set aside stay in its statistics. A model that its runtime refuses fails alone, with
-the runtime's reason; the others are measured.
+The protocol's `statistic` (median, or p5) is the measurement's latency. Passes that disagree by
+more than `PASS_TOLERANCE` mean the machine was not quiet: such a model is measured again, all
+its passes, up to the protocol's `remeasures` times, and the pass means of the attempts set aside
+stay in its statistics. A model that its runtime refuses fails alone, with the runtime's reason;
+the others are measured.
 """
 
 from __future__ import annotations

@@ -388,7 +388,8 @@ def measure_files(
     on_call: Callable[[str], None] | None,
 ) -> _Measured:
     """Time every file on the device in shuffled passes; the protocol's statistic and the mean of
-    each file's timed runs. A table needs every entry: a file the runtime refuses fails the table."""
+    each file's timed runs. A table needs every entry: a file the runtime refuses fails the
+    table."""
     from thesislab.bench.measure import time_files
 
     timed = time_files(files, device, protocol, seed=0, on_call=on_call)

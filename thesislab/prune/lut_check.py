@@ -110,9 +110,7 @@ def check_table(
         predicted_ms=predicted,
         on_call=on_step and (lambda _: on_step("measure")),
     )
-    measured = {
-        record.artifact_id: record.latency_ms for _, record in outcome.measurements
-    }
+    measured = {record.artifact_id: record.latency_ms for _, record in outcome.measurements}
     found = {
         key: Prediction(widths_of[key], predicted[key], measured[key])
         for key in predicted
