@@ -36,7 +36,7 @@ from thesislab.bench.protocol import resolve_protocol
 from thesislab.data import load_data
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.fisher import FisherSettings, fisher
-from thesislab.prune.lut import build_table, count_models
+from thesislab.prune.lut import TABLE_PRESET, build_table, count_models
 from thesislab.prune.netadapt import NetAdaptSettings, netadapt
 from thesislab.prune.search import Context
 from thesislab.prune.structure import structure_of
@@ -116,10 +116,11 @@ def table_error(args: argparse.Namespace) -> None:
         results = COMMITTED if not args.measure else Path(folder)
         for label, spec in TABLES.items():
             if args.measure:
-                protocol = resolve_protocol("quick")
                 started = time.perf_counter()
-                build_table(spec, LOCAL, protocol, results, points=args.points)
-                check_table(results, spec, LOCAL, protocol, networks=args.networks)
+                build_table(
+                    spec, LOCAL, resolve_protocol(TABLE_PRESET), results, points=args.points
+                )
+                check_table(results, spec, LOCAL, networks=args.networks)
                 print(f"{label}: table and {args.networks} networks in "
                       f"{time.perf_counter() - started:.0f} s ({count_models(spec, args.points)} "
                       "models in the table)")  # fmt: skip

@@ -96,11 +96,13 @@ DIFFERENCES: tuple[Difference, ...] = (
         topic="Latency figure plotted",
         thesis="the mean of the three passes' means",
         source="T/benchmarks_tf_lite_file.sh",
-        thesislab="charts and tables plot the median of every timed run where the runtime "
-        "reports runs one by one (robust to a busy machine), else the mean of the pass means",
+        thesislab="charts and tables plot the statistic the protocol names, of every timed run "
+        "where the runtime reports runs one by one: the median (robust to a busy machine), or "
+        "the 5th percentile for lookup tables and their checks (protocol lut); else the mean of "
+        "the pass means",
         reproduce=None,
         reason="every measurement records both: the thesis's figure is its mean_ms, shown on "
-        "each model page beside the median",
+        "each model page beside the median and the 5th percentile",
         effect="latency",
     ),
     Difference(
@@ -188,8 +190,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         thesis="every (in, out) channel pair from 1 to the maximum, each entry a conv+BN+ReLU "
         "model (dense: average pool + dense), 11 runs, mean, no smoothing",
         source="N/utils/compute_table/",
-        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed; the median of "
-        "shuffled passes; other layers calibrated against the measured network",
+        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed; the 5th percentile "
+        "of six short shuffled passes (protocol lut: the machine's undisturbed speed); other "
+        "layers calibrated against the measured network",
         reproduce="thesislab lut build --variant thesis2019",
         reason="a fixed input axis (the stem's 3 channels) is measured at that count only; the "
         "models are converted by today's TFLite converter and run by LiteRT",
