@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -137,6 +138,15 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     atomic_write_bytes(path, b"two")
     assert path.read_bytes() == b"two"
     assert [p.name for p in path.parent.iterdir()] == ["file.bin"]
+
+
+def test_atomic_write_gives_the_mode_of_a_new_file(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        atomic_write_bytes(tmp_path / "file.bin", b"one")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "file.bin").stat().st_mode) == 0o640
 
 
 def test_invalid_file_names_file_and_field(tmp_path):
