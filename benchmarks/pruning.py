@@ -36,7 +36,7 @@ from thesislab.bench.protocol import resolve_protocol
 from thesislab.data import load_data
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.fisher import FisherSettings, fisher
-from thesislab.prune.lut import TABLE_PRESET, build_table, count_models
+from thesislab.prune.lut import CALIBRATION_NETWORKS, TABLE_PRESET, build_table, count_models
 from thesislab.prune.netadapt import NetAdaptSettings, netadapt
 from thesislab.prune.search import Context
 from thesislab.prune.structure import structure_of
@@ -121,9 +121,12 @@ def table_error(args: argparse.Namespace) -> None:
                     spec, LOCAL, resolve_protocol(TABLE_PRESET), results, points=args.points
                 )
                 check_table(results, spec, LOCAL, networks=args.networks)
-                print(f"{label}: table and {args.networks} networks in "
-                      f"{time.perf_counter() - started:.0f} s ({count_models(spec, args.points)} "
-                      "models in the table)")  # fmt: skip
+                models = count_models(spec, args.points, CALIBRATION_NETWORKS)
+                seconds = time.perf_counter() - started
+                print(
+                    f"{label}: table and {args.networks} networks in {seconds:.0f} s "
+                    f"({models} models in the table)"
+                )
         rows = table([results])
         rows = rows[rows["latency_predicted_ms"].notna() & (rows["device"] == LOCAL.name)]
         rows = rows[~rows["name"].str.contains("_unpruned_")]  # the session's speed reference

@@ -15,6 +15,7 @@ from thesislab.bench.devices import LOCAL
 from thesislab.bench.protocol import resolve_protocol
 from thesislab.models.names import parse_name
 from thesislab.prune.lut import (
+    CALIBRATION_SEED,
     build_table,
     other_values,
     plan_entries,
@@ -45,7 +46,7 @@ def test_table_is_built_calibrated_and_predicts_exactly_from_its_entries(tmp_pat
     structure = structure_of(spec)
     protocol = resolve_protocol("lut", runs=3, warmup_runs=1, passes=2)
 
-    path, table = build_table(spec, LOCAL, protocol, tmp_path, points=3)
+    path, table = build_table(spec, LOCAL, protocol, tmp_path, points=3, calibration_networks=2)
 
     assert read_table(path) == table
     assert json.loads(path.read_text())["device"] == "local"
@@ -57,8 +58,21 @@ def test_table_is_built_calibrated_and_predicts_exactly_from_its_entries(tmp_pat
         assert np.shape(entry.raw_ms) == np.shape(entry.smoothed_ms)
         assert np.shape(entry.raw_ms) == (len(entry.inputs), len(entry.outputs))
         assert np.min(entry.raw_ms) > 0
-    # The calibration's definition: the unpruned network is predicted at its measured latency.
-    assert predict_latency_ms(tmp_path, spec, "local") == pytest.approx(table.network_ms)
+    # The calibration: seeded random networks, and the coefficient of least squared relative
+    # error over them and the unpruned network (its residuals orthogonal to the other values).
+    rng = np.random.default_rng(CALIBRATION_SEED)
+    assert [network.widths for network in table.calibration] == [
+        structure.random_widths(rng) for _ in range(2)
+    ]
+    measured = [(structure.default_widths, table.network_ms)] + [
+        (network.widths, network.measured_ms) for network in table.calibration
+    ]
+    assert all(ms > 0 for _, ms in measured)
+    gradient = sum(
+        other_values(structure, widths) / ms * (table.predict(structure, widths) - ms) / ms
+        for widths, ms in measured
+    )
+    assert gradient == pytest.approx(0, abs=1e-9)
 
     fixed_entries = []
     for plan, entry in zip(plans, table.entries, strict=True):
@@ -85,11 +99,13 @@ def test_table_over_ssh(tmp_path: Path) -> None:
     protocol = resolve_protocol("quick", runs=5, warmup_runs=1, passes=1)
     with running_sshd(tmp_path / "sshd") as server:
         device = server.spec(tmp_path)
-        _, table = build_table(spec, device, protocol, tmp_path / "results", points=2)
+        _, table = build_table(
+            spec, device, protocol, tmp_path / "results", points=2, calibration_networks=0
+        )
 
     assert table.device == "sshtest" and table.runtime.startswith("ai-edge-litert")
     assert table.device_description
     unpruned = predict_latency_ms(tmp_path / "results", spec, "sshtest")
-    assert unpruned == pytest.approx(table.network_ms)  # the calibration's definition
+    assert unpruned == pytest.approx(table.network_ms)  # calibrated on the unpruned network alone
     halved = spec.model_copy(update={"widths": [8, 16, 32]})
     assert 0 < predict_latency_ms(tmp_path / "results", halved, "sshtest") < unpruned

@@ -13,7 +13,7 @@ from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.protocol import resolve_protocol
 from thesislab.models.names import parse_name
 from thesislab.prune.lut import require_table
-from thesislab.prune.lut_check import check_table, random_widths
+from thesislab.prune.lut_check import check_table
 from thesislab.prune.structure import structure_of
 from thesislab.records import UNTRAINED, MeasurementRecord, ModelRecord
 from thesislab.store import Store, table
@@ -21,11 +21,11 @@ from thesislab.store import Store, table
 
 def test_random_widths_stay_between_one_channel_and_the_full_width():
     structure = structure_of(parse_name(TINY_WRN).spec)
-    drawn = [random_widths(structure, np.random.default_rng(seed)) for seed in range(50)]
+    drawn = [structure.random_widths(np.random.default_rng(seed)) for seed in range(50)]
     assert all(1 <= width <= full for widths in drawn for width, full in zip(
         widths, structure.default_widths, strict=True))  # fmt: skip
     assert len({tuple(widths) for widths in drawn}) > 40
-    assert random_widths(structure, np.random.default_rng(3)) == drawn[3]
+    assert structure.random_widths(np.random.default_rng(3)) == drawn[3]
 
 
 @pytest.mark.slow

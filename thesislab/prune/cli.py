@@ -228,6 +228,7 @@ def lut_build(
     from thesislab.bench.devices import Inventory
     from thesislab.bench.protocol import resolve_protocol
     from thesislab.prune.lut import (
+        CALIBRATION_NETWORKS,
         DEFAULT_POINTS,
         DEFAULT_SIGMA,
         TABLE_PRESET,
@@ -247,7 +248,8 @@ def lut_build(
         chosen = resolve_protocol(protocol or TABLE_PRESET, **overrides)
     target = Inventory.load(inventory).get(device)
     grid = None if variant == "thesis2019" else DEFAULT_POINTS if points is None else points or None
-    models = count_models(spec, grid)
+    calibration = 0 if variant == "thesis2019" else CALIBRATION_NETWORKS
+    models = count_models(spec, grid, calibration)
     with Progress(transient=True) as progress:
         task = progress.add_task(
             f"{models} models on {target.name}", total=models * (1 + (chosen.passes or 1))
@@ -395,7 +397,7 @@ def lut_show(
         f"{where}, {table.runtime}: unpruned network "
         f"predicted {table.predict(structure, structure.default_widths):.3f} ms, measured "
         f"{table.network_ms:.3f} ms; other layers {table.other_ms_per_value * 1e6:.3f} ms per "
-        "million values"
+        f"million values (fitted to {len(table.calibration) + 1} measured networks)"
     )
 
 

@@ -23,14 +23,9 @@ from thesislab.bench.measure import BenchOutcome, bench
 from thesislab.models.names import format_name
 from thesislab.models.spec import ArchSpec
 from thesislab.prune.lut import require_table
-from thesislab.prune.structure import Structure, structure_of
+from thesislab.prune.structure import structure_of
 from thesislab.records import Protocol
 from thesislab.store import Store
-
-
-def random_widths(structure: Structure, rng: np.random.Generator) -> list[int]:
-    """Each prunable channel group at a uniformly random width in [1, full width]."""
-    return [int(rng.integers(1, group.default + 1)) for group in structure.groups]
 
 
 @dataclass(frozen=True)
@@ -91,7 +86,7 @@ def check_table(
     architecture = format_name(resolve(spec))
     named = {f"{architecture}_unpruned_seed{seed}": structure.default_widths}
     for index in range(networks):
-        named[f"{architecture}_random{index + 1}_seed{seed}"] = random_widths(structure, rng)
+        named[f"{architecture}_random{index + 1}_seed{seed}"] = structure.random_widths(rng)
     predicted: dict[str, float] = {}
     widths_of: dict[str, list[int]] = {}
     for name, widths in named.items():

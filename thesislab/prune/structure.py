@@ -34,6 +34,7 @@ from thesislab.models.spec import ArchSpec
 
 if TYPE_CHECKING:
     import keras
+    import numpy as np
 
 Kind = Literal["conv", "depthwise", "dense", "norm", "other"]
 MIXING: tuple[Kind, ...] = ("conv", "dense")
@@ -116,6 +117,10 @@ class Structure:
         """Multiply-accumulates of one image through the network with `widths`."""
         counts = self.counts(widths)
         return sum(_macs(layer, counts) for layer in self.present(widths))
+
+    def random_widths(self, rng: np.random.Generator) -> list[int]:
+        """Each prunable channel group at a uniformly random width in [1, full width]."""
+        return [int(rng.integers(1, group.default + 1)) for group in self.groups]
 
     def check(self, spec: ArchSpec) -> list[int]:
         """The widths of `spec`, which must be this structure's family and parameters."""
