@@ -192,7 +192,8 @@ DIFFERENCES: tuple[Difference, ...] = (
         source="N/utils/compute_table/",
         thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed; the 5th percentile "
         "of six short shuffled passes (protocol lut: the machine's undisturbed speed); other "
-        "layers calibrated against the measured network",
+        "layers calibrated by least squares on the measured unpruned network and eight random "
+        "pruned ones",
         reproduce="thesislab lut build --variant thesis2019",
         reason="a fixed input axis (the stem's 3 channels) is measured at that count only; the "
         "models are converted by today's TFLite converter and run by LiteRT",
