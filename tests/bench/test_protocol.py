@@ -34,7 +34,9 @@ def test_overrides_rename_the_preset():
     assert resolve_protocol("quick", runs=PRESETS["quick"].runs).name == "quick"
     timed = resolve_protocol("quick", min_secs=2)
     assert (timed.name, timed.min_secs, timed.warmup_min_secs) == ("custom", 2, None)
-    with pytest.raises(ThesislabError, match=r"unknown protocol 'slow': expected one of quick"):
+    with pytest.raises(
+        ThesislabError, match=r"unknown protocol 'slow': expected one of lut, quick, thesis2019"
+    ):
         resolve_protocol("slow")
 
 
