@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import signal
 import socket
 import threading
 import time
@@ -120,6 +121,8 @@ def test_interrupted_run_kills_the_remote_process(ssh_server: SshServer, tmp_pat
     pid_file = tmp_path / "pid"
     host = SshHost(ssh_server.spec(tmp_path))
     interrupt = threading.Timer(1.0, _thread.interrupt_main)
+    # a shell that starts the suite in the background leaves SIGINT ignored: Ctrl-C as a terminal
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         interrupt.start()
         with pytest.raises(KeyboardInterrupt):
@@ -127,6 +130,7 @@ def test_interrupted_run_kills_the_remote_process(ssh_server: SshServer, tmp_pat
         assert _gone(int(pid_file.read_text()))
     finally:
         interrupt.cancel()
+        signal.signal(signal.SIGINT, previous)
         host.close()
 
 
