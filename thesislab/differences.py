@@ -190,8 +190,9 @@ DIFFERENCES: tuple[Difference, ...] = (
         thesis="every (in, out) channel pair from 1 to the maximum, each entry a conv+BN+ReLU "
         "model (dense: average pool + dense), 11 runs, mean, no smoothing",
         source="N/utils/compute_table/",
-        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed; the 5th percentile "
-        "of six short shuffled passes (protocol lut: the machine's undisturbed speed); other "
+        thesislab="a sparse grid of widths, interpolated, Gaussian-smoothed; the median ratio "
+        "of each layer's runs to the unpruned network's run after each, times that network's "
+        "latency (protocol lut: the ratio holds where a shared machine's speed does not); other "
         "layers calibrated by least squares on the measured unpruned network and eight random "
         "pruned ones",
         reproduce="thesislab lut build --variant thesis2019",

@@ -229,6 +229,13 @@ class Protocol(_Frozen):
         "median, or the 5th percentile (the device's speed when undisturbed, which a lookup "
         "table needs on a machine whose speed changes from second to second).",
     )
+    reference: bool = Field(
+        default=False,
+        description="Each run of the model is followed by a run of a reference network in the "
+        "same process, and the latency is the median ratio of the two times the reference's "
+        "latency (`MeasurementRecord.reference`): the ratio holds where the machine's speed "
+        "does not.",
+    )
 
 
 class LatencyStats(_Frozen):
@@ -246,6 +253,11 @@ class LatencyStats(_Frozen):
         default_factory=list,
         description="Pass means of earlier attempts, set aside because they disagreed.",
     )
+    reference_ratio: NonNegative | None = Field(
+        default=None,
+        description="Median, over the timed runs, of a run's time over that of the reference "
+        "network's run after it (protocols with a reference).",
+    )
 
     def figure_ms(self, statistic: Statistic = "median") -> float:
         """The latency a protocol's statistic reports: that statistic where it was recorded,
@@ -261,6 +273,16 @@ class DeviceInfo(_Frozen):
     description: str | None = Field(default=None, description="CPU, OS, ...")
 
 
+class Reference(_Frozen):
+    """The reference network a measurement was timed against, and the latency its ratio is
+    expressed at."""
+
+    artifact_id: str | None = Field(
+        default=None, description="The reference's artifact (none: a file of a lookup table)."
+    )
+    latency_ms: NonNegative = Field(description="The reference's latency (ms).")
+
+
 class MeasurementRecord(_Record):
     """A latency measurement of an artifact on a device."""
 
@@ -273,10 +295,16 @@ class MeasurementRecord(_Record):
     predicted_latency_ms: NonNegative | None = Field(
         default=None, description="Latency predicted by a per-layer lookup table for this device."
     )
+    reference: Reference | None = Field(
+        default=None, description="Protocols with a reference: what the ratio is taken to."
+    )
 
     @property
     def latency_ms(self) -> float:
-        """The measured latency: the protocol's statistic of the timed runs."""
+        """The measured latency: the protocol's statistic of the timed runs, or, measured against
+        a reference, the ratio to it times its latency."""
+        if self.reference is not None and self.latency.reference_ratio is not None:
+            return self.latency.reference_ratio * self.reference.latency_ms
         return self.latency.figure_ms(self.protocol.statistic)
 
 

@@ -17,7 +17,7 @@ from thesislab.bench.check import check_device
 from thesislab.bench.cli import bench as bench_command
 from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.hosts import LocalHost
-from thesislab.bench.measure import bench
+from thesislab.bench.measure import bench, time_files
 from thesislab.bench.protocol import PRESETS
 from thesislab.bench.runtimes import runtime_for
 from thesislab.errors import ThesislabError
@@ -142,6 +142,22 @@ def test_litert_runtime_passes_the_least_durations(tiny_tflite: Path):
     protocol = PRESETS["quick"].model_copy(update={"runs": 1, "warmup_runs": 1, "min_secs": 0.2})
     result = runtime.call(host, str(tiny_tflite), protocol, timeout_s=60)
     assert result.count > 1 and sum(result.times_ms) >= 200.0
+
+
+def test_litert_runtime_times_each_run_against_the_reference(tiny_tflite: Path, tmp_path: Path):
+    runtime = runtime_for(DeviceSpec(name="local"))
+    host = LocalHost("local")
+    runtime.prepare(host)
+    protocol = PRESETS["lut"].model_copy(update={"runs": 5, "warmup_runs": 1})
+    result = runtime.call(host, str(tiny_tflite), protocol, 60, reference=str(tiny_tflite))
+    assert len(result.times_ms) == len(result.reference_times_ms) == 5
+    plain = runtime.call(host, str(tiny_tflite), protocol, timeout_s=60)
+    assert plain.reference_times_ms == ()
+
+
+def test_a_protocol_with_a_reference_needs_one(tiny_tflite: Path):
+    with pytest.raises(ThesislabError, match="expected a reference file, received none"):
+        time_files({"model": tiny_tflite}, DeviceSpec(name="local"), PRESETS["lut"])
 
 
 def test_check_reads_vcgencmd_where_present(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

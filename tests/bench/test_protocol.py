@@ -147,6 +147,28 @@ def test_summary_of_timed_runs():
     assert stats.pass_means_ms == [pytest.approx(np.mean(times)) for times in passes]
 
 
+def test_reference_ratio_is_the_median_of_paired_runs_whatever_the_machines_speed():
+    # The machine runs at one speed in the first call and at 1.5 times slower in the second; the
+    # model takes a quarter of the reference's time in both.
+    rng = np.random.default_rng(2)
+    calls = []
+    for speed in (1.0, 1.5):
+        reference = speed * rng.uniform(1.9, 2.1, 25)
+        calls.append(
+            CallResult(
+                mean_ms=float(np.mean(reference / 4)),
+                count=25,
+                times_ms=tuple(reference / 4),
+                reference_times_ms=tuple(reference),
+            )
+        )
+    stats = summarize(calls)
+    assert stats.reference_ratio == pytest.approx(0.25)
+    assert pass_spread(stats) > 0.4  # the latencies themselves disagree
+    plain = summarize([CallResult(mean_ms=1.0, count=2, times_ms=(1.0, 1.0))])
+    assert plain.reference_ratio is None
+
+
 def test_summary_of_reported_means_pools_the_deviations():
     rng = np.random.default_rng(1)
     passes = [rng.normal(mean, 1.0, 50) for mean in (20.0, 20.5)]

@@ -21,6 +21,7 @@ from thesislab.records import (
     MeasurementRecord,
     ModelRecord,
     Protocol,
+    Reference,
     json_schema,
     record_id,
 )
@@ -132,6 +133,14 @@ def test_latency_figure_is_the_protocols_statistic_else_the_mean():
     )
     assert record.latency_ms == 1.5
     assert record.model_copy(update={"protocol": Protocol()}).latency_ms == 2.0
+    # timed against a reference: the ratio to it, at the reference's latency
+    against = record.model_copy(
+        update={
+            "latency": stats.model_copy(update={"reference_ratio": 0.25}),
+            "reference": Reference(artifact_id="b" * 64, latency_ms=8.0),
+        }
+    )
+    assert against.latency_ms == 2.0
 
 
 def test_json_schema_covers_the_three_kinds():

@@ -52,8 +52,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory, small_data: Path, cache_di
 
 def write_fake_table(results: Path, name: str) -> None:
     """A latency table of `name` on device `fake`: every layer costs 1 µs plus 1 ms per 10 M
-    MACs (the other layers: nothing), on grids of every channel count; its protocol the `lut`
-    preset's, made short."""
+    MACs (the other layers: nothing), on grids of every channel count, the unpruned network's
+    latency its prediction; its protocol the `lut` preset's, made short."""
     from thesislab.bench.protocol import resolve_protocol
     from thesislab.models.names import parse_name
     from thesislab.prune.lut import Entry, LatencyTable, plan_entries, table_path
@@ -93,6 +93,8 @@ def write_fake_table(results: Path, name: str) -> None:
         network_ms=0.0,
         created_at=datetime.now(UTC),
     )
+    unpruned_ms = table.predict(structure, structure.default_widths)
+    table = table.model_copy(update={"network_ms": unpruned_ms})
     path = table_path(results, FAKE_DEVICE, structure.spec)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(table.model_dump_json())

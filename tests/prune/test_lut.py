@@ -96,7 +96,7 @@ def test_table_is_built_calibrated_and_predicts_exactly_from_its_entries(tmp_pat
 @pytest.mark.ssh
 def test_table_over_ssh(tmp_path: Path) -> None:
     spec = parse_name(TINY_WRN).spec
-    protocol = resolve_protocol("quick", runs=5, warmup_runs=1, passes=1)
+    protocol = resolve_protocol("lut", runs=5, warmup_runs=1, passes=1)  # the reference goes too
     with running_sshd(tmp_path / "sshd") as server:
         device = server.spec(tmp_path)
         _, table = build_table(

@@ -15,7 +15,7 @@ from thesislab.models.names import parse_name
 from thesislab.prune.lut import require_table
 from thesislab.prune.lut_check import check_table
 from thesislab.prune.structure import structure_of
-from thesislab.records import UNTRAINED, MeasurementRecord, ModelRecord
+from thesislab.records import UNTRAINED, MeasurementRecord, ModelRecord, Reference
 from thesislab.store import Store, table
 
 
@@ -42,10 +42,17 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     fake = require_table(tmp_path, spec, FAKE_DEVICE)
     # measured under the table's own protocol: the same statistic as its entries
     assert {record.protocol for _, record in outcome.measurements} == {fake.protocol}
-    assert fake.protocol.statistic == "p5"
+    assert fake.protocol.statistic == "p5" and fake.protocol.reference and check.relative
     assert check.unpruned is not None and check.unpruned.widths == structure.default_widths
-    assert check.speed == check.unpruned.measured_ms / check.unpruned.predicted_ms
     by_artifact = {record.artifact_id: record for _, record in outcome.measurements}
+    [unpruned_id] = [
+        key for key, record in by_artifact.items() if record.predicted_latency_ms == fake.network_ms
+    ]
+    # every network timed against the unpruned one, expressed at the table's latency of it
+    assert {record.reference for record in by_artifact.values()} == {
+        Reference(artifact_id=unpruned_id, latency_ms=fake.network_ms)
+    }
+    assert check.speed == by_artifact[unpruned_id].latency.p5_ms / fake.network_ms
     store = Store(tmp_path)
     for prediction in [check.unpruned, *check.networks]:
         network = spec.model_copy(update={"widths": prediction.widths})
@@ -55,7 +62,9 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
             for record in by_artifact.values()
             if record.predicted_latency_ms == prediction.predicted_ms
         ]
-        assert prediction.measured_ms == record.latency_ms == record.latency.p5_ms
+        ratio = record.latency.reference_ratio
+        assert ratio is not None and prediction.measured_ms == record.latency_ms
+        assert record.latency_ms == pytest.approx(ratio * fake.network_ms)
         assert prediction.relative_error(2.0) == pytest.approx(
             abs(2 * prediction.predicted_ms - prediction.measured_ms) / prediction.measured_ms
         )
@@ -72,5 +81,10 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
     again = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)
     assert {record.protocol.statistic for _, record in again.outcome.measurements} == {"median"}
+    assert not again.relative
+    assert all(
+        record.reference is None and record.latency_ms == record.latency.median_ms
+        for _, record in again.outcome.measurements
+    )
     assert [p.widths for p in again.networks] == [p.widths for p in check.networks]
     assert len(store.of_kind(ModelRecord)) == 4 and len(store.of_kind(MeasurementRecord)) == 8

@@ -5,12 +5,16 @@ Self-contained (standard library and NumPy, plus whichever interpreter package i
 run on a device that has no thesislab::
 
     python3 litert_runner.py MODEL.tflite --threads 1 --warmup 10 --runs 100 --min-secs 1
+    python3 litert_runner.py MODEL.tflite --reference NETWORK.tflite --runs 25
     python3 -m thesislab.bench.litert_runner --version
 
 One line of JSON on stdout: `runtime`, `init_ms` (interpreter creation and tensor allocation),
 `first_ms` (the first inference, which is the first of the warm-up runs, as in `benchmark_model`),
 `times_ms` (each timed run, after the warm-up runs). As `benchmark_model` does, the warm-up and
-the timed runs each continue until both their count and their least duration are reached.
+the timed runs each continue until both their count and their least duration are reached. With a
+reference model, every warm-up and timed run of the model is followed by one of the reference,
+whose times are `reference_times_ms`: a run and the reference's run after it meet the machine in
+the same state, so their ratio holds where the machine's speed does not.
 """
 
 from __future__ import annotations
@@ -59,6 +63,26 @@ def _milliseconds(start_ns: int, end_ns: int) -> float:
     return (end_ns - start_ns) / 1e6
 
 
+def _loaded(
+    interpreter_class: Any, model_path: str, threads: int, batch: int, rng: np.random.Generator
+) -> Any:
+    """An interpreter of the model with its tensors allocated and random inputs set."""
+    interpreter = interpreter_class(model_path=model_path, num_threads=threads)
+    if batch != 1:
+        for detail in interpreter.get_input_details():
+            interpreter.resize_tensor_input(detail["index"], [batch, *detail["shape"][1:]])
+    interpreter.allocate_tensors()
+    for detail in interpreter.get_input_details():
+        interpreter.set_tensor(detail["index"], _random_input(detail, rng))
+    return interpreter
+
+
+def _timed_ms(interpreter: Any) -> float:
+    start = time.perf_counter_ns()
+    interpreter.invoke()
+    return _milliseconds(start, time.perf_counter_ns())
+
+
 def measure(
     model_path: str,
     threads: int,
@@ -68,42 +92,49 @@ def measure(
     seed: int,
     min_secs: float = 0.0,
     warmup_min_secs: float = 0.0,
+    reference_path: str | None = None,
 ) -> dict[str, Any]:
     """Load the model, make at least `warmup` runs (the first inference included) lasting at least
-    `warmup_min_secs`, then time at least `runs` runs lasting at least `min_secs`."""
+    `warmup_min_secs`, then time at least `runs` runs lasting at least `min_secs`; with a
+    reference model, each run is followed by a run of the reference."""
     interpreter_class, runtime = load_interpreter_class()
-    start = time.perf_counter_ns()
-    interpreter = interpreter_class(model_path=model_path, num_threads=threads)
-    inputs = interpreter.get_input_details()
-    if batch != 1:
-        for detail in inputs:
-            interpreter.resize_tensor_input(detail["index"], [batch, *detail["shape"][1:]])
-    interpreter.allocate_tensors()
-    init_ms = _milliseconds(start, time.perf_counter_ns())
     rng = np.random.default_rng(seed)
-    for detail in interpreter.get_input_details():
-        interpreter.set_tensor(detail["index"], _random_input(detail, rng))
     start = time.perf_counter_ns()
-    interpreter.invoke()
-    first_ms = _milliseconds(start, time.perf_counter_ns())
+    interpreter = _loaded(interpreter_class, model_path, threads, batch, rng)
+    init_ms = _milliseconds(start, time.perf_counter_ns())
+    reference = (
+        None
+        if reference_path is None
+        else _loaded(interpreter_class, reference_path, threads, batch, rng)
+    )
+
+    def reference_ms() -> float | None:
+        return None if reference is None else _timed_ms(reference)
+
+    first_ms = _timed_ms(interpreter)
+    reference_ms()
     warmup_done, warmup_ms = 1, first_ms
     while warmup_done < warmup or warmup_ms < warmup_min_secs * 1000:
-        start = time.perf_counter_ns()
-        interpreter.invoke()
-        warmup_ms += _milliseconds(start, time.perf_counter_ns())
+        warmup_ms += _timed_ms(interpreter)
+        reference_ms()
         warmup_done += 1
     times_ms: list[float] = []
+    reference_times_ms: list[float] = []
     timed_ms = 0.0
     gc.disable()
     try:
         while len(times_ms) < runs or timed_ms < min_secs * 1000:
-            start = time.perf_counter_ns()
-            interpreter.invoke()
-            times_ms.append(_milliseconds(start, time.perf_counter_ns()))
+            times_ms.append(_timed_ms(interpreter))
             timed_ms += times_ms[-1]
+            paired = reference_ms()
+            if paired is not None:
+                reference_times_ms.append(paired)
     finally:
         gc.enable()
-    return {"runtime": runtime, "init_ms": init_ms, "first_ms": first_ms, "times_ms": times_ms}
+    result = {"runtime": runtime, "init_ms": init_ms, "first_ms": first_ms, "times_ms": times_ms}
+    if reference is not None:
+        result["reference_times_ms"] = reference_times_ms
+    return result
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -117,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-secs", type=float, default=0.0, help="least timed seconds")
     parser.add_argument("--warmup-min-secs", type=float, default=0.0, help="least warm-up seconds")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random input")
+    parser.add_argument("--reference", help="TFLite file run after each run of the model")
     parser.add_argument("--version", action="store_true", help="print the runtime and exit")
     options = parser.parse_args(argv)
     if options.version:
@@ -133,6 +165,7 @@ def main(argv: list[str] | None = None) -> None:
             options.seed,
             options.min_secs,
             options.warmup_min_secs,
+            options.reference,
         )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

@@ -1,7 +1,8 @@
 """Measure artifacts on a device under a protocol and write one `MeasurementRecord` each.
 
 The device is checked first (its description goes into every record), the models are copied to
-it (once: identical files are reused), then the protocol's shuffled passes run. Records are
+it (once: identical files are reused), then the protocol's shuffled passes run. A protocol with a
+reference times every model against a reference network, whose file the caller gives. Records are
 written only when every call has finished, so an interrupted run leaves nothing half-measured.
 A model that the runtime refuses is reported with the runtime's reason; the others are measured.
 """
@@ -20,7 +21,14 @@ from thesislab.bench.hosts import open_host
 from thesislab.bench.protocol import PASS_TOLERANCE, Timings, pass_spread, run_schedule
 from thesislab.bench.runtimes import runtime_for
 from thesislab.errors import ThesislabError
-from thesislab.records import ArtifactRecord, DeviceInfo, MeasurementRecord, Protocol, record_id
+from thesislab.records import (
+    ArtifactRecord,
+    DeviceInfo,
+    MeasurementRecord,
+    Protocol,
+    Reference,
+    record_id,
+)
 from thesislab.store import Store
 
 DEFAULT_CALL_TIMEOUT_S = 600.0
@@ -60,18 +68,25 @@ def time_files(
     call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
     seed: int | None = None,
     on_call: Callable[[str], None] | None = None,
+    reference: Path | None = None,
 ) -> TimedFiles:
     """Check the device, copy the files (key -> local path) to it, and time them in the
-    protocol's shuffled passes."""
+    protocol's shuffled passes (against `reference`, which a protocol with a reference needs)."""
+    if protocol.reference and reference is None:
+        raise ThesislabError(
+            f"protocol {protocol.name or 'custom'} times each model against a reference network: "
+            "expected a reference file, received none"
+        )
     runtime = runtime_for(device)
     host = open_host(device)
     try:
         facts = check_device(host, runtime)
         on_host = {key: host.put(path).path for key, path in files.items()}
+        paired = host.put(reference).path if protocol.reference and reference else None
         timings = run_schedule(
             list(files),
             protocol,
-            lambda key: runtime.call(host, on_host[key], protocol, call_timeout_s),
+            lambda key: runtime.call(host, on_host[key], protocol, call_timeout_s, paired),
             rng=random.Random(seed),
             on_call=on_call,
         )
@@ -104,15 +119,28 @@ def bench(
     seed: int | None = None,
     on_call: Callable[[str], None] | None = None,
     predicted_ms: Mapping[str, float] | None = None,
+    reference: tuple[str, float] | None = None,
 ) -> BenchOutcome:
     """Measure every artifact on `device`; `on_call` gets the artifact id after each call.
 
     An artifact the runtime refuses is left out, with its reason in `failures`; the others are
     measured. `predicted_ms` (artifact id -> latency a lookup table predicts for it on this
-    device) is recorded beside the measured latency."""
+    device) is recorded beside the measured latency. `reference` (artifact id, its latency in
+    ms) is the network a protocol with a reference times every artifact against."""
     artifacts = {artifact.id: artifact.path for artifact in resolve_artifacts(store, artifact_ids)}
+    against, reference_file = None, None
+    if protocol.reference and reference is not None:
+        reference_id, reference_ms = reference
+        against = Reference(artifact_id=reference_id, latency_ms=reference_ms)
+        reference_file = resolve_artifacts(store, [reference_id])[0].path
     timed = time_files(
-        artifacts, device, protocol, call_timeout_s=call_timeout_s, seed=seed, on_call=on_call
+        artifacts,
+        device,
+        protocol,
+        call_timeout_s=call_timeout_s,
+        seed=seed,
+        on_call=on_call,
+        reference=reference_file,
     )
     outcome = BenchOutcome(failures=dict(timed.timings.failures))
     outcome.warnings.extend(timed.facts.warnings())
@@ -132,6 +160,7 @@ def bench(
             protocol=protocol,
             latency=stats,
             predicted_latency_ms=(predicted_ms or {}).get(key),
+            reference=against,
             created_at=now,
         )
         outcome.measurements.append((store.write(record), record))

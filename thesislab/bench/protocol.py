@@ -8,11 +8,12 @@ process measuring one model, as the 2019 thesis did with `benchmark_model`.
 
 The statistics of a model pool its calls: the mean is the mean of the pass means (the thesis's
 figure); median, p5 and p95 come from every timed run where the runtime reports them one by one.
-The protocol's `statistic` (median, or p5) is the measurement's latency. Passes that disagree by
-more than `PASS_TOLERANCE` mean the machine was not quiet: such a model is measured again, all
-its passes, up to the protocol's `remeasures` times, and the pass means of the attempts set aside
-stay in its statistics. A model that its runtime refuses fails alone, with the runtime's reason;
-the others are measured.
+The protocol's `statistic` (median, or p5) is the measurement's latency; a protocol with a
+reference also keeps the median ratio of each timed run to the reference network's run after it.
+Passes that disagree by more than `PASS_TOLERANCE` mean the machine was not quiet: such a model
+is measured again, all its passes, up to the protocol's `remeasures` times, and the pass means of
+the attempts set aside stay in its statistics. A model that its runtime refuses fails alone, with
+the runtime's reason; the others are measured.
 """
 
 from __future__ import annotations
@@ -43,7 +44,14 @@ PRESETS: dict[str, Protocol] = {
         name="quick", threads=1, warmup_runs=10, runs=100, passes=2, pause_s=0.0, remeasures=2
     ),
     "lut": Protocol(
-        name="lut", threads=1, warmup_runs=10, runs=50, passes=6, pause_s=0.0, statistic="p5"
+        name="lut",
+        threads=1,
+        warmup_runs=10,
+        runs=25,
+        passes=4,
+        pause_s=0.0,
+        statistic="p5",
+        reference=True,
     ),
 }
 """`thesis2019`: the thesis's Raspberry Pi protocol (`benchmark_model --num_runs=50` with the
@@ -51,9 +59,11 @@ binary's defaults: one thread, at least 1 timed second, at least one warm-up run
 seconds; three shuffled passes, 10 s pause before each call; nothing measured again).
 `quick`: for a development machine; a model whose passes disagree is measured again, twice at
 most. `lut`: lookup tables and their checks on a machine whose speed changes from one second to
-the next (a shared virtual machine runs at one of two speeds for seconds at a time): six short
-passes, and the 5th percentile of all runs, which comes from the passes made at the undisturbed
-speed; nothing measured again (its passes are expected to disagree)."""
+the next (a shared virtual machine runs at one of two speeds, ×1.5 apart, for seconds at a time):
+each run of a model is followed by a run of the table's unpruned network in the same process,
+and the model's latency is the median ratio of the two times the network's latency (the 5th
+percentile of its own runs, its undisturbed speed); four short passes; nothing measured again
+(the passes' means are expected to disagree, their ratios are not)."""
 
 DEFAULT_PRESET = "quick"
 PASS_TOLERANCE = 0.02
@@ -112,6 +122,8 @@ class CallResult:
     p95_ms: float | None = None
     init_ms: float | None = None
     first_ms: float | None = None
+    reference_times_ms: tuple[float, ...] = ()
+    """With a reference: its run after each timed run, paired with `times_ms`."""
 
 
 def schedule(items: Sequence[T], passes: int, rng: random.Random) -> list[list[T]]:
@@ -246,7 +258,19 @@ def summarize(calls: Sequence[CallResult]) -> LatencyStats:
         init_ms=_mean([call.init_ms for call in calls]),
         first_ms=_mean([call.first_ms for call in calls]),
         pass_means_ms=pass_means,
+        reference_ratio=_reference_ratio(calls),
     )
+
+
+def _reference_ratio(calls: Sequence[CallResult]) -> float | None:
+    """The median ratio of each timed run to the reference's run after it (None: no reference)."""
+    ratios = [
+        time_ms / reference_ms
+        for call in calls
+        for time_ms, reference_ms in zip(call.times_ms, call.reference_times_ms, strict=False)
+        if reference_ms > 0
+    ]
+    return statistics.median(ratios) if ratios else None
 
 
 def pass_spread(stats: LatencyStats) -> float:

@@ -32,8 +32,16 @@ class Runtime(Interface):
         """Check the runtime is there (copying what it needs); return its description."""
         ...
 
-    def call(self, host: Host, model: str, protocol: Protocol, timeout_s: float) -> CallResult:
-        """Time the model at `model` (a path on the host) once under `protocol`."""
+    def call(
+        self,
+        host: Host,
+        model: str,
+        protocol: Protocol,
+        timeout_s: float,
+        reference: str | None = None,
+    ) -> CallResult:
+        """Time the model at `model` (a path on the host) once under `protocol`, each run
+        followed by one of the model at `reference` where one is given."""
         ...
 
 
@@ -69,7 +77,14 @@ class LiteRTPython:
             )
         return f"{_json_line(result)['runtime']} (python)"
 
-    def call(self, host: Host, model: str, protocol: Protocol, timeout_s: float) -> CallResult:
+    def call(
+        self,
+        host: Host,
+        model: str,
+        protocol: Protocol,
+        timeout_s: float,
+        reference: str | None = None,
+    ) -> CallResult:
         """One run of the runner script on `model`."""
         if self._script is None:
             raise ThesislabError("LiteRT runtime: prepare() must run before call()")
@@ -83,6 +98,7 @@ class LiteRTPython:
             f"--batch={protocol.batch_size}",
             f"--min-secs={protocol.min_secs or 0:g}",
             f"--warmup-min-secs={protocol.warmup_min_secs or 0:g}",
+            *([f"--reference={reference}"] if reference is not None else []),
         ]
         result = host.run(argv, timeout_s)
         if result.returncode != 0:
@@ -96,6 +112,7 @@ class LiteRTPython:
             times_ms=tuple(times),
             init_ms=float(output["init_ms"]),
             first_ms=float(output["first_ms"]),
+            reference_times_ms=tuple(map(float, output.get("reference_times_ms", ()))),
         )
 
 
@@ -114,8 +131,20 @@ class BenchmarkModel:
             )
         return f"benchmark_model ({Path(self.binary).name})"
 
-    def call(self, host: Host, model: str, protocol: Protocol, timeout_s: float) -> CallResult:
+    def call(
+        self,
+        host: Host,
+        model: str,
+        protocol: Protocol,
+        timeout_s: float,
+        reference: str | None = None,
+    ) -> CallResult:
         """One `benchmark_model` run with the protocol's run counts and least durations."""
+        if reference is not None:
+            raise ThesislabError(
+                "benchmark_model times one model per call: a protocol with a reference needs "
+                "the python runtime"
+            )
         if protocol.batch_size != 1:
             raise ThesislabError(
                 f"benchmark_model measures batch size 1, received {protocol.batch_size}"

@@ -199,7 +199,7 @@ def lut_build(
         str | None,
         typer.Option(
             "--protocol",
-            help="Protocol preset (default: lut, six short passes and their 5th percentile; "
+            help="Protocol preset (default: lut, every model timed against the unpruned network; "
             "thesis2019 tables: 11 runs, one pass).",
             show_default=False,
         ),
@@ -339,18 +339,27 @@ def lut_check(
         console.print(f"warning: {warning}", style="yellow")
     if check.unpruned is not None:
         console.print(
-            f"unpruned network: table {check.unpruned.predicted_ms:.3f} ms, measured now "
-            f"{check.unpruned.measured_ms:.3f} ms: the device runs at ×{check.speed:.3f} of its "
-            "speed when the table was built"
+            f"unpruned network: the device runs at ×{check.speed:.3f} of its speed when the "
+            "table was built"
+            + (
+                "; every network was timed against it, at the table's speed"
+                if check.relative
+                else ""
+            )
         )
     if check.networks:
         errors = [prediction.relative_error() for prediction in check.networks]
-        rescaled = [prediction.relative_error(check.speed) for prediction in check.networks]
-        console.print(
+        summary = (
             f"{len(errors)} networks on {target.name}: mean relative error "
-            f"{statistics.fmean(errors):.1%} (largest {max(errors):.1%}); predictions times "
-            f"×{check.speed:.3f}: {statistics.fmean(rescaled):.1%} (largest {max(rescaled):.1%})"
+            f"{statistics.fmean(errors):.1%} (largest {max(errors):.1%})"
         )
+        if not check.relative:
+            rescaled = [prediction.relative_error(check.speed) for prediction in check.networks]
+            summary += (
+                f"; predictions times ×{check.speed:.3f}: {statistics.fmean(rescaled):.1%} "
+                f"(largest {max(rescaled):.1%})"
+            )
+        console.print(summary)
     if check.outcome.failures:
         raise ThesislabError(
             f"{len(check.outcome.failures)} of {networks + 1} networks could not be measured: "

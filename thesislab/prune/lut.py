@@ -9,9 +9,12 @@ spaced counts per axis, interpolated bilinearly in between. Layers that share a 
 (kind, kernel, stride, input size, channel ranges) share one table entry, as in the thesis.
 
 Measurements go through the measurement layer: one fresh runtime process per model and pass, on
-this machine or over SSH, shuffled passes, and the protocol's statistic of all timed runs (the
-`lut` preset's: the 5th percentile of six short passes, the device's undisturbed speed, which
-holds on a shared machine whose speed jumps for seconds at a time). Three steps are
+this machine or over SSH, shuffled passes, and the protocol's statistic of all timed runs. Under
+a protocol with a reference (the `lut` preset), every run of a model is followed by a run of the
+unpruned network, and the model's latency is the median ratio of the two times the network's own
+latency (the 5th percentile of its runs: the device's undisturbed speed); the ratio holds on a
+shared machine whose speed jumps by half for seconds at a time, where latencies do not. Three
+steps are
 thesislab's own: the sparse grid and its interpolation; the smoothing of the raw grid with a 2-D
 Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw); and the calibration of the
 operations no entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
@@ -406,13 +409,17 @@ def measure_files(
     device: DeviceSpec,
     protocol: Protocol,
     on_call: Callable[[str], None] | None,
+    reference: str = "network",
 ) -> _Measured:
-    """Time every file on the device in shuffled passes; the protocol's statistic and the mean of
+    """Time every file on the device in shuffled passes; the protocol's statistic (with a
+    reference: the ratio to the file `reference`, times that file's statistic) and the mean of
     each file's timed runs. A table needs every entry: a file the runtime refuses fails the
     table."""
     from thesislab.bench.measure import time_files
 
-    timed = time_files(files, device, protocol, seed=0, on_call=on_call)
+    timed = time_files(
+        files, device, protocol, seed=0, on_call=on_call, reference=files.get(reference)
+    )
     if timed.timings.failures:
         key, reason = next(iter(timed.timings.failures.items()))
         raise ThesislabError(
@@ -420,8 +427,12 @@ def measure_files(
             f"models failed, the first ({key}) with: {reason}"
         )
     stats = timed.timings.stats
+    figures = {key: value.figure_ms(protocol.statistic) for key, value in stats.items()}
+    if protocol.reference:
+        speed = figures[reference]
+        figures = {key: (value.reference_ratio or 0.0) * speed for key, value in stats.items()}
     return _Measured(
-        {key: value.figure_ms(protocol.statistic) for key, value in stats.items()},
+        figures,
         {key: value.mean_ms for key, value in stats.items()},
         timed.facts.describe() or None,
         timed.facts.runtime,

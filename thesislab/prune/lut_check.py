@@ -7,7 +7,9 @@ after the architecture, its number and the seed (`res_d40_w32_random3_seed0`). I
 an untrained model (latency does not depend on the weights, see `deploy/untrained.py`), converted
 to fp32 and measured; its `MeasurementRecord.predicted_latency_ms` is the table's prediction, so
 the results table, the site's lookup-tables page and `thesislab lut check` read one set of
-records.
+records. Under a protocol with a reference (the `lut` preset, as tables are built), every network
+is timed against the unpruned one and recorded at the table's latency of it: the check then
+compares ratios, which hold where the machine's speed does not.
 """
 
 from __future__ import annotations
@@ -44,20 +46,17 @@ class Prediction:
 @dataclass(frozen=True)
 class Check:
     """The random pruned networks' predictions, and the unpruned network measured in the same
-    session: its latency against the table's tells how much faster or slower the device runs
-    now than when the table was built (`speed`), which no table can know."""
+    session: its latency now over the table's (`speed`) tells how much faster or slower the
+    device runs than when the table was built, which no table can know; measured against the
+    unpruned network (`relative`), the networks' latencies are already at the table's speed."""
 
     networks: list[Prediction]
     unpruned: Prediction | None
     """None where the runtime refused it (see `outcome.failures`)."""
     outcome: BenchOutcome
-
-    @property
-    def speed(self) -> float:
-        """The unpruned network's latency now over the table's prediction of it (1 unknown)."""
-        if self.unpruned is None:
-            return 1.0
-        return self.unpruned.measured_ms / self.unpruned.predicted_ms
+    speed: float
+    """1 where the unpruned network could not be measured (or the table has no latency of it)."""
+    relative: bool
 
 
 def check_table(
@@ -96,24 +95,34 @@ def check_table(
         widths_of[artifact_id] = widths
         if on_step is not None:
             on_step("convert")
+    chosen = protocol or table.protocol
+    unpruned_key = next(iter(predicted))
     outcome = bench(
         store,
         list(predicted),
         device,
-        protocol or table.protocol,
+        chosen,
         seed=seed,
         predicted_ms=predicted,
         on_call=on_step and (lambda _: on_step("measure")),
+        reference=(unpruned_key, table.network_ms),
     )
-    measured = {record.artifact_id: record.latency_ms for _, record in outcome.measurements}
+    records = {record.artifact_id: record for _, record in outcome.measurements}
     found = {
-        key: Prediction(widths_of[key], predicted[key], measured[key])
+        key: Prediction(widths_of[key], predicted[key], records[key].latency_ms)
         for key in predicted
-        if key in measured
+        if key in records
     }
-    unpruned_key = next(iter(predicted))
+    unpruned = records.get(unpruned_key)
+    speed = (
+        unpruned.latency.figure_ms(chosen.statistic) / table.network_ms
+        if unpruned is not None and table.network_ms > 0
+        else 1.0
+    )
     return Check(
         [found[key] for key in list(predicted)[1:] if key in found],
         found.get(unpruned_key),
         outcome,
+        speed,
+        chosen.reference,
     )
