@@ -12,9 +12,10 @@ One line of JSON on stdout: `runtime`, `init_ms` (interpreter creation and tenso
 `first_ms` (the first inference, which is the first of the warm-up runs, as in `benchmark_model`),
 `times_ms` (each timed run, after the warm-up runs). As `benchmark_model` does, the warm-up and
 the timed runs each continue until both their count and their least duration are reached. With a
-reference model, every warm-up and timed run of the model is followed by one of the reference,
-whose times are `reference_times_ms`: a run and the reference's run after it meet the machine in
-the same state, so their ratio holds where the machine's speed does not.
+reference model, every timed run of the model is followed by one of the reference, whose times
+are `reference_times_ms`: a run and the reference's run after it meet the machine in the same
+state, so their ratio holds where the machine's speed does not. Each of those timed runs follows
+an untimed run of the same model, which brings its data back into the caches.
 """
 
 from __future__ import annotations
@@ -108,15 +109,19 @@ def measure(
         else _loaded(interpreter_class, reference_path, threads, batch, rng)
     )
 
-    def reference_ms() -> float | None:
-        return None if reference is None else _timed_ms(reference)
+    def paired_ms(model: Any) -> float:
+        """A timed run; after the other model's run, an untimed one first, so that the timed run
+        finds its data in the caches as it does without a reference."""
+        if reference is not None:
+            model.invoke()
+        return _timed_ms(model)
 
     first_ms = _timed_ms(interpreter)
-    reference_ms()
     warmup_done, warmup_ms = 1, first_ms
     while warmup_done < warmup or warmup_ms < warmup_min_secs * 1000:
+        if reference is not None:
+            reference.invoke()
         warmup_ms += _timed_ms(interpreter)
-        reference_ms()
         warmup_done += 1
     times_ms: list[float] = []
     reference_times_ms: list[float] = []
@@ -124,11 +129,10 @@ def measure(
     gc.disable()
     try:
         while len(times_ms) < runs or timed_ms < min_secs * 1000:
-            times_ms.append(_timed_ms(interpreter))
+            times_ms.append(paired_ms(interpreter))
             timed_ms += times_ms[-1]
-            paired = reference_ms()
-            if paired is not None:
-                reference_times_ms.append(paired)
+            if reference is not None:
+                reference_times_ms.append(paired_ms(reference))
     finally:
         gc.enable()
     result = {"runtime": runtime, "init_ms": init_ms, "first_ms": first_ms, "times_ms": times_ms}
