@@ -259,9 +259,14 @@ class LatencyStats(_Frozen):
         "network's run after it (protocols with a reference).",
     )
 
-    def figure_ms(self, statistic: Statistic = "median") -> float:
-        """The latency a protocol's statistic reports: that statistic where it was recorded,
+    def figure_ms(
+        self, statistic: Statistic = "median", reference_ms: float | None = None
+    ) -> float:
+        """The latency a protocol reports: timed against a reference of latency `reference_ms`,
+        the ratio to it times that latency; else the protocol's statistic where it was recorded,
         else the mean (imported figures that are means only)."""
+        if reference_ms is not None and self.reference_ratio is not None:
+            return self.reference_ratio * reference_ms
         value = self.median_ms if statistic == "median" else self.p5_ms
         return value if value is not None else self.mean_ms
 
@@ -303,9 +308,8 @@ class MeasurementRecord(_Record):
     def latency_ms(self) -> float:
         """The measured latency: the protocol's statistic of the timed runs, or, measured against
         a reference, the ratio to it times its latency."""
-        if self.reference is not None and self.latency.reference_ratio is not None:
-            return self.latency.reference_ratio * self.reference.latency_ms
-        return self.latency.figure_ms(self.protocol.statistic)
+        reference_ms = None if self.reference is None else self.reference.latency_ms
+        return self.latency.figure_ms(self.protocol.statistic, reference_ms)
 
 
 Record = Annotated[ModelRecord | ArtifactRecord | MeasurementRecord, Field(discriminator="kind")]

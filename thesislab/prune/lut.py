@@ -9,21 +9,20 @@ spaced counts per axis, interpolated bilinearly in between. Layers that share a 
 (kind, kernel, stride, input size, channel ranges) share one table entry, as in the thesis.
 
 Measurements go through the measurement layer: one fresh runtime process per model and pass, on
-this machine or over SSH, shuffled passes, and the protocol's statistic of all timed runs. Under
-a protocol with a reference (the `lut` preset), every run of a model is followed by a run of the
+this machine or over SSH, shuffled passes, and the protocol's statistic of all timed runs. Under a
+protocol with a reference (the `lut` preset), every run of a model is followed by a run of the
 unpruned network, and the model's latency is the median ratio of the two times the network's own
 latency (the 5th percentile of its runs: the device's undisturbed speed); the ratio holds on a
-shared machine whose speed jumps by half for seconds at a time, where latencies do not. Three
-steps are
-thesislab's own: the sparse grid and its interpolation; the smoothing of the raw grid with a 2-D
-Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw); and the calibration of the
+shared machine whose speed jumps by half for seconds at a time, where latencies do not. Three steps
+are thesislab's own: the sparse grid and its interpolation; the smoothing of the raw grid with a
+2-D Gaussian filter (``sigma`` in channels; ``sigma=0`` keeps it raw); and the calibration of the
 operations no entry covers (element-wise sums, pre-activation batch normalisation, pooling, input
 normalisation), which are not free on a CPU: the table holds one coefficient, milliseconds per
 value those layers output, fitted by least squares in relative error to the latencies of the
 unpruned network and `CALIBRATION_NETWORKS` random pruned ones, measured with the layers (the
-unpruned network alone fits a coefficient that leaves every pruned network's error at the
-others' expense: on this machine, MobileNetV2's random networks came out 9 % too slow on average
-with it, and 4 % off with the fit).
+unpruned network alone fits a coefficient that leaves every pruned network's error at the others'
+expense: on this machine, MobileNetV2's random networks came out 9 % too slow on average with it,
+and 4 % off with the fit).
 
 ``variant="thesis2019"`` builds the table as N/utils/compute_table/ did: every (input, output)
 pair from 1 to the maximum of each prunable axis; each entry a conv+BN+ReLU model, the dense
@@ -82,6 +81,9 @@ THESIS_PROTOCOL = Protocol(
 """How the thesis timed each table model: one `benchmark_model` call of 11 runs, no least
 durations (N/utils/compute_table/measure_fcts.py); its mean is the entry."""
 TABLE_KINDS = ("conv", "depthwise", "dense")
+UNPRUNED = "network"
+"""The key of the unpruned network among a table's measured files (the reference of protocols
+with one)."""
 INPUT_VALUES = 32 * 32 * 3
 """Values the network's input normalisation outputs (counted among the other layers)."""
 
@@ -409,7 +411,7 @@ def measure_files(
     device: DeviceSpec,
     protocol: Protocol,
     on_call: Callable[[str], None] | None,
-    reference: str = "network",
+    reference: str,
 ) -> _Measured:
     """Time every file on the device in shuffled passes; the protocol's statistic (with a
     reference: the ratio to the file `reference`, times that file's statistic) and the mean of
@@ -427,12 +429,9 @@ def measure_files(
             f"models failed, the first ({key}) with: {reason}"
         )
     stats = timed.timings.stats
-    figures = {key: value.figure_ms(protocol.statistic) for key, value in stats.items()}
-    if protocol.reference:
-        speed = figures[reference]
-        figures = {key: (value.reference_ratio or 0.0) * speed for key, value in stats.items()}
+    speed = stats[reference].figure_ms(protocol.statistic) if protocol.reference else None
     return _Measured(
-        figures,
+        {key: value.figure_ms(protocol.statistic, speed) for key, value in stats.items()},
         {key: value.mean_ms for key, value in stats.items()},
         timed.facts.describe() or None,
         timed.facts.runtime,
@@ -466,7 +465,7 @@ def build_table(
     structure = structure_of(spec)
     plans = plan_entries(structure, points, variant)
     rng = np.random.default_rng(CALIBRATION_SEED)
-    networks = {"network": structure.default_widths} | {
+    networks = {UNPRUNED: structure.default_widths} | {
         f"calibration{index}": structure.random_widths(rng) for index in range(calibration_networks)
     }
     fp32 = Variant("fp32")
@@ -488,7 +487,7 @@ def build_table(
                 convert(build_network(network, Recipe(), mixed_precision=False), fp32)
             )
         measured = measure_files(
-            files, device, protocol, on_step and (lambda _: on_step("measure"))
+            files, device, protocol, on_step and (lambda _: on_step("measure")), UNPRUNED
         )
     latencies = measured.means if thesis else measured.figures
     entries = []
@@ -522,11 +521,11 @@ def build_table(
         variant=variant,
         entries=entries,
         other_ms_per_value=0.0,
-        network_ms=latencies["network"],
+        network_ms=latencies[UNPRUNED],
         calibration=[
             CalibrationNetwork(widths=widths, measured_ms=latencies[key])
             for key, widths in networks.items()
-            if key != "network"
+            if key != UNPRUNED
         ],
         created_at=datetime.now(UTC),
     )
