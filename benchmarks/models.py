@@ -44,7 +44,7 @@ def measure(results: Path, protocol: str, device: str) -> None:
 
 def paired(results: list[Path], device: str) -> pd.DataFrame:
     """One row per thesis configuration and quantization with a latency on the Pi and `device`."""
-    from thesislab.store import table
+    from thesislab.results.table import table
 
     frame = table(results)
     thesis = frame[(frame["source"] == "thesis-2019") & frame["latency_ms"].notna()]

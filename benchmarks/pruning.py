@@ -34,12 +34,12 @@ from rich.console import Console
 from thesislab.bench.devices import LOCAL
 from thesislab.bench.protocol import resolve_protocol
 from thesislab.data import load_data
+from thesislab.latency.build import CALIBRATION_NETWORKS, TABLE_PRESET, build_table, count_models
 from thesislab.models.spec import ArchSpec
+from thesislab.models.structure import structure_of
 from thesislab.prune.fisher import FisherSettings, fisher
-from thesislab.prune.lut import CALIBRATION_NETWORKS, TABLE_PRESET, build_table, count_models
 from thesislab.prune.netadapt import NetAdaptSettings, netadapt
 from thesislab.prune.search import Context
-from thesislab.prune.structure import structure_of
 from thesislab.prune.target import Target, make_budget
 from thesislab.train.network import build_network
 from thesislab.train.recipe import Recipe
@@ -109,8 +109,8 @@ COMMITTED = Path(__file__).resolve().parents[1] / "experiments" / "lookup-tables
 
 def table_error(args: argparse.Namespace) -> None:
     """Print each table's prediction error on its random pruned networks."""
-    from thesislab.prune.lut_check import check_table
-    from thesislab.store import table
+    from thesislab.latency.check import check_table
+    from thesislab.results.table import table
 
     with tempfile.TemporaryDirectory() as folder:
         results = COMMITTED if not args.measure else Path(folder)

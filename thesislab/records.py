@@ -360,3 +360,24 @@ def json_schema() -> dict[str, Any]:
     schema = RECORD_ADAPTER.json_schema()
     schema["title"] = f"thesislab result record (schema version {SCHEMA_VERSION})"
     return schema
+
+
+# Fields that vary between seeds (or runs) of one configuration.
+_PER_RUN_FIELDS = {
+    "seed",
+    "accuracy",
+    "validation_accuracy",
+    "epochs",
+    "training_time_s",
+    "images_per_s",
+    "history",
+    "weights_path",
+    "environment",
+    "created_at",
+}
+
+
+def configuration_id(model: ModelRecord) -> str:
+    """The id shared by all seeds of one model configuration."""
+    shared = model.model_dump(mode="json", exclude=_PER_RUN_FIELDS)
+    return record_id(ModelRecord.model_validate(shared))

@@ -7,7 +7,8 @@ import sys
 
 import pandas as pd
 
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 
 
 def test_bench_measures_an_architecture_untrained(tmp_path):

@@ -22,7 +22,8 @@ from thesislab.records import (
     Protocol,
     Source,
 )
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 
 THESIS = Source(name="thesis-2019", reference="NatGr/Master_Thesis")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from thesislab.columns import View, names
-from thesislab.legacy.thesis2019 import import_thesis
+from thesislab.importers.thesis2019 import import_thesis
 from thesislab.records import json_schema
+from thesislab.results.columns import View, names
 from thesislab.store import Store
 
 CSV = """file_name,arch,depth,width,other,se,acc1,acc2,time

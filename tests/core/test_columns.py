@@ -6,7 +6,7 @@ import math
 import subprocess
 import sys
 
-from thesislab.columns import BY_NAME, COLUMNS, Format, View, display, names
+from thesislab.results.columns import BY_NAME, COLUMNS, Format, View, display, names
 
 
 def test_every_column_has_one_name_and_readers_see_the_key_columns_first():
@@ -35,7 +35,7 @@ def test_values_are_written_with_their_units():
 
 def test_the_registry_and_the_table_command_import_neither_pandas_nor_tensorflow():
     code = (
-        "import sys, thesislab.columns, thesislab.cli; "
+        "import sys, thesislab.results.columns, thesislab.cli; "
         "print(sorted({'pandas', 'tensorflow'} & set(sys.modules)))"
     )
     completed = subprocess.run(

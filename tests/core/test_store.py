@@ -20,6 +20,7 @@ import pytest
 from thesislab import records as records_module
 from thesislab import store as store_module
 from thesislab.errors import ThesislabError
+from thesislab.filesystem import atomic_write_bytes
 from thesislab.models.spec import ArchSpec
 from thesislab.records import (
     ArtifactRecord,
@@ -33,15 +34,8 @@ from thesislab.records import (
     record_id,
     upgrade,
 )
-from thesislab.store import (
-    KINDS,
-    RESULTS_ROOT,
-    TABLE_COLUMNS,
-    Store,
-    atomic_write_bytes,
-    discover,
-    table,
-)
+from thesislab.results.table import TABLE_COLUMNS, table
+from thesislab.store import KINDS, RESULTS_ROOT, Store, discover
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / RESULTS_ROOT
 QUICKSTART = EXPERIMENTS / "quickstart"
@@ -113,7 +107,7 @@ def test_writer_killed_mid_write_leaves_no_record(tmp_path):
         f"""
         import os, sys, time
         from pathlib import Path
-        from thesislab.store import atomic_write_bytes
+        from thesislab.filesystem import atomic_write_bytes
 
         def stalled_fsync(descriptor):
             print("writing", flush=True)
@@ -265,7 +259,7 @@ def test_committed_records_point_to_files_where_the_store_puts_them():
 
 def test_content_keys_of_committed_runs_jobs_and_tables_are_unchanged(tmp_path):
     """Weights files are named by run key and ledger entries by job key: both still match."""
-    from thesislab.prune.lut import table_path
+    from thesislab.latency.table import table_path
     from thesislab.studies.plan import plan
     from thesislab.studies.spec import load_study
     from thesislab.train.run import record_run_key

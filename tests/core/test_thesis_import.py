@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from thesislab.errors import ThesislabError
-from thesislab.legacy.thesis2019 import import_thesis
+from thesislab.importers.thesis2019 import import_thesis
 from thesislab.records import ArtifactRecord, MeasurementRecord, ModelRecord
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 
 ARCHITECTURES = """\
 file_name,arch,depth,width,other,se,acc1,acc2,acc3,time

@@ -55,9 +55,10 @@ def write_fake_table(results: Path, name: str) -> None:
     MACs (the other layers: nothing), on grids of every channel count, the unpruned network's
     latency its prediction; its protocol the `lut` preset's, made short."""
     from thesislab.bench.protocol import resolve_protocol
+    from thesislab.latency.build import plan_entries
+    from thesislab.latency.table import Entry, LatencyTable, table_path
     from thesislab.models.names import parse_name
-    from thesislab.prune.lut import Entry, LatencyTable, plan_entries, table_path
-    from thesislab.prune.structure import structure_of
+    from thesislab.models.structure import structure_of
 
     structure = structure_of(parse_name(name).spec)
     entries = []

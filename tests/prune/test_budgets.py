@@ -9,10 +9,11 @@ import pytest
 
 from tests.prune.conftest import FAKE_DEVICE, TINY_WRN, write_fake_table
 from thesislab.errors import ThesislabError
+from thesislab.latency.build import axis_points, gaussian_smooth
+from thesislab.latency.table import predict_latency_ms
 from thesislab.models.names import parse_name
 from thesislab.models.spec import ArchSpec
-from thesislab.prune.lut import axis_points, gaussian_smooth, predict_latency_ms
-from thesislab.prune.structure import structure_of
+from thesislab.models.structure import structure_of
 from thesislab.prune.target import Target, make_budget
 from thesislab.prune.uniform import largest_scaled, scaled_widths
 

@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 from tests.conftest import REPO_ROOT
 from tests.prune.conftest import FAKE_DEVICE, TINY_WRN, Trained, write_fake_table
 from thesislab.errors import ThesislabError
-from thesislab.prune.cli import lut_app, parse_assignments, prune
+from thesislab.latency.cli import lut_app
+from thesislab.options import parse_assignments
+from thesislab.prune.cli import prune
 
 app = typer.Typer()
 app.command("prune")(prune)

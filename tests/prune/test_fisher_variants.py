@@ -13,10 +13,10 @@ from rich.console import Console
 from tests.prune.conftest import TINY_WRN
 from thesislab.data import load_data
 from thesislab.models.names import parse_name
+from thesislab.models.structure import structure_of
 from thesislab.prune.fisher import FisherSettings, fisher, group_saliency, normalized_score
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context
-from thesislab.prune.structure import structure_of
 from thesislab.prune.target import Target, make_budget
 from thesislab.prune.trainer import SearchTrainer
 from thesislab.train.network import build_network

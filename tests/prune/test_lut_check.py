@@ -11,12 +11,13 @@ import pytest
 from tests.prune.conftest import FAKE_DEVICE, TINY_WRN, write_fake_table
 from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.protocol import resolve_protocol
+from thesislab.latency.check import check_table
+from thesislab.latency.table import require_table
 from thesislab.models.names import parse_name
-from thesislab.prune.lut import require_table
-from thesislab.prune.lut_check import check_table
-from thesislab.prune.structure import structure_of
+from thesislab.models.structure import structure_of
 from thesislab.records import UNTRAINED, MeasurementRecord, ModelRecord, Reference
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 
 
 def test_random_widths_stay_between_one_channel_and_the_full_width():

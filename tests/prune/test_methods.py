@@ -18,11 +18,11 @@ from tests.prune.conftest import (
     write_fake_table,
 )
 from thesislab.errors import ThesislabError
+from thesislab.latency.table import predict_latency_ms
 from thesislab.models.counting import count
 from thesislab.models.registry import build_model
-from thesislab.prune.lut import predict_latency_ms
+from thesislab.models.structure import structure_of
 from thesislab.prune.run import prune_model, train_pruned
-from thesislab.prune.structure import structure_of
 from thesislab.records import ModelRecord
 from thesislab.store import Store
 from thesislab.train.recipe import FINE_TUNING

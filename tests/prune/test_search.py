@@ -14,9 +14,9 @@ from tests.conftest import REPO_ROOT
 from tests.prune.conftest import TINY_WRN
 from thesislab.data import load_data
 from thesislab.models.names import parse_name
+from thesislab.models.structure import structure_of
 from thesislab.prune.masking import masked_network, zoo_network
 from thesislab.prune.morphnet import channel_costs
-from thesislab.prune.structure import structure_of
 from thesislab.prune.target import cost_function
 from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.prune.weights import channel_scales, scale_variables

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.site.site_records import REPO, THESIS_RESULTS, write_own_results
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 
 
 @dataclass

@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, REPO
 from thesislab.errors import ThesislabError
+from thesislab.results.table import table
 from thesislab.site.cli import chart_app, site_app
 from thesislab.site.pages import site_pages, slug
-from thesislab.store import table
 
 pytestmark = pytest.mark.slow
 

@@ -16,13 +16,14 @@ from tests.site import device_records as fixture
 from tests.site.site_records import REPO
 from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN
 from tests.system_deps import require_executable
-from thesislab.columns import MISSING
+from thesislab.results.columns import MISSING
+from thesislab.results.table import MEASURED, OF_ARCHITECTURE, table
 from thesislab.site import frames
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.model_pages import model_pages
 from thesislab.site.pages import ATLAS_COMMAND, site_pages
 from thesislab.site.render import render_page
-from thesislab.store import MEASURED, OF_ARCHITECTURE, Store, records, table
+from thesislab.store import Store, records
 
 LOCAL_AGAINST_PI = f"{fixture.LOCAL} against {fixture.PI}"
 PAIRS = [f"{fixture.BOX} against {fixture.PI}", LOCAL_AGAINST_PI, f"{fixture.LOCAL} against box"]

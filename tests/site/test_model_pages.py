@@ -18,10 +18,11 @@ from tests.site import lineage_records as fixture
 from tests.site.site_records import REPO, THESIS_RESULTS
 from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN, LOCAL_SCHEMES, Watch
 from tests.system_deps import require_executable
+from thesislab.results.table import table
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.links import model_page
 from thesislab.site.pages import site_pages
-from thesislab.store import Store, records, table
+from thesislab.store import Store, records
 
 
 @pytest.fixture(scope="module")

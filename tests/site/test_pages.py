@@ -12,11 +12,11 @@ from markupsafe import escape
 from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, LOCAL, PI, THESIS_RESULTS
 from thesislab.differences import DIFFERENCES
 from thesislab.errors import ThesislabError
+from thesislab.results.table import table
 from thesislab.site import frames, payload
 from thesislab.site.charts import PRINT_SIZE, Chart, ChartSpec, spec_json
 from thesislab.site.pages import HOME, site_pages, slug
 from thesislab.site.render import render_page
-from thesislab.store import table
 
 
 @pytest.fixture(scope="module")

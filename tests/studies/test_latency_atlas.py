@@ -10,7 +10,8 @@ import pytest
 from tests.studies.conftest import REPO, cut_down
 from thesislab.models.registry import architecture_key
 from thesislab.records import ArtifactRecord, ModelRecord
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 from thesislab.studies.executors import LocalExecutor
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan

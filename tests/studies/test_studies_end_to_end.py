@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from tests.studies.conftest import REPO, cut_down
-from thesislab.store import Store, table
+from thesislab.results.table import table
+from thesislab.store import Store
 from thesislab.studies.executors import LocalExecutor
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan

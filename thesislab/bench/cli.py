@@ -12,6 +12,7 @@ import typer
 from thesislab.bench.devices import DEFAULT_KNOWN_HOSTS, Runtime
 from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
 from thesislab.errors import ThesislabError
+from thesislab.options import InventoryOption
 from thesislab.records import Protocol
 
 if TYPE_CHECKING:
@@ -24,15 +25,6 @@ devices_app = typer.Typer(
     no_args_is_help=True,
 )
 
-InventoryOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--inventory",
-        help="Device inventory (YAML); default: $THESISLAB_DEVICES, ./devices.yaml, or "
-        "devices.yaml in the user's config directory.",
-        show_default=False,
-    ),
-]
 NameArgument = Annotated[str, typer.Argument(help="Device name in the inventory.")]
 
 

@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from thesislab.errors import ThesislabError, validation_message
-from thesislab.store import atomic_write_bytes
+from thesislab.filesystem import atomic_write_bytes
 
 ENV_VARIABLE = "THESISLAB_DEVICES"
 FILE_NAME = "devices.yaml"

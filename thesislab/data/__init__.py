@@ -8,6 +8,6 @@ once into a cache, fingerprinted by content, with an optional fixed validation s
 """
 
 from thesislab.data.dataset import ImageData, Split
-from thesislab.data.sources import default_source, load_data, resolve
+from thesislab.data.sources import default_source, load_data, load_images, resolve
 
-__all__ = ["ImageData", "Split", "default_source", "load_data", "resolve"]
+__all__ = ["ImageData", "Split", "default_source", "load_data", "load_images", "resolve"]

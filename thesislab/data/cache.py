@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thesislab.store import atomic_write_bytes
+from thesislab.filesystem import atomic_write_bytes
 
 CACHE_ENV = "THESISLAB_CACHE"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)

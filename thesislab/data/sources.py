@@ -28,6 +28,7 @@ from thesislab.data.dataset import ImageData, Split, fingerprint
 from thesislab.data.readers import Decoded, decode_files, is_archive, reason
 from thesislab.data.sample import SAMPLE_NAME, SAMPLE_PATH, decode_packed
 from thesislab.errors import ThesislabError
+from thesislab.records import ModelRecord
 
 DATA_ENV = "THESISLAB_DATA"
 SAMPLE = "sample"
@@ -169,4 +170,17 @@ def load_data(source: str | Path | None = None) -> ImageData:
             pass  # an unreadable cache entry is rebuilt below
     data = resolved.decode()
     _save(data, cached)
+    return data
+
+
+def load_images(record: ModelRecord, source: str | Path | None) -> ImageData:
+    """The data set a model was trained on, from `source` (default: thesislab's default source),
+    checked against the fingerprint the model record holds."""
+    data = load_data(source)
+    expected = record.dataset.fingerprint if record.dataset else None
+    if expected is not None and data.fingerprint != expected:
+        raise ThesislabError(
+            f"data source {data.source!r}: expected the data set the model was trained on "
+            f"(fingerprint {expected}), received {data.name} (fingerprint {data.fingerprint})"
+        )
     return data

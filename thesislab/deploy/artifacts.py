@@ -19,10 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
+from thesislab.data import load_images
 from thesislab.deploy import evaluate, sources
 from thesislab.deploy.convert import Variant, convert
+from thesislab.filesystem import atomic_write_bytes
 from thesislab.records import UNTRAINED, ArtifactRecord, Environment, InputStatistics
-from thesislab.store import Store, atomic_write_bytes
+from thesislab.store import Store
 
 DEFAULT_REPRESENTATIVE_SIZE = 1000
 
@@ -52,7 +54,7 @@ def deploy_data(
     evaluate_test = evaluate_test and record.weights != UNTRAINED
     if representative_size == 0 and not evaluate_test:
         return DeployData()
-    data = sources.load_images(record, source)
+    data = load_images(record, source)
     size = min(representative_size, len(data.train))
     chosen = np.sort(np.random.default_rng(seed).choice(len(data.train), size=size, replace=False))
     return DeployData(

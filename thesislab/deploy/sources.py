@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +21,7 @@ from thesislab.store import Store
 if TYPE_CHECKING:
     import keras
 
-    from thesislab.data import ImageData
+    from thesislab.models.spec import ArchSpec
 
 
 def model_record(store: Store, model_id: str) -> tuple[str, ModelRecord]:
@@ -50,12 +49,7 @@ def load_keras_model(store: Store, model_id: str) -> keras.Model:
     seed with the default recipe's input normalisation and batch norms."""
     identifier, record = model_record(store, model_id)
     if record.weights == UNTRAINED:
-        keras_on_tensorflow()
-        from thesislab.train.network import build_network
-        from thesislab.train.recipe import load_recipe
-
-        recipe = load_recipe(None, seed=record.seed or 0)
-        return build_network(record.architecture, recipe, mixed_precision=False)
+        return untrained_network(record.architecture, record.seed or 0)
     if record.weights_path is None or not store.resolve(record.weights_path).is_file():
         raise ThesislabError(
             f"model {identifier}: expected its weights file {record.weights_path} under "
@@ -68,19 +62,15 @@ def load_keras_model(store: Store, model_id: str) -> keras.Model:
     return load_network(store.resolve(record.weights_path))
 
 
-def load_images(record: ModelRecord, source: str | Path | None) -> ImageData:
-    """The data set a model was trained on, from `source` (default: thesislab's default source),
-    checked against the fingerprint the model record holds."""
-    from thesislab.data import load_data
+def untrained_network(spec: ArchSpec, seed: int = 0) -> keras.Model:
+    """The network of `spec` with random weights drawn from `seed`, under TensorFlow, with the
+    default recipe's input normalisation and batch norms: what conversion takes for an
+    architecture measured untrained."""
+    keras_on_tensorflow()
+    from thesislab.train.network import build_network
+    from thesislab.train.recipe import Recipe
 
-    data = load_data(source)
-    expected = record.dataset.fingerprint if record.dataset else None
-    if expected is not None and data.fingerprint != expected:
-        raise ThesislabError(
-            f"data source {data.source!r}: expected the data set the model was trained on "
-            f"(fingerprint {expected}), received {data.name} (fingerprint {data.fingerprint})"
-        )
-    return data
+    return build_network(spec, Recipe(seed=seed), mixed_precision=False)
 
 
 def model_inputs(images: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ Latency depends on the architecture, the quantization, the runtime and the devic
 weights' values, so an untrained network of an architecture times what a trained one would. Its
 model record (`weights="untrained"`) holds no accuracy and no weights file: the network is rebuilt
 from the spec and the seed whenever it is converted (see `sources.load_keras_model`), full int8
-calibrated on training images like a trained network. `store.table()` then puts each latency
+calibrated on training images like a trained network. `results.table.table()` then puts each latency
 measured this way beside every trained configuration of the same architecture and quantization.
 """
 

@@ -24,7 +24,7 @@ import keras
 from keras import ops
 
 from thesislab.errors import ThesislabError
-from thesislab.prune.structure import Structure, flatten, layer_graph
+from thesislab.models.structure import Structure, flatten, layer_graph
 from thesislab.train.network import zoo_network
 
 

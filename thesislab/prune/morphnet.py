@@ -37,9 +37,9 @@ import numpy as np
 from pydantic import Field
 
 from thesislab.errors import ThesislabError
+from thesislab.models.structure import Structure
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context, Outcome, SearchSettings, minimum_width, search_recipe
-from thesislab.prune.structure import Structure
 from thesislab.prune.target import Cost, cost_function
 from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.prune.uniform import largest_scaled

@@ -89,10 +89,10 @@ def prune_model(
     """Prune model `model_id` with `method` towards `target` (``{"macs": 0.5}``,
     ``{"latency_ms": 40, "device": "local"}``); returns the pruned model's id. The pruned model
     is named `name`, or by default after its parent, method and target."""
-    from thesislab.deploy.sources import load_images
+    from thesislab.data import load_images
+    from thesislab.models.structure import structure_of
     from thesislab.prune.methods import get_method
     from thesislab.prune.search import Context
-    from thesislab.prune.structure import structure_of
     from thesislab.prune.target import Target, make_budget
     from thesislab.prune.weights import thin_network
     from thesislab.train.environment import environment
@@ -203,7 +203,7 @@ def train_pruned(
     pruned architecture from scratch with the recipe of `recipe`'s fields (default: the
     thesis's). Any recipe fields may be given (epochs, learning_rate, seed, ...). An interrupted
     call resumes, a finished one returns the stored record."""
-    from thesislab.deploy.sources import load_images
+    from thesislab.data import load_images
     from thesislab.train.recipe import fine_tuning_recipe, load_recipe
     from thesislab.train.run import train_model
 

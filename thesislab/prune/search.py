@@ -19,7 +19,7 @@ from rich.console import Console
 
 from thesislab.models.plan import PrunableLayer
 from thesislab.models.spec import ArchSpec
-from thesislab.prune.structure import Structure
+from thesislab.models.structure import Structure
 from thesislab.prune.target import Budget
 from thesislab.train.recipe import FINE_TUNING, Recipe
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from thesislab.errors import ThesislabError
-from thesislab.prune.structure import Structure
+from thesislab.latency.table import require_table
+from thesislab.models.structure import Structure
 
 Metric = Literal["channels", "params", "macs", "latency", "latency_ms"]
 METRICS: tuple[Metric, ...] = get_args(Metric)
@@ -111,8 +112,6 @@ def cost_function(
         return lambda widths: float(structure.params(widths))
     if metric == "macs":
         return lambda widths: float(structure.macs(widths))
-    from thesislab.prune.lut import require_table
-
     table = require_table(results, structure.spec, device)
     return lambda widths: table.predict(structure, widths)
 

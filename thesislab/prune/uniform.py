@@ -18,8 +18,8 @@ import numpy as np
 from pydantic import Field
 
 from thesislab.errors import ThesislabError
+from thesislab.models.structure import Structure
 from thesislab.prune.search import Context, Outcome, Settings
-from thesislab.prune.structure import Structure
 from thesislab.prune.target import Budget
 from thesislab.prune.weights import channel_norms, top_channels
 

@@ -16,7 +16,7 @@ import numpy as np
 from thesislab.errors import ThesislabError
 from thesislab.models.registry import build_model, resolve
 from thesislab.models.spec import ArchSpec
-from thesislab.prune.structure import LayerInfo, Structure
+from thesislab.models.structure import LayerInfo, Structure
 from thesislab.train.network import zoo_network
 
 Kept = Sequence[np.ndarray]

@@ -119,7 +119,8 @@ def safe_title(title: str) -> str:
 def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> GeneratedSite:
     """The result pages and their assets, from the records under `results_dirs`; a file that
     is not a valid record is left out with a warning naming it and its field."""
-    from thesislab.store import discover, table
+    from thesislab.results.table import table
+    from thesislab.store import discover
 
     later = {SCRIPTS[0]: exports.vega_bundle(cache_dir)}
     invalid: list[ThesislabError] = []

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from thesislab import columns
-from thesislab.columns import MISSING, Column, Format, View
 from thesislab.errors import ThesislabError
+from thesislab.results import columns
+from thesislab.results.columns import MISSING, Column, Format, View
 from thesislab.site.frames import identities
 from thesislab.site.links import HREF_EXPRESSION
 from thesislab.site.palette import colour_range
@@ -86,7 +86,7 @@ _TOOLTIP_TEXT: dict[Format, str] = {
     Format.MILLISECONDS: "format({v}, ',.2f') + ' ms'",
     Format.COUNT: "format({v}, ',.0f')",
 }
-"""Vega expressions writing a value `{v}` as `thesislab.columns.display` does."""
+"""Vega expressions writing a value `{v}` as `thesislab.results.columns.display` does."""
 
 
 @dataclass(frozen=True)

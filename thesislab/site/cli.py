@@ -96,8 +96,9 @@ def site_build(
 
 def _charts(results: list[Path] | None) -> dict[str, tuple[str, Chart]]:
     """Every non-empty chart of the site by id, with the path of its page."""
+    from thesislab.results.table import table
     from thesislab.site.pages import site_pages
-    from thesislab.store import discover, table
+    from thesislab.store import discover
 
     directories = discover(results or [RESULTS_ROOT])
     if not directories:

@@ -21,9 +21,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from thesislab.filesystem import atomic_write_bytes
 from thesislab.site import worker
 from thesislab.site.charts import Chart, spec_json, with_data
-from thesislab.store import atomic_write_bytes
 
 if TYPE_CHECKING:
     import pandas as pd

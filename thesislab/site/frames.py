@@ -1,4 +1,4 @@
-"""The tables behind the result pages, derived from `thesislab.store.table()`.
+"""The tables behind the result pages, derived from `thesislab.results.table.table()`.
 
 Everything here is plain pandas on the joined results table: which rows can be plotted, which rows
 pair up (a student with and without its teacher, fp32 and int8 of one configuration), how far each
@@ -13,10 +13,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
-from thesislab.legacy.thesis2019 import DEVICE as THESIS_DEVICE
+from thesislab.importers.thesis2019 import DEVICE as THESIS_DEVICE
+from thesislab.results.table import MEASURED, OF_ARCHITECTURE
 from thesislab.site.palette import NO_METHOD
 from thesislab.site.pareto import interpolate_front, pareto_front
-from thesislab.store import MEASURED, OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import pandas as pd

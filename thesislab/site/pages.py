@@ -16,14 +16,14 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from thesislab.columns import View, columns
 from thesislab.differences import DIFFERENCES
 from thesislab.records import json_schema
+from thesislab.results.columns import View, columns
+from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts import Chart, ChartSpec
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.palette import NO_METHOD
-from thesislab.store import OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import pandas as pd

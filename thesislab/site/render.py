@@ -17,12 +17,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from thesislab.columns import BY_NAME, MISSING, Column, Format, View, columns, display
+from thesislab.results.columns import BY_NAME, MISSING, Column, Format, View, columns, display
+from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import payload
 from thesislab.site.charts import Chart, spec_json
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.pages import Page, slug
-from thesislab.store import OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import jinja2

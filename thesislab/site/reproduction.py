@@ -18,9 +18,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from thesislab.models.names import format_name
+from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site.frames import REFERENCE_SOURCE
 from thesislab.site.links import model_page
-from thesislab.store import OF_ARCHITECTURE
 
 if TYPE_CHECKING:
     import pandas as pd

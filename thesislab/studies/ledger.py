@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from thesislab.filesystem import atomic_write_bytes
 from thesislab.records import ArtifactRecord
-from thesislab.store import KINDS, Store, atomic_write_bytes
+from thesislab.store import KINDS, Store
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from thesislab.errors import ThesislabError
 from thesislab.models.spec import ArchSpec
-from thesislab.records import ArtifactRecord, ModelRecord
 from thesislab.store import Store
 from thesislab.studies.executors import StageFunction
 from thesislab.studies.ledger import JobResult
@@ -89,27 +88,12 @@ def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobRe
     return JobResult((artifact_id,), (("artifact_id", artifact_id),))
 
 
-def _predictions(store: Store, artifact_ids: list[str], device: str) -> dict[str, float]:
-    """What the device's lookup table predicts for each fp32 artifact, where a table exists."""
-    from thesislab.prune.lut import predict_latency_ms
-
-    predicted: dict[str, float] = {}
-    for identifier in artifact_ids:
-        artifact = store.get(identifier, ArtifactRecord)
-        if artifact.quantization != "fp32":
-            continue
-        model = store.get(artifact.model_id, ModelRecord)
-        value = predict_latency_ms(store.root, model.architecture, device)
-        if value is not None:
-            predicted[identifier] = value
-    return predicted
-
-
 def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
     """Measure all the input artifacts on one device, in the protocol's shuffled passes, with
     the latency the device's lookup table predicts where there is one."""
     from thesislab.bench.devices import Inventory
     from thesislab.bench.measure import bench
+    from thesislab.latency.table import predict_artifacts
     from thesislab.studies.spec import protocol_of
 
     store = Store(results_dir)
@@ -120,7 +104,7 @@ def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
         artifact_ids,
         Inventory.load().get(device),
         protocol_of(job.params["protocol"]),
-        predicted_ms=_predictions(store, artifact_ids, device),
+        predicted_ms=predict_artifacts(store, artifact_ids, device),
     )
     if outcome.failures:
         refused = "; ".join(f"{key[:12]}: {reason}" for key, reason in outcome.failures.items())

@@ -1,4 +1,4 @@
-"""Per-layer latency lookup tables (Yang et al., 2018, as the 2019 thesis built them).
+"""Building a per-layer latency lookup table (Yang et al., 2018, as the 2019 thesis built them).
 
 A network's latency on a device is predicted as the sum of its layers' latencies. Every
 convolution, depthwise convolution and dense layer of a family is measured alone, as a one-layer
@@ -32,8 +32,6 @@ mean of the timed runs; no smoothing and no calibration: the prediction is the s
 An axis of a fixed channel count (the stem's 3 input channels) is measured at that count only,
 where the thesis also measured the counts below it, which it never read.
 
-Tables are JSON files ``RESULTS/lut/<device>/<family>-<params hash>.json``. A prediction for a
-spec uses any table of its device and family that covers all of its layers.
 """
 
 from __future__ import annotations
@@ -44,26 +42,35 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pydantic
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from thesislab.bench.measure import time_files
+from thesislab.deploy.convert import Variant, convert
+from thesislab.deploy.sources import keras_on_tensorflow, untrained_network
 from thesislab.errors import ThesislabError
-from thesislab.keys import SPACED, content_key
-from thesislab.models.names import format_name
+from thesislab.filesystem import atomic_write_bytes
+from thesislab.latency.table import (
+    TABLE_KINDS,
+    UNPRUNED,
+    CalibrationNetwork,
+    Entry,
+    LatencyTable,
+    TableVariant,
+    layer_config,
+    other_values,
+    table_path,
+)
 from thesislab.models.spec import ArchSpec
-from thesislab.prune.structure import LayerInfo, Structure, structure_of
+from thesislab.models.structure import LayerInfo, Structure, structure_of
 from thesislab.records import Protocol
-from thesislab.store import Store, atomic_write_bytes
 
 if TYPE_CHECKING:
     import keras
 
     from thesislab.bench.devices import DeviceSpec
 
-TableVariant = Literal["thesislab", "thesis2019"]
 DEFAULT_POINTS = 6
 """Channel counts measured per prunable axis (None: every count, as the thesis did)."""
 DEFAULT_SIGMA = 1.0
@@ -80,147 +87,6 @@ THESIS_PROTOCOL = Protocol(
 )
 """How the thesis timed each table model: one `benchmark_model` call of 11 runs, no least
 durations (N/utils/compute_table/measure_fcts.py); its mean is the entry."""
-TABLE_KINDS = ("conv", "depthwise", "dense")
-UNPRUNED = "network"
-"""The key of the unpruned network among a table's measured files (the reference of protocols
-with one)."""
-INPUT_VALUES = 32 * 32 * 3
-"""Values the network's input normalisation outputs (counted among the other layers)."""
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Entry(_Frozen):
-    """Latencies of one layer configuration over a grid of input and output channel counts."""
-
-    kind: Literal["conv", "depthwise", "dense"]
-    kernel: tuple[int, int] = (1, 1)
-    strides: tuple[int, int] = (1, 1)
-    input_hw: tuple[int, int] = (1, 1)
-    groups: int = 1
-    pool_hw: tuple[int, int] | None = Field(
-        default=None,
-        description="Dense entries of thesis2019 tables: the model average-pools a map of this "
-        "size first.",
-    )
-    inputs: list[int] = Field(description="Input channel counts measured (one: a fixed axis).")
-    outputs: list[int] = Field(description="Output channel counts measured.")
-    raw_ms: list[list[float]] = Field(
-        description="Latency (the protocol's statistic; thesis2019: mean of the runs), "
-        "[input][output]."
-    )
-    smoothed_ms: list[list[float]] = Field(description="raw_ms after Gaussian smoothing.")
-
-    @property
-    def config(self) -> str:
-        """What a layer must match to use this entry (besides its channel counts)."""
-        return _config(self.kind, self.kernel, self.strides, self.input_hw, self.groups)
-
-    def covers(self, inputs: int, outputs: int) -> bool:
-        """Whether the grid spans these channel counts."""
-        return _on_axis(self.inputs, inputs) and _on_axis(self.outputs, outputs)
-
-    def at(self, inputs: int, outputs: int) -> float:
-        """Bilinear interpolation of the smoothed grid."""
-        rows = [np.interp(outputs, self.outputs, row) for row in self.smoothed_ms]
-        return float(np.interp(inputs, self.inputs, rows))
-
-
-class CalibrationNetwork(_Frozen):
-    """A random pruned network measured with a table's layers."""
-
-    widths: list[int]
-    measured_ms: float
-
-
-class LatencyTable(_Frozen):
-    """The lookup table of one family (and parameters) on one device."""
-
-    device: str
-    device_description: str | None = None
-    runtime: str
-    protocol: Protocol
-    spec: ArchSpec = Field(description="The unpruned network the table was built for.")
-    points: int | None = Field(description="Counts per channel axis; null = every count.")
-    sigma: float = Field(description="Gaussian smoothing, in channels.")
-    variant: TableVariant = Field(default="thesislab", description="How the table was built.")
-    entries: list[Entry]
-    other_ms_per_value: float = Field(
-        description="Latency of the layers no entry covers, per value they output (calibrated)."
-    )
-    network_ms: float = Field(description="Measured latency of the unpruned network.")
-    calibration: list[CalibrationNetwork] = Field(
-        default_factory=list,
-        description="Random pruned networks measured with the layers; with the unpruned network "
-        "they set `other_ms_per_value`.",
-    )
-    created_at: datetime
-    _by_config: dict[str, list[Entry]] = PrivateAttr()
-
-    def model_post_init(self, context: object) -> None:
-        self._by_config = {}
-        for entry in self.entries:
-            self._by_config.setdefault(entry.config, []).append(entry)
-
-    def layer_ms(self, layer: LayerInfo, inputs: int, outputs: int) -> float | None:
-        """The latency of one layer at these channel counts, or None if no entry covers it."""
-        key = 0 if layer.kind == "depthwise" else inputs
-        for entry in self._by_config.get(_layer_config(layer), []):
-            if entry.covers(key, outputs):
-                return entry.at(key, outputs)
-        return None
-
-    def covers(self, structure: Structure, widths: Sequence[int]) -> bool:
-        """Whether every table layer of the network with `widths` has an entry."""
-        return self._layer_sum(structure, widths) is not None
-
-    def predict(self, structure: Structure, widths: Sequence[int]) -> float:
-        """Predicted latency (ms) of the network of `structure` with `widths`."""
-        total = self._layer_sum(structure, widths)
-        if total is None:
-            raise ThesislabError(
-                f"latency table for {format_name(self.spec)} on {self.device}: expected entries "
-                f"for every layer of {format_name(structure.spec)} at widths {list(widths)}, "
-                "found none for some; build a table for this network"
-            )
-        return total + self.other_ms_per_value * other_values(structure, widths)
-
-    def _layer_sum(self, structure: Structure, widths: Sequence[int]) -> float | None:
-        counts = structure.counts(widths)
-        total = 0.0
-        for layer in structure.present(widths):
-            if layer.kind in TABLE_KINDS:
-                latency = self.layer_ms(layer, counts[layer.inputs[0]], counts[layer.output])
-                if latency is None:
-                    return None
-                total += latency
-        return total
-
-
-def _on_axis(axis: list[int], value: int) -> bool:
-    return value == axis[0] if len(axis) == 1 else axis[0] <= value <= axis[-1]
-
-
-def _config(
-    kind: str, kernel: Sequence[int], strides: Sequence[int], hw: Sequence[int], groups: int
-) -> str:
-    return f"{kind} {kernel[0]}x{kernel[1]}/{strides[0]}x{strides[1]} @{hw[0]}x{hw[1]} g{groups}"
-
-
-def _layer_config(layer: LayerInfo) -> str:
-    return _config(layer.kind, layer.kernel, layer.strides, layer.input_hw, layer.groups)
-
-
-def other_values(structure: Structure, widths: Sequence[int]) -> int:
-    """Values output by the layers no table entry covers (and the input normalisation)."""
-    counts = structure.counts(widths)
-    return INPUT_VALUES + sum(
-        layer.output_hw[0] * layer.output_hw[1] * counts[layer.output]
-        for layer in structure.present(widths)
-        if layer.kind not in TABLE_KINDS
-    )
 
 
 def axis_points(largest: int, points: int | None) -> list[int]:
@@ -295,7 +161,7 @@ def plan_entries(
             if (variant, layer.kind) == ("thesis2019", "dense")
             else None
         )
-        key = (_layer_config(layer), tuple(inputs), tuple(outputs))
+        key = (layer_config(layer), tuple(inputs), tuple(outputs))
         plans.setdefault(key, _Plan(layer, inputs, outputs, pool))
     return list(plans.values())
 
@@ -332,69 +198,6 @@ def layer_model(
     return keras.Model(image, keras.layers.ReLU()(x))
 
 
-def table_path(results: Path, device: str, spec: ArchSpec) -> Path:
-    """Where the table of `spec`'s family and parameters on `device` is stored."""
-    name = f"{spec.family}-{content_key(spec.params, 10, SPACED)}.json"
-    return Store(results).lut_dir(device) / name
-
-
-def read_table(path: Path) -> LatencyTable:
-    """Load and validate a table file."""
-    try:
-        return LatencyTable.model_validate_json(path.read_text(encoding="utf-8"))
-    except (OSError, pydantic.ValidationError) as error:
-        reason = str(error).splitlines()[0]
-        raise ThesislabError(f"{path}: expected a latency table ({reason})") from None
-
-
-def find_table(results: Path, spec: ArchSpec, device: str) -> LatencyTable | None:
-    """A table of `device` covering every layer of `spec` (its own parameters' first), or None.
-
-    Without any table of the family for the device, the network is not even analysed: a family
-    pruning does not support simply has no prediction."""
-    folder = Store(results).lut_dir(device)
-    candidates = sorted(folder.glob(f"{spec.family}-*.json")) if folder.is_dir() else []
-    if not candidates:
-        return None
-    structure = structure_of(spec)
-    widths = structure.check(spec)
-    own = table_path(results, device, structure.spec)
-    for path in sorted(candidates, key=lambda path: path != own):
-        table = read_table(path)
-        if table.covers(structure, widths):
-            return table
-    return None
-
-
-def require_table(results: Path | None, spec: ArchSpec, device: str | None) -> LatencyTable:
-    """`find_table`, or a `ThesislabError` that says how to build the missing table."""
-    if results is None or device is None:
-        raise ThesislabError(
-            "a latency budget needs a results directory and a device with a lookup table, "
-            f"received results {results} and device {device}"
-        )
-    table = find_table(results, spec, device)
-    if table is None:
-        raise ThesislabError(
-            f"no latency table for {format_name(spec)} on device {device!r} in {results}: "
-            f"expected one built by `thesislab lut build --device {device} --family {spec.family}`"
-        )
-    return table
-
-
-def predict_latency_ms(results: Path, spec: ArchSpec, device: str) -> float | None:
-    """The latency (ms) the device's lookup table predicts for `spec`; None without a table.
-
-    For the study runner: record it as `MeasurementRecord.predicted_latency_ms` beside the
-    measured latency of the fp32 artifact of a model with this architecture.
-    """
-    table = find_table(results, spec, device)
-    if table is None:
-        return None
-    structure = structure_of(spec)
-    return table.predict(structure, structure.check(spec))
-
-
 @dataclass(frozen=True)
 class _Measured:
     """What one measuring session returned: the protocol's statistic and the mean (ms) per file,
@@ -417,8 +220,6 @@ def measure_files(
     reference: the ratio to the file `reference`, times that file's statistic) and the mean of
     each file's timed runs. A table needs every entry: a file the runtime refuses fails the
     table."""
-    from thesislab.bench.measure import time_files
-
     timed = time_files(
         files, device, protocol, seed=0, on_call=on_call, reference=files.get(reference)
     )
@@ -453,11 +254,6 @@ def build_table(
     """Measure, smooth, calibrate and store the table of `spec`'s family and parameters
     (thesis2019: every count, `points`, `sigma` and `calibration_networks` unused, neither
     smoothed nor calibrated)."""
-    from thesislab.deploy.convert import Variant, convert
-    from thesislab.deploy.sources import keras_on_tensorflow
-    from thesislab.train.network import build_network
-    from thesislab.train.recipe import Recipe
-
     keras_on_tensorflow()
     thesis = variant == "thesis2019"
     if thesis:
@@ -483,9 +279,7 @@ def build_table(
         for key, widths in networks.items():
             network = structure.spec.model_copy(update={"widths": widths})
             files[key] = Path(folder) / f"{key}.tflite"
-            files[key].write_bytes(
-                convert(build_network(network, Recipe(), mixed_precision=False), fp32)
-            )
+            files[key].write_bytes(convert(untrained_network(network), fp32))
         measured = measure_files(
             files, device, protocol, on_step and (lambda _: on_step("measure")), UNPRUNED
         )

@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 
 from thesislab.bench.devices import LOCAL
-from thesislab.models.spec import ArchSpec
-from thesislab.prune import lut
-from thesislab.prune.lut import (
+from thesislab.latency import build as lut
+from thesislab.latency.build import (
     THESIS_PROTOCOL,
     build_table,
     layer_model,
     measure_files,
     plan_entries,
-    predict_latency_ms,
 )
-from thesislab.prune.structure import structure_of
+from thesislab.latency.table import predict_latency_ms
+from thesislab.models.spec import ArchSpec
+from thesislab.models.structure import structure_of
 
 
 def _wrn(width: int, **params: object) -> ArchSpec:

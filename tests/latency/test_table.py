@@ -13,16 +13,10 @@ from tests.bench.sshd import running_sshd
 from tests.prune.conftest import TINY_WRN
 from thesislab.bench.devices import LOCAL
 from thesislab.bench.protocol import resolve_protocol
+from thesislab.latency.build import CALIBRATION_SEED, build_table, plan_entries
+from thesislab.latency.table import other_values, predict_latency_ms, read_table
 from thesislab.models.names import parse_name
-from thesislab.prune.lut import (
-    CALIBRATION_SEED,
-    build_table,
-    other_values,
-    plan_entries,
-    predict_latency_ms,
-    read_table,
-)
-from thesislab.prune.structure import LayerInfo, structure_of
+from thesislab.models.structure import LayerInfo, structure_of
 
 pytestmark = pytest.mark.slow
 

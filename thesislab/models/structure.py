@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 Kind = Literal["conv", "depthwise", "dense", "norm", "other"]
-MIXING: tuple[Kind, ...] = ("conv", "dense")
-"""Layers whose every output channel depends on every input channel (of its group)."""
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,13 @@ import numpy as np
 
 from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.measure import BenchOutcome, bench
+from thesislab.deploy.sources import keras_on_tensorflow
+from thesislab.deploy.untrained import untrained_artifacts
+from thesislab.latency.table import require_table
 from thesislab.models.names import format_name
+from thesislab.models.registry import resolve
 from thesislab.models.spec import ArchSpec
-from thesislab.prune.lut import require_table
-from thesislab.prune.structure import structure_of
+from thesislab.models.structure import structure_of
 from thesislab.records import Protocol
 from thesislab.store import Store
 
@@ -73,10 +76,6 @@ def check_table(
     ones on `device` in one session, each with the prediction of the device's table of `spec`
     (which must exist in `results`), under `protocol` (default: the table's own, so that the
     measured and the predicted latencies are the same statistic)."""
-    from thesislab.deploy.sources import keras_on_tensorflow
-    from thesislab.deploy.untrained import untrained_artifacts
-    from thesislab.models.registry import resolve
-
     table = require_table(results, spec, device.name)
     structure = structure_of(spec)
     store = Store(results)

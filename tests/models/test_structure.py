@@ -11,8 +11,8 @@ from thesislab.models.counting import count
 from thesislab.models.names import parse_name
 from thesislab.models.registry import build_model
 from thesislab.models.spec import ArchSpec
+from thesislab.models.structure import structure_of
 from thesislab.prune.masking import mask_points, masked_network, zoo_network
-from thesislab.prune.structure import structure_of
 from thesislab.prune.weights import thin_network
 from thesislab.train.network import build_network
 from thesislab.train.recipe import Recipe

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
-from thesislab.legacy.csv_rows import Format, Row, ThesisFile, read_thesis_file
+from thesislab.importers.csv_rows import Format, Row, ThesisFile, read_thesis_file
 from thesislab.models.names import family_aliases, parse_name
 from thesislab.models.spec import ArchSpec, ParamValue
 from thesislab.records import (

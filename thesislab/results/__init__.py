@@ -1,0 +1,1 @@
+"""The results table: records joined into rows, and the columns readers see."""
