@@ -2,7 +2,7 @@
 
 Writes N records (models, TFLite artifacts, latency measurements on two devices, some pruned,
 distilled or int8) to a temporary results directory with the real `Store`, then prints, for
-N = 1,000 and 10,000: the time of `results.table.table()` and of a cold build (empty cache directory),
+N = 1,000 and 10,000: the time of `table()` and of a cold build (empty cache directory),
 each in a new process with its imports; the time of a rebuild in the same process after one new
 record, until the new PDFs are written and (as under `mkdocs serve`, which does not wait for
 them) until the pages are; the number of model pages (one per configuration, all included in

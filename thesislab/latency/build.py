@@ -264,46 +264,13 @@ def build_table(
     networks = {UNPRUNED: structure.default_widths} | {
         f"calibration{index}": structure.random_widths(rng) for index in range(calibration_networks)
     }
-    fp32 = Variant("fp32")
     with tempfile.TemporaryDirectory(prefix="thesislab-lut-") as folder:
-        files: dict[str, Path] = {}
-        for number, plan in enumerate(plans):
-            for cin in plan.inputs:
-                for cout in plan.outputs:
-                    key = f"{number}-{cin}-{cout}"
-                    files[key] = Path(folder) / f"{key}.tflite"
-                    model = layer_model(plan.layer, cin, cout, plan.pool_hw)
-                    files[key].write_bytes(convert(model, fp32))
-                    if on_step is not None:
-                        on_step("convert")
-        for key, widths in networks.items():
-            network = structure.spec.model_copy(update={"widths": widths})
-            files[key] = Path(folder) / f"{key}.tflite"
-            files[key].write_bytes(convert(untrained_network(network), fp32))
+        files = _convert_models(Path(folder), structure, plans, networks, on_step)
         measured = measure_files(
             files, device, protocol, on_step and (lambda _: on_step("measure")), UNPRUNED
         )
     latencies = measured.means if thesis else measured.figures
-    entries = []
-    for number, plan in enumerate(plans):
-        raw = np.array(
-            [[latencies[f"{number}-{i}-{o}"] for o in plan.outputs] for i in plan.inputs]
-        )
-        steps = [_spacing(plan.inputs), _spacing(plan.outputs)]
-        entries.append(
-            Entry(
-                kind=plan.layer.kind,
-                kernel=plan.layer.kernel,
-                strides=plan.layer.strides,
-                input_hw=plan.layer.input_hw,
-                groups=plan.layer.groups,
-                pool_hw=plan.pool_hw,
-                inputs=plan.inputs,
-                outputs=plan.outputs,
-                raw_ms=raw.tolist(),
-                smoothed_ms=gaussian_smooth(raw, steps, sigma).tolist(),
-            )
-        )
+    entries = [_entry(number, plan, latencies, sigma) for number, plan in enumerate(plans)]
     uncalibrated = LatencyTable(
         device=device.name,
         device_description=measured.description,
@@ -327,6 +294,51 @@ def build_table(
     path = table_path(results, device.name, structure.spec)
     atomic_write_bytes(path, (table.model_dump_json(indent=2) + "\n").encode())
     return path, table
+
+
+def _convert_models(
+    folder: Path,
+    structure: Structure,
+    plans: list[_Plan],
+    networks: dict[str, list[int]],
+    on_step: Callable[[str], None] | None,
+) -> dict[str, Path]:
+    """Every one-layer model of the table's entries (keyed ``entry-inputs-outputs``) and every
+    whole network (keyed by name) converted to fp32 TFLite files in `folder`."""
+    fp32 = Variant("fp32")
+    files: dict[str, Path] = {}
+    for number, plan in enumerate(plans):
+        for cin in plan.inputs:
+            for cout in plan.outputs:
+                key = f"{number}-{cin}-{cout}"
+                files[key] = folder / f"{key}.tflite"
+                model = layer_model(plan.layer, cin, cout, plan.pool_hw)
+                files[key].write_bytes(convert(model, fp32))
+                if on_step is not None:
+                    on_step("convert")
+    for key, widths in networks.items():
+        network = structure.spec.model_copy(update={"widths": widths})
+        files[key] = folder / f"{key}.tflite"
+        files[key].write_bytes(convert(untrained_network(network), fp32))
+    return files
+
+
+def _entry(number: int, plan: _Plan, latencies: dict[str, float], sigma: float) -> Entry:
+    """The entry of plan `number`: its grid of latencies as measured and smoothed."""
+    raw = np.array([[latencies[f"{number}-{i}-{o}"] for o in plan.outputs] for i in plan.inputs])
+    steps = [_spacing(plan.inputs), _spacing(plan.outputs)]
+    return Entry(
+        kind=plan.layer.kind,
+        kernel=plan.layer.kernel,
+        strides=plan.layer.strides,
+        input_hw=plan.layer.input_hw,
+        groups=plan.layer.groups,
+        pool_hw=plan.pool_hw,
+        inputs=plan.inputs,
+        outputs=plan.outputs,
+        raw_ms=raw.tolist(),
+        smoothed_ms=gaussian_smooth(raw, steps, sigma).tolist(),
+    )
 
 
 def _calibrated(table: LatencyTable, structure: Structure) -> LatencyTable:

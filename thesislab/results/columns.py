@@ -1,6 +1,6 @@
 """The columns of the results table: one registry for every place that shows them.
 
-`thesislab results table` (and `thesislab.results.table.table()` behind it), the site's tables, its chart
+`thesislab results table` (and `results.table.table()` behind it), the site's tables, its chart
 tooltips and its CSV downloads all read `COLUMNS`: a column has one name everywhere, a title for
 readers, a format (how a value is written, with its unit) and the places it appears. Columns come
 in the store's order; readers' views (site tables, tooltips) show the `lead` columns first.
@@ -19,7 +19,7 @@ class View(StrEnum):
     """A place where columns of the results table appear."""
 
     STORE = "store"
-    """The table `thesislab.results.table.table()` returns and `results table --format csv|json` prints."""
+    """The table `results.table.table()` returns and `results table --format csv|json` prints."""
     CLI = "cli"
     """The text table of `thesislab results table`."""
     SITE = "site"
