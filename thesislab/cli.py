@@ -25,6 +25,10 @@ from thesislab.studies.cli import run
 from thesislab.train.cli import recipes_app, train
 
 QUICKSTART_STUDY = RESULTS_ROOT / "quickstart.yaml"
+MACHINE_LEARNING_EXTRA = "ml"
+"""The extra that brings training, conversion and measurement (the core reads records, imports
+the thesis and builds the site)."""
+MACHINE_LEARNING_MODULES = frozenset({"tensorflow", "keras", "ai_edge_litert", "jax"})
 
 app = typer.Typer(
     name="thesislab",
@@ -88,6 +92,16 @@ def main() -> None:
         app()
     except ThesislabError as error:
         typer.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in MACHINE_LEARNING_MODULES:
+            raise
+        typer.echo(
+            f"error: this command trains, converts or measures networks and needs {error.name}: "
+            f"expected the '{MACHINE_LEARNING_EXTRA}' extra, install it with "
+            f"pip install 'thesislab[{MACHINE_LEARNING_EXTRA}]'",
+            err=True,
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

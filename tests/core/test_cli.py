@@ -150,3 +150,17 @@ def test_native_log_chatter_shows_only_with_verbose():
     assert [marker for marker in CHATTER if marker in quiet.stderr] == []
     assert sorted(quiet.stderr.splitlines()) == ["native output", "python output"]
     assert "a native INFO line" in verbose.stderr
+
+
+def test_a_command_that_needs_the_ml_extra_names_it_in_one_line():
+    from tests.without_modules import MACHINE_LEARNING, run_without
+
+    done = run_without(
+        MACHINE_LEARNING,
+        "import sys; from thesislab.cli import main; "
+        "sys.argv = ['thesislab', 'bench', '--arch', 'res_d10_w16', '--results', '/nonexistent']; "
+        "main()",
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'thesislab[ml]'" in lines[0], done.stderr

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.site.site_records import REPO, THESIS_RESULTS, write_own_results
+from tests.without_modules import MACHINE_LEARNING, run_without
 from thesislab.results.table import table
 from thesislab.store import Store
 
@@ -21,6 +22,7 @@ class BuiltSite:
     results: list[Path]
     root: Path
     cache: Path
+    log: str
 
 
 @pytest.fixture(scope="session")
@@ -55,11 +57,22 @@ def site_port() -> int:
 def built_site(
     results_dirs: list[Path], site_port: int, tmp_path_factory: pytest.TempPathFactory
 ) -> BuiltSite:
-    """The site, built once per test session with `build_site` (as `thesislab site build`)."""
-    from thesislab.site.build import build_site
-
+    """The site, built once per test session with `build_site` (as `thesislab site build`), in
+    a process where TensorFlow, Keras, LiteRT and JAX cannot be imported (the core install)."""
     out = tmp_path_factory.mktemp("built") / "site"
     cache = tmp_path_factory.mktemp("site-cache")
     url = f"http://127.0.0.1:{site_port}/"
-    build_site(results_dirs, out, REPO / "mkdocs.yml", cache_dir=cache, site_url=url)
-    return BuiltSite(results_dirs, out, cache)
+    code = (
+        "from pathlib import Path\n"
+        "from thesislab.site.build import build_site\n"
+        f"build_site([Path(path) for path in {[str(path) for path in results_dirs]!r}], "
+        f"Path({str(out)!r}), "
+        f"Path({str(REPO / 'mkdocs.yml')!r}), cache_dir=Path({str(cache)!r}), site_url={url!r})\n"
+        "try:\n"
+        "    import tensorflow\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    built = run_without(MACHINE_LEARNING, code)
+    assert built.returncode == 0, built.stderr[-3000:]
+    return BuiltSite(results_dirs, out, cache, built.stdout + built.stderr)
