@@ -23,7 +23,7 @@ from thesislab.errors import ThesislabError
 from thesislab.records import Record
 from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
-from thesislab.site.charts import Chart
+from thesislab.site.charts.data import Chart
 from thesislab.site.model_pages import ModelPage, model_pages
 from thesislab.site.pages import HOME, Page, site_pages
 from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page

@@ -16,7 +16,7 @@ from thesislab.errors import ThesislabError
 from thesislab.store import RESULTS_ROOT
 
 if TYPE_CHECKING:
-    from thesislab.site.charts import Chart
+    from thesislab.site.charts.data import Chart
 
 
 site_app = typer.Typer(

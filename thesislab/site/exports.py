@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 from thesislab.filesystem import atomic_write_bytes
 from thesislab.site import worker
-from thesislab.site.charts import Chart, spec_json, with_data
+from thesislab.site.charts.data import Chart
+from thesislab.site.charts.vega import spec_json, vega_lite_json, with_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +86,7 @@ def chart_file(
     selection: dict[str, str] | None = None,
 ) -> bytes:
     """The print version of `chart` as a file; `selection` sets selectors (e.g. the device)."""
-    return render(chart.vega_lite_json("print", selection), output_format, cache_dir)
+    return render(vega_lite_json(chart, "print", selection), output_format, cache_dir)
 
 
 def _script(chart_id: str, pdf: bytes, csv: str) -> bytes:

@@ -21,7 +21,7 @@ from thesislab.records import json_schema
 from thesislab.results.columns import View, columns
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import frames, payload, reproduction
-from thesislab.site.charts import Chart, ChartSpec
+from thesislab.site.charts.data import Chart, ChartSpec
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.palette import NO_METHOD
 

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from thesislab.results.columns import BY_NAME, MISSING, Column, Format, View, columns, display
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import payload
-from thesislab.site.charts import Chart, spec_json
+from thesislab.site.charts.data import Chart
+from thesislab.site.charts.vega import spec_json
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.pages import Page, slug
 

@@ -117,7 +117,7 @@
   /* ---- the all-results table ---- */
 
   const PAGE_SIZE = 100;
-  /* The formats of thesislab.columns, written as its `display` writes them. */
+  /* The formats of thesislab.results.columns, written as its `display` writes them. */
   const fixed = (v, digits) =>
     v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const FORMATS = {

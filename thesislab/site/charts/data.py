@@ -1,0 +1,297 @@
+"""What a chart plots: its rows, the Pareto frontier, the sample drawn, the selectors' values.
+
+A `ChartSpec` says what a chart shows (axes, colour field, frontier, pairs, selectors); a `Chart`
+holds its rows and derives what is drawn from them: the rows with both coordinates, the frontier
+per selector value (with and without the thesis-2019 reference layer), a sample that keeps the
+frontier when there are too many points, and the datasets `points`, `front` and `diagonal` that
+the Vega-Lite specs name. Its `Layout` is everything else a spec depends on
+(`thesislab.site.charts.vega` draws it), so a spec is built once per layout, whatever the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+from thesislab.errors import ThesislabError
+from thesislab.results import columns
+from thesislab.results.columns import View
+from thesislab.site.frames import identities
+from thesislab.site.palette import colour_range
+from thesislab.site.pareto import pareto_front
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+MAX_POINTS = 1200
+"""Above this many points a chart shows its frontier points and a random sample of the rest."""
+
+_SHAPE_ORDER = ("fp32", "fp16", "dynamic", "int8")
+"""Quantizations get their shapes in this order, from the unquantized circle."""
+
+TOOLTIP_COLUMNS = columns.columns(View.TOOLTIP)
+CSV_COLUMNS = columns.names(View.CSV)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """What one chart shows. The defaults draw accuracy against latency, coloured by family."""
+
+    chart_id: str
+    title: str
+    colour: str = "family"
+    colour_title: str = "Family"
+    x: str = "latency_ms"
+    x_title: str = "Latency (ms, log scale)"
+    y: str = "accuracy"
+    y_title: str = "Top-1 accuracy"
+    y_format: str = ".1%"
+    log_y: bool = False
+    frontier: Literal["none", "all", "per_colour"] = "all"
+    paired: bool = False
+    """Rows come in long form (`pair`, `order`, `role`): draw a line through each pair."""
+    shape: str | None = None
+    shape_title: str = ""
+    rule: Literal["diagonal", "zero"] | None = None
+    selectors: tuple[str, ...] = ("device",)
+    error_bars: bool = True
+    undrawn: str = "without a latency measurement"
+    """What the rows that cannot be drawn lack, for the note under the chart."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a chart's Vega-Lite spec depends on besides its data: a cache key."""
+
+    spec: ChartSpec
+    colours: tuple[tuple[str, str], ...]
+    """(value, colour) of the colour field's values."""
+    choices: tuple[tuple[str, tuple[str, ...]], ...]
+    defaults: tuple[tuple[str, str], ...]
+    """The value each selector starts at."""
+    has_reference: bool
+    has_spread: bool
+    """Whether some rows have a standard deviation over seeds to draw as error bars."""
+    tooltip: tuple[str, ...]
+    """The tooltip fields with at least one value, in the order of `TOOLTIP_COLUMNS`."""
+    shapes: tuple[str, ...]
+    """Values of the shape field, in the order of the shapes (a pair's first point: circle)."""
+
+
+def _most_common(values: pd.Series) -> str:
+    counts = values.astype(str).value_counts()
+    return str(sorted(counts.index, key=lambda value: (-counts[value], value))[0])
+
+
+@dataclass
+class Chart:
+    """A chart's rows and what it draws of them."""
+
+    spec: ChartSpec
+    rows: pd.DataFrame
+    """Every row the chart is about; rows without an x or y value are not drawn."""
+    max_points: int = MAX_POINTS
+
+    @cached_property
+    def drawn(self) -> pd.DataFrame:
+        """The rows with both coordinates, positive where the axis is logarithmic."""
+        spec, rows = self.spec, self.rows
+        keep = rows[spec.x].notna() & rows[spec.y].notna() & (rows[spec.x] > 0)
+        if spec.log_y:
+            keep &= rows[spec.y] > 0
+        return rows[keep].reset_index(drop=True)
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to draw."""
+        return self.drawn.empty
+
+    @cached_property
+    def choices(self) -> dict[str, list[str]]:
+        """The selector fields with more than one value, and their values."""
+        return {
+            column: sorted(self.drawn[column].astype(str).unique())
+            for column in self.spec.selectors
+            if self.drawn[column].nunique() > 1
+        }
+
+    @cached_property
+    def defaults(self) -> dict[str, str]:
+        """The value each selector starts at: its most common value."""
+        return {column: _most_common(self.drawn[column]) for column in self.choices}
+
+    @cached_property
+    def has_reference(self) -> bool:
+        """Whether some drawn rows belong to the thesis-2019 reference layer."""
+        return bool(self.drawn["reference"].any())
+
+    @cached_property
+    def front(self) -> pd.DataFrame:
+        """Frontier rows, per selector value, scope ('all', or 'own' without the reference
+        layer) and group (the colour value, or 'all'), fastest first within each."""
+        import pandas as pd
+
+        spec, drawn = self.spec, self.drawn
+        if spec.frontier == "none" or drawn.empty:
+            empty = [spec.x, spec.y, "scope", "group", "row", *self.choices]
+            return pd.DataFrame(columns=list(dict.fromkeys(empty)))
+        scopes = {"all": drawn}
+        if self.has_reference:
+            scopes["own"] = drawn[~drawn["reference"]]
+        per_colour = spec.frontier == "per_colour"
+        grouping = [*self.choices, *([spec.colour] if per_colour else [])]
+        parts = []
+        for scope, rows in scopes.items():
+            groups = rows.groupby(grouping, sort=True) if grouping else [((), rows)]
+            for _, group in groups:
+                chosen = group.iloc[pareto_front(list(group[spec.x]), list(group[spec.y]))]
+                part = (
+                    chosen[list(self.choices)]
+                    .astype(str)
+                    .assign(
+                        **{spec.x: chosen[spec.x].to_numpy(), spec.y: chosen[spec.y].to_numpy()},
+                        scope=scope,
+                        group=chosen[spec.colour].astype(str).to_numpy() if per_colour else "all",
+                        row=chosen.index.to_numpy(),
+                    )
+                )
+                if per_colour:  # lines share the points' colour legend
+                    part[spec.colour] = part["group"]
+                parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    @cached_property
+    def shown(self) -> pd.DataFrame:
+        """The drawn rows, downsampled above `max_points`: every frontier point (and its pair)
+        is kept, and of the others those whose identity hashes lowest, a sample that depends on
+        each row alone: one more record changes it by a point or two, not all over (and the
+        chart's PDF usually stays as it was)."""
+        import pandas as pd
+
+        drawn = self.drawn
+        if len(drawn) <= self.max_points:
+            return drawn
+        units = (
+            pd.util.hash_pandas_object(drawn["pair"].astype(object), index=False)
+            if self.spec.paired
+            else identities(drawn)
+        )
+        kept = set(units.iloc[self.front["row"].unique()]) if not self.front.empty else set()
+        others = units[~units.isin(kept)].drop_duplicates().sort_values(kind="stable")
+        budget = max(0, self.max_points // (2 if self.spec.paired else 1) - len(kept))
+        kept |= set(others.iloc[:budget])
+        return drawn[units.isin(kept)]
+
+    @cached_property
+    def front_rows(self) -> pd.DataFrame:
+        """The overall frontier at the selectors' starting values, with all its columns."""
+        front = self.front
+        if front.empty:
+            return self.drawn.iloc[0:0]
+        chosen = front[(front["scope"] == "all") & (front["group"] == "all")]
+        if chosen.empty:  # frontiers per colour: take the overall one of the starting selection
+            selection = self.drawn
+            for column, value in self.defaults.items():
+                selection = selection[selection[column].astype(str) == value]
+            indices = pareto_front(list(selection[self.spec.x]), list(selection[self.spec.y]))
+            return selection.iloc[indices]
+        for column, value in self.defaults.items():
+            chosen = chosen[chosen[column] == value]
+        return self.drawn.loc[chosen["row"]]
+
+    @cached_property
+    def digest(self) -> str:
+        """A hash of everything the chart shows: its layout, sampling and rows."""
+        import pandas as pd
+
+        wanted = dict.fromkeys([*CSV_COLUMNS, *self._point_columns()])
+        rows = self.rows[[column for column in wanted if column in self.rows.columns]]
+        hashed = pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()
+        identity = repr((self.layout, self.max_points)).encode()
+        return hashlib.sha256(identity + hashed).hexdigest()
+
+    def _point_columns(self) -> list[str]:
+        spec = self.spec
+        wanted = [spec.x, spec.y, spec.colour, "reference", "config_id", *self.choices]
+        wanted += [column.name for column in TOOLTIP_COLUMNS]
+        if spec.shape:
+            wanted.append(spec.shape)
+        if spec.paired:
+            wanted += ["pair", "order", "role"]
+        return [column for column in dict.fromkeys(wanted) if column in self.drawn.columns]
+
+    @cached_property
+    def datasets(self) -> dict[str, pd.DataFrame]:
+        """The data the specs refer to by name."""
+        import pandas as pd
+
+        data = {
+            "points": self.shown[self._point_columns()],
+            "front": self.front.drop(columns="row"),
+        }
+        if self.spec.rule == "diagonal":
+            # y = x where the axes' ranges overlap: it leaves each axis the range of its points
+            x, y = self.drawn[self.spec.x], self.drawn[self.spec.y]
+            low, high = max(float(x.min()), float(y.min())), min(float(x.max()), float(y.max()))
+            ends = [low, high] if low < high else []
+            data["diagonal"] = pd.DataFrame({self.spec.x: ends, self.spec.y: ends})
+        return data
+
+    def csv_rows(self) -> pd.DataFrame:
+        """Every row of the chart (not only the sample drawn), in the columns of its CSV and
+        whatever else its axes and selectors show."""
+        spec = self.spec
+        wanted = dict.fromkeys([*CSV_COLUMNS, spec.x, spec.y, *spec.selectors])
+        return self.rows[[column for column in wanted if column in self.rows.columns]]
+
+    @cached_property
+    def layout(self) -> Layout:
+        """Everything the chart's spec depends on besides the data rows."""
+        drawn = self.drawn
+        return Layout(
+            spec=self.spec,
+            colours=tuple(zip(*colour_range(drawn[self.spec.colour].astype(str)), strict=True)),
+            choices=tuple((column, tuple(values)) for column, values in self.choices.items()),
+            defaults=tuple(self.defaults.items()),
+            has_reference=self.has_reference,
+            has_spread=bool(self.spec.y == "accuracy" and drawn["accuracy_std"].notna().any()),
+            tooltip=tuple(
+                column.name
+                for column in TOOLTIP_COLUMNS
+                if column.name in drawn.columns and drawn[column.name].notna().any()
+            ),
+            shapes=self._shape_values(),
+        )
+
+    def _shape_values(self) -> tuple[str, ...]:
+        field = self.spec.shape
+        if field is None:
+            return ()
+        values = self.drawn[[field, "order"] if self.spec.paired else [field]].astype({field: str})
+        if self.spec.paired:  # the first point of a pair gets the first shape
+            ordered = values.groupby(field)["order"].min().sort_values(kind="stable")
+            return tuple(str(value) for value in ordered.index)
+        known = {value: rank for rank, value in enumerate(_SHAPE_ORDER)}
+        return tuple(sorted(values[field].unique(), key=lambda v: (known.get(v, len(known)), v)))
+
+    def layout_at(self, selection: dict[str, str] | None = None) -> Layout:
+        """The layout with the selectors starting at `selection` (field: value) rather than at
+        their most common values."""
+        chosen = selection or {}
+        for column, value in chosen.items():
+            values = (
+                sorted(self.drawn[column].astype(str).unique())
+                if column in self.spec.selectors
+                else []
+            )
+            if value not in values:
+                raise ThesislabError(
+                    f"expected {column} to be one of {', '.join(values) or '(none here)'} "
+                    f"on chart {self.spec.chart_id}, got {value!r}"
+                )
+        starts = {column: value for column, value in chosen.items() if column in self.choices}
+        if not starts:
+            return self.layout
+        return replace(self.layout, defaults=tuple({**self.defaults, **starts}.items()))
