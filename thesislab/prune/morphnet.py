@@ -207,5 +207,5 @@ def morphnet(context: Context, settings: MorphNetSettings) -> Outcome:
         top_channels(channel_norms(network, structure, group, settings.regularizer), width)
         for group, width in enumerate(widths)
     ]
-    details = {"alive": alive, "factor": factor}
+    details = {"alive": alive, "scale": factor}
     return Outcome(kept, network, history, details, matched=settings.factor is None)

@@ -23,10 +23,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from thesislab.errors import ThesislabError, validation_message
+from thesislab.errors import ThesislabError
+from thesislab.presets import merged, overridden, preset_named
 
 Precision = Literal["auto", "float32", "bfloat16"]
 Schedule = Literal["cosine", "cosine_per_epoch", "constant", "multistep"]
@@ -147,35 +147,13 @@ FINE_TUNING: dict[str, Any] = {
 weight decay 5e-4 (the training of pruning searches takes the same rate and decay)."""
 
 
-def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict):
-            inner = merged.get(key)
-            value = _merged(inner if isinstance(inner, dict) else {}, value) or None
-        if value is not None:
-            merged[key] = value
-    return merged
-
-
-def preset_values(name: str) -> dict[str, Any]:
-    """The field values of the preset `name`, its name included."""
-    from thesislab.train.presets import PRESETS
-
-    if name not in PRESETS:
-        raise ThesislabError(
-            f"unknown recipe preset {name!r}: expected one of {', '.join(sorted(PRESETS))}"
-        )
-    return {**PRESETS[name], "name": name}
-
-
 def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
     """The default recipe, or the preset named by a `preset` key (of `overrides`, else of the
-    file), updated from a YAML file, then from the `overrides` that are not None.
-
-    Mappings merge field by field: ``distillation={"temperature": 4}`` keeps the file's teacher.
-    """
+    file), updated from a YAML file, then from the `overrides` that are not None
+    (`presets.overridden`: ``distillation={"temperature": 4}`` keeps the file's teacher)."""
     import yaml
+
+    from thesislab.train.presets import PRESETS
 
     values: dict[str, Any] = {}
     origin = "recipe options"
@@ -194,15 +172,11 @@ def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
     overrides = dict(overrides)
     file_preset = values.pop("preset", None)
     preset = overrides.pop("preset", None) or file_preset
-    if preset is not None:
-        try:
-            values = {**preset_values(str(preset)), **values}
-        except ThesislabError as error:
-            raise ThesislabError(f"{origin}: {error}") from None
     try:
-        return Recipe.model_validate(_merged(values, overrides))
-    except pydantic.ValidationError as error:
-        raise ThesislabError(f"{origin}: recipe {validation_message(error)}") from None
+        base = Recipe() if preset is None else preset_named(PRESETS, str(preset), "recipe")
+        return overridden(base, merged(values, overrides), "recipe")
+    except ThesislabError as error:
+        raise ThesislabError(f"{origin}: {error}") from None
 
 
 def retraining_recipe(parent: dict[str, Any]) -> dict[str, Any]:

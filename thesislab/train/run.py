@@ -29,7 +29,15 @@ from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
 from thesislab.models.names import format_name
 from thesislab.models.spec import ArchSpec
-from thesislab.records import Dataset, Lineage, ModelRecord, record_id
+from thesislab.records import (
+    Dataset,
+    ImportedRecipe,
+    Lineage,
+    ModelRecord,
+    TrainingRecipe,
+    recipe_json,
+    record_id,
+)
 from thesislab.store import Store
 from thesislab.train.recipe import Recipe
 
@@ -39,15 +47,16 @@ if TYPE_CHECKING:
 
 def run_key(
     architecture: ArchSpec,
-    recipe: dict[str, Any],
+    recipe: TrainingRecipe | ImportedRecipe | None,
     fingerprint: str | None,
     lineage: Lineage | None = None,
 ) -> str:
-    """The key of a run: a hash of what decides its result (architecture, recipe, data) and,
-    for a network with a history (a pruned architecture retrained, ...), its lineage."""
+    """The key of a run: a hash of what decides its result (architecture, recipe as a record
+    holds it, data) and, for a network with a history (a pruned architecture retrained, ...),
+    its lineage."""
     inputs: dict[str, Any] = {
         "architecture": architecture.model_dump(mode="json"),
-        "recipe": recipe,
+        "recipe": recipe_json(recipe),
         "data": fingerprint,
     }
     if lineage is not None and lineage.stage != "trained":
@@ -158,11 +167,10 @@ def train_model(
     if recipe.precision == "auto":
         recipe = recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
     resolved = architecture(spec, recipe)
-    stored_recipe = recipe.model_dump(mode="json")
-    start = None
+    start_id, start = None, None
     if initial_weights is not None:
         start_id, start = _initial_weights(store, initial_weights, resolved)
-        stored_recipe["initial_weights"] = start_id
+    stored_recipe = TrainingRecipe.of(recipe, initial_weights=start_id)
     lineage = _record_lineage(lineage or Lineage(), recipe, inherited=start is not None)
     key = run_key(
         resolved,
