@@ -167,6 +167,11 @@ class TrainingRecipe(Recipe):
     initial_weights: str | None = Field(
         default=None, description="The model record whose weights training started from."
     )
+    dropout: float | None = Field(
+        default=None,
+        description="Older records only: the dropout rate the recipe set on the architecture "
+        "(the record's architecture holds it; the architecture alone says it now).",
+    )
 
     @classmethod
     def of(cls, recipe: Recipe, initial_weights: str | None = None) -> TrainingRecipe:

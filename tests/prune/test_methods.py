@@ -202,7 +202,7 @@ def test_errors_name_what_was_expected(trained: Trained) -> None:
     uniform_id = prune_model(
         trained.results, trained.model_id, "uniform", {"channels": 0.5}, {}, trained.data
     )
-    with pytest.raises(ThesislabError, match="expected a model of the architecture to train"):
+    with pytest.raises(ThesislabError, match="recipe field 'dropout': unknown key"):
         train_pruned(trained.results, uniform_id, "fine_tuned", {"dropout": 0.5}, trained.data)
     with pytest.raises(ThesislabError, match="fine-tuning: expected a recipe without distil"):
         train_pruned(

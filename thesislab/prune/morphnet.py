@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from thesislab.errors import ThesislabError
+from thesislab.models.registry import resolve
 from thesislab.models.structure import Structure
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context, Outcome, SearchSettings, minimum_width, search_recipe
@@ -50,7 +51,7 @@ from thesislab.prune.weights import (
     scale_variables,
     top_channels,
 )
-from thesislab.train.network import architecture, build_network
+from thesislab.train.network import build_network
 from thesislab.train.recipe import Recipe
 
 Regularizer = Literal["gamma", "group_lasso"]
@@ -156,7 +157,7 @@ def _training(context: Context, settings: MorphNetSettings) -> tuple[keras.Model
             "received none"
         )
     recipe = context.recipe.model_copy(update={"precision": "float32", "distillation": None})
-    network = build_network(architecture(context.spec, recipe), recipe, mixed_precision=False)
+    network = build_network(resolve(context.spec), recipe, mixed_precision=False)
     per_epoch = len(context.data.train) // recipe.batch_size
     return network, recipe, per_epoch, recipe.epochs * per_epoch
 

@@ -20,8 +20,8 @@ Example::
         bench: {devices: [local], protocol: quick}
     architectures:
       - res_d10_w16
-      - arch: mobilenetv2_d9_er4_w16
-        recipe: {dropout: 0.1}
+      - arch: mobilenetv2_d9_er4_w16_dropout
+        recipe: {learning_rate: 0.05}
 """
 
 from __future__ import annotations

@@ -98,6 +98,10 @@ def train(
     from thesislab.train.run import train_model
 
     architecture, given_name = read_spec(spec_or_name)
+    if dropout is not None:
+        architecture = architecture.model_copy(
+            update={"params": {**architecture.params, "dropout": dropout}}
+        )
     chosen = load_recipe(
         recipe,
         preset=recipe_preset,
@@ -108,7 +112,6 @@ def train(
         warmup_epochs=warmup_epochs,
         weight_decay=weight_decay,
         label_smoothing=label_smoothing,
-        dropout=dropout,
         precision=precision,
         seed=seed,
         validation_size=validation_size,

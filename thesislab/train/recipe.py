@@ -91,9 +91,6 @@ class Recipe(BaseModel):
         default=None, gt=0.0, description="Batch-norm epsilon; None: the zoo's default."
     )
     label_smoothing: float = Field(default=0.0, ge=0.0, lt=1.0)
-    dropout: float | None = Field(
-        default=None, ge=0.0, lt=1.0, description="Overrides the architecture's dropout rate."
-    )
     crop_padding: int = Field(default=4, ge=0, description="Random crops of reflect-padded images.")
     crop_offsets: CropOffsets = Field(
         default="inclusive",

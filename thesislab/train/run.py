@@ -28,6 +28,7 @@ from rich.console import Console
 from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
 from thesislab.models.names import format_name
+from thesislab.models.registry import resolve
 from thesislab.models.spec import ArchSpec
 from thesislab.records import (
     Dataset,
@@ -154,7 +155,6 @@ def train_model(
     from thesislab.train.environment import accelerator, environment
     from thesislab.train.loop import fit
     from thesislab.train.network import (
-        architecture,
         build_network,
         load_network,
         network_count,
@@ -166,7 +166,7 @@ def train_model(
     recipe, teacher_path = _teacher(store, recipe)
     if recipe.precision == "auto":
         recipe = recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
-    resolved = architecture(spec, recipe)
+    resolved = resolve(spec)
     start_id, start = None, None
     if initial_weights is not None:
         start_id, start = _initial_weights(store, initial_weights, resolved)
