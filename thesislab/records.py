@@ -34,7 +34,7 @@ from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
 from thesislab.models.spec import ArchSpec
 from thesislab.record_defaults import filled, stripped
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 SchemaVersion = Literal[1]
 """The schema version of the records this thesislab writes: bumped on any incompatible change,

@@ -52,7 +52,7 @@ from thesislab.prune.weights import (
     top_channels,
 )
 from thesislab.train.network import build_network
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 Regularizer = Literal["gamma", "group_lasso"]
 FLOPS_PER_MAC = 2

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import keras
 
     from thesislab.data import Split
-    from thesislab.train.recipe import Recipe
+    from thesislab.training_recipe import Recipe
 
 
 def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str, ModelRecord]:
@@ -64,7 +64,7 @@ def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str
 def _trained_with(record: ModelRecord) -> Recipe | None:
     """The recipe that trained `record`: the default one for a model without a recipe, none for
     an imported one."""
-    from thesislab.train.recipe import Recipe
+    from thesislab.training_recipe import Recipe
 
     if isinstance(record.recipe, ImportedRecipe):
         return None

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from thesislab.keys import SPACED, content_key
 from thesislab.models.spec import ArchSpec
 from thesislab.records import FollowUp, Protocol, Quantization, Stage
-from thesislab.train.recipe import KdLambda, Temperature
+from thesislab.training_recipe import KdLambda, Temperature
 
 JobStage = Literal[Stage, "untrained", "convert", "bench"]
 """What a job does: make a model of a stage (`untrained`: built, never trained), convert one

@@ -42,14 +42,8 @@ from thesislab.presets import resolve_preset
 from thesislab.prune.target import LATENCY_METRICS, METRICS
 from thesislab.records import Protocol, Quantization
 from thesislab.store import RESULTS_ROOT
-from thesislab.train.recipe import (
-    FINE_TUNING,
-    KD_LAMBDA,
-    TEMPERATURE,
-    KdLambda,
-    Temperature,
-    load_recipe,
-)
+from thesislab.train.recipe import FINE_TUNING, load_recipe
+from thesislab.training_recipe import KD_LAMBDA, TEMPERATURE, KdLambda, Temperature
 
 DEFAULT_QUANTIZATIONS: tuple[Quantization, ...] = ("fp32", "int8")
 

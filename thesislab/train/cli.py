@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from thesislab.store import DEFAULT_RESULTS
-from thesislab.train.recipe import KD_LAMBDA, TEMPERATURE, Recipe
+from thesislab.training_recipe import KD_LAMBDA, TEMPERATURE, Recipe
 
 _DEFAULTS = Recipe()
 """The default recipe, whose values the options' help gives."""

@@ -26,7 +26,7 @@ from thesislab.errors import ThesislabError
 from thesislab.train.augment import augment
 from thesislab.train.decay import decay_rates
 from thesislab.train.losses import cross_entropy, distillation_loss
-from thesislab.train.recipe import Recipe, Schedule
+from thesislab.training_recipe import Recipe, Schedule
 
 
 class LearningRate(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]

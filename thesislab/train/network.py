@@ -20,7 +20,7 @@ from thesislab.errors import ThesislabError
 from thesislab.models.counting import ModelCount, count
 from thesislab.models.registry import build_model
 from thesislab.models.spec import ArchSpec
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 NORMALIZE = "normalize"
 """The name of a trained network's input normalisation layer."""

@@ -1,6 +1,6 @@
 """The thesis's training recipes as named presets: recipe fields that differ from the defaults.
 
-Each preset is a `recipe.Recipe` named after itself; `recipe.load_recipe` starts from one
+Each preset is a `training_recipe.Recipe` named after itself; `recipe.load_recipe` starts from one
 when given ``preset=NAME`` (a `preset:` key in a YAML recipe, ``--recipe-preset`` on the command
 line, ``recipe: {preset: NAME}`` in a study), and any other field given overrides it. Paths are
 the thesis repository's: T/ = `training_from_scratch/`, N/ = `NetAdapt/`, P/ = `pytorch-prunes/`,
@@ -9,7 +9,7 @@ M/ = `morph_net/`.
 
 from __future__ import annotations
 
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 PRESETS: dict[str, Recipe] = {
     # T/train_save.py, T/models/commons.py: Keras, `l2(1e-4)` in the loss (gradient 2e-4·w) on the

@@ -40,7 +40,7 @@ from thesislab.records import (
     record_id,
 )
 from thesislab.store import Store
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 if TYPE_CHECKING:
     from thesislab.data import ImageData
