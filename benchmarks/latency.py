@@ -40,7 +40,7 @@ def make_models(store: Store) -> dict[str, str]:
     """Random-weight networks converted to every variant: artifact id by `model variant` label."""
     keras_on_tensorflow()
     from thesislab.train.network import build_network
-    from thesislab.train.recipe import Recipe
+    from thesislab.training_recipe import Recipe
 
     representative = np.random.default_rng(0).uniform(0, 255, (64, 32, 32, 3))
     labels = {}

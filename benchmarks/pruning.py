@@ -42,7 +42,7 @@ from thesislab.prune.netadapt import NetAdaptSettings, netadapt
 from thesislab.prune.search import Context
 from thesislab.prune.target import Target, make_budget
 from thesislab.train.network import build_network
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 SPEC = ArchSpec(family="wideresnet", params={"depth": 16, "width": 32, "all_prunable": True})
 PARTS = ("netadapt", "fisher", "table")

@@ -35,7 +35,7 @@ from thesislab.models.names import parse_name
 from thesislab.train.engine import engine_class
 from thesislab.train.loop import fit
 from thesislab.train.network import architecture, build_network
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 
 def thesislab_epoch(

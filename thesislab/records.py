@@ -19,11 +19,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    field_serializer,
+    model_serializer,
+    model_validator,
+)
 
 from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
 from thesislab.models.spec import ArchSpec
+from thesislab.record_defaults import filled, stripped
+from thesislab.training_recipe import Recipe
 
 SchemaVersion = Literal[1]
 """The schema version of the records this thesislab writes: bumped on any incompatible change,
@@ -37,6 +48,10 @@ version n + 1 (version 1 is the first, so there are none yet)."""
 
 Quantization = Literal["fp32", "fp16", "dynamic", "int8"]
 Stage = Literal["trained", "pruned", "fine_tuned", "retrained"]
+"""What made a model: training, pruning, and the two ways of training a pruned network on."""
+FollowUp = Literal["fine_tuned", "retrained"]
+"""What follows pruning: the pruned weights trained on, or the pruned architecture trained from
+scratch (with the recipe that trained its parent)."""
 Weights = Literal["trained", "untrained"]
 Statistic = Literal["median", "p5"]
 UNTRAINED: Weights = "untrained"
@@ -73,11 +88,65 @@ class Environment(_Frozen):
     commit: str | None = Field(default=None, description="thesislab's git commit, if known.")
 
 
+PRUNING_DETAILS: dict[str, tuple[str, ...]] = {
+    "fisher": ("steps",),
+    "netadapt": ("iterations",),
+    "morphnet": ("alive", "scale"),
+    "uniform": ("factor",),
+    "random": ("widths",),
+}
+"""The names of what each pruning method reports of its run besides its history
+(`PruningResults.details`)."""
+
+
+class PruningResults(_Frozen):
+    """What a pruning run found: its budget, the cost it reached, its decisions."""
+
+    start: float = Field(description="The parent's cost, in the target's metric.")
+    limit: float = Field(description="The cost the target allows.")
+    cost: float = Field(description="The pruned network's cost.")
+    history: list[Any] = Field(default_factory=list, description="The method's decisions.")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="The method's own findings (`PRUNING_DETAILS`)."
+    )
+
+
+_RESULT_KEYS = ("start", "limit", "cost", "history")
+
+
 class Pruning(_Frozen):
-    """How a pruned model's architecture was found."""
+    """How a pruned model's architecture was found: the method, what it was asked (its target
+    and options) and what it found. A record file keeps both in `settings`, as it always has."""
 
     method: str = Field(description="fisher, netadapt, morphnet, uniform, random, ...")
-    settings: dict[str, Any] = Field(default_factory=dict, description="The method's options.")
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="The target and the method's options."
+    )
+    results: PruningResults | None = Field(
+        default=None, description="What the run found (none: an imported result)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _results_apart(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "results" in data:
+            return data
+        settings = dict(data.get("settings") or {})
+        if not all(key in settings for key in _RESULT_KEYS):
+            return data
+        results = {key: settings.pop(key) for key in _RESULT_KEYS}
+        names = PRUNING_DETAILS.get(str(data.get("method")), ())
+        details = {name: settings.pop(name) for name in names if name in settings}
+        return {**data, "settings": settings, "results": {**results, "details": details}}
+
+    @model_serializer(mode="wrap")
+    def _results_in_settings(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        results = data.pop("results", None)
+        if isinstance(results, dict):
+            details = results.pop("details", {})
+            data["settings"] = {**data.get("settings", {}), **results, **details}
+        return data
 
 
 class Lineage(_Frozen):
@@ -88,6 +157,44 @@ class Lineage(_Frozen):
     teacher_id: str | None = Field(default=None, description="Teacher model (distillation).")
     distilled: bool = Field(default=False, description="Trained with knowledge distillation.")
     pruning: Pruning | None = None
+
+
+class TrainingRecipe(Recipe):
+    """A recipe as the record of the model it trained keeps it: the fields its file holds (a
+    record written before a field existed keeps lacking it) and the weights training started
+    from, if not a fresh initialisation."""
+
+    initial_weights: str | None = Field(
+        default=None, description="The model record whose weights training started from."
+    )
+    dropout: float | None = Field(
+        default=None,
+        description="Older records only: the dropout rate the recipe set on the architecture "
+        "(the record's architecture holds it; the architecture alone says it now).",
+    )
+
+    @classmethod
+    def of(cls, recipe: Recipe, initial_weights: str | None = None) -> TrainingRecipe:
+        """`recipe` with every field given, and `initial_weights` where there are some."""
+        start = {} if initial_weights is None else {"initial_weights": initial_weights}
+        return cls.model_validate({**recipe.model_dump(include=set(Recipe.model_fields)), **start})
+
+
+class ImportedRecipe(_Frozen):
+    """What an imported publication tells of a model's training."""
+
+    tags: list[str] = Field(description="The tags of the publication's name for the model.")
+    kd_pipeline: str | None = Field(
+        default=None, description="Its role in the publication's distillation runs."
+    )
+    split: Literal["validation"] | None = Field(
+        default=None, description="'validation': its accuracy is on the validation split."
+    )
+
+
+def recipe_json(recipe: TrainingRecipe | ImportedRecipe | None) -> dict[str, Any]:
+    """A model record's recipe as its file holds it: the fields given, none for no recipe."""
+    return {} if recipe is None else recipe.model_dump(mode="json", exclude_unset=True)
 
 
 class EpochStats(_Frozen):
@@ -114,7 +221,9 @@ class ModelRecord(_Record):
     kind: Literal["model"] = "model"
     name: str = Field(min_length=1, description="Human-readable name, e.g. a thesis-style name.")
     architecture: ArchSpec
-    recipe: dict[str, Any] = Field(default_factory=dict, description="Training recipe.")
+    recipe: TrainingRecipe | ImportedRecipe | None = Field(
+        default=None, description="The training recipe (a record file writes none as {})."
+    )
     seed: int | None = None
     dataset: Dataset | None = None
     lineage: Lineage = Field(default_factory=Lineage)
@@ -134,6 +243,22 @@ class ModelRecord(_Record):
         description="'untrained': the architecture built with random weights drawn from `seed`, "
         "never trained and never saved (rebuilt from its spec and seed), with no accuracy.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_recipe_is_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("recipe") == {}:
+            return {**data, "recipe": None}
+        return data
+
+    @field_serializer("recipe")
+    def _recipe_as_given(self, recipe: TrainingRecipe | ImportedRecipe | None) -> dict[str, Any]:
+        return recipe_json(recipe)
+
+    @property
+    def recipe_fields(self) -> dict[str, Any]:
+        """The recipe's fields as its file holds them (none: no recipe)."""
+        return recipe_json(self.recipe)
 
     @property
     def stage(self) -> str:
@@ -322,21 +447,20 @@ def canonical_json(record: BaseModel) -> str:
     return json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
-def record_id(record: BaseModel) -> str:
+def record_id(record: ModelRecord | ArtifactRecord | MeasurementRecord) -> str:
     """A content-derived id: the same record always gets the same id.
 
-    Fields left at their default do not enter the hash, so adding an optional field to the
-    schema keeps the ids of existing records.
+    Fields at their default of this schema version (`record_defaults.FROZEN`, not the live
+    defaults) do not enter the hash, so adding an optional field to the schema keeps the ids of
+    existing records, and changing a default changes none.
     """
-    content = {
-        "kind": getattr(record, "kind", type(record).__name__),
-        **record.model_dump(mode="json", exclude_defaults=True),
-    }
-    return content_key(content)
+    data = stripped(record.model_dump(mode="json"), record.kind, SCHEMA_VERSION)
+    return content_key({**data, "kind": record.kind})
 
 
 def upgrade(data: Any) -> Any:
-    """The data of a record file brought up to `SCHEMA_VERSION` by the steps of `UPGRADES`; data
+    """The data of a record file brought up to `SCHEMA_VERSION` by the steps of `UPGRADES`, each
+    field it leaves out given its default of the file's version (`record_defaults.FROZEN`); data
     of a newer version than this thesislab knows is a `ThesislabError`. Data that is not an object
     is returned as it is, for validation to reject."""
     if not isinstance(data, dict):
@@ -349,9 +473,11 @@ def upgrade(data: Any) -> Any:
             f"expected schema version {SCHEMA_VERSION} or older, received {version} "
             "(written by a newer thesislab)"
         )
+    data = filled(data, str(data.get("kind")), version)
     while version < SCHEMA_VERSION:
         data = {**UPGRADES[version](data), "schema_version": version + 1}
         version += 1
+        data = filled(data, str(data.get("kind")), version)
     return data
 
 

@@ -35,9 +35,22 @@ def test_overrides_rename_the_preset():
     timed = resolve_protocol("quick", min_secs=2)
     assert (timed.name, timed.min_secs, timed.warmup_min_secs) == ("custom", 2, None)
     with pytest.raises(
-        ThesislabError, match=r"unknown protocol 'slow': expected one of lut, quick, thesis2019"
+        ThesislabError,
+        match=r"unknown protocol preset 'slow': expected one of lut, quick, thesis2019",
     ):
         resolve_protocol("slow")
+    # Every field may be overridden, the figure's statistic and the reference included.
+    lut = resolve_protocol("lut", statistic="median", reference=False, batch_size=4)
+    assert (lut.name, lut.statistic, lut.reference, lut.batch_size) == (
+        "custom",
+        "median",
+        False,
+        4,
+    )
+    with pytest.raises(ThesislabError, match="protocol field 'statistic': Input should be"):
+        resolve_protocol("quick", statistic="mean")
+    with pytest.raises(ThesislabError, match="protocol field 'rnus': unknown key"):
+        resolve_protocol("quick", rnus=3)
 
 
 def test_each_pass_is_a_new_shuffle():

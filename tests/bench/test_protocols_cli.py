@@ -41,6 +41,6 @@ def test_show_an_unknown_preset_names_the_known_ones():
     result = CliRunner().invoke(protocols_app, ["show", "slow"])
     assert result.exit_code != 0
     assert isinstance(result.exception, ThesislabError)
-    assert "unknown protocol 'slow': expected one of lut, quick, thesis2019" in str(
+    assert "unknown protocol preset 'slow': expected one of lut, quick, thesis2019" in str(
         result.exception
     )

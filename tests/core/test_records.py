@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal, get_args
 
 import jsonschema
 import pydantic
 import pytest
 
 from thesislab.models.spec import ArchSpec
+from thesislab.record_defaults import FROZEN, Nested
 from thesislab.records import (
     RECORD_ADAPTER,
     SCHEMA_VERSION,
@@ -21,9 +23,12 @@ from thesislab.records import (
     MeasurementRecord,
     ModelRecord,
     Protocol,
+    Pruning,
     Reference,
+    TrainingRecipe,
     json_schema,
     record_id,
+    upgrade,
 )
 
 SPEC = ArchSpec(family="wideresnet", params={"depth": 16, "width": 32}, widths=[16, 32, 32])
@@ -78,7 +83,7 @@ def test_id_depends_on_content_only():
     assert record_id(model()) == "96117c005052f2931e4e"
     assert record_id(model()) != record_id(model(seed=2))
     # Fields at their default stay out of the hash, set explicitly or not.
-    assert record_id(model(recipe={}, history=[], seed=1)) == record_id(model())
+    assert record_id(model(recipe=None, history=[], seed=1)) == record_id(model())
 
 
 @pytest.mark.parametrize(("study", "kind", "identifier"), PINNED)
@@ -179,3 +184,70 @@ def test_json_schema_accepts_committed_records_and_rejects_broken_ones():
         {**data, "schema_version": data["schema_version"] + 1},
     ):
         assert not validator.is_valid(broken)
+
+
+class _LaterArtifact(ArtifactRecord):
+    """The artifact schema as it would be had a later change made int8 the default io_dtype."""
+
+    io_dtype: Literal["float32", "int8", "uint8"] = "int8"
+
+
+def test_ids_and_meaning_follow_the_frozen_defaults_not_the_live_ones():
+    written = ArtifactRecord(model_id="abc", quantization="fp32")  # io_dtype float32, the default
+    read_later = _LaterArtifact.model_validate(written.model_dump())
+    assert read_later.model_dump(exclude_defaults=True) != written.model_dump(exclude_defaults=True)
+    assert record_id(read_later) == record_id(written)
+    # A file leaving the field out means the default of its version, not the live one.
+    data = written.model_dump(mode="json")
+    del data["io_dtype"]
+    assert _LaterArtifact.model_validate(upgrade(data)).io_dtype == "float32"
+    assert record_id(_LaterArtifact(model_id="abc", quantization="fp32")) != record_id(written)
+
+
+def _defaulted_fields(model: type[pydantic.BaseModel], table: dict, where: str) -> list[str]:
+    """The fields of `model` with a default that `table` lacks, and those of its nested models."""
+    missing = []
+    for name, field in model.model_fields.items():
+        if name == "kind" or (model is Pruning and name == "results"):  # results: in settings
+            continue
+        entry = table.get(name)
+        if not field.is_required() and name not in table:
+            missing.append(f"{where}.{name}")
+        nested = [
+            arg
+            for arg in (field.annotation, *get_args(field.annotation))
+            for arg in (arg, *get_args(arg))
+            if isinstance(arg, type) and issubclass(arg, pydantic.BaseModel)
+        ]
+        if nested and name != "recipe":
+            inner = entry.fields if isinstance(entry, Nested) else {}
+            missing += _defaulted_fields(nested[0], inner, f"{where}.{name}")
+    return missing
+
+
+def test_every_defaulted_field_has_a_frozen_default_for_every_version():
+    assert set(FROZEN) == set(range(1, SCHEMA_VERSION + 1))
+    for record in (ModelRecord, ArtifactRecord, MeasurementRecord):
+        kind = record.model_fields["kind"].default
+        assert _defaulted_fields(record, FROZEN[SCHEMA_VERSION][kind], kind) == []
+
+
+def test_typed_recipe_and_pruning_keep_the_json_of_their_files():
+    older = {"epochs": 2, "dropout": None, "distillation": None}  # written before other fields
+    for recipe in (older, {"tags": ["KD"], "kd_pipeline": "teacher"}, {}):
+        record = ModelRecord.model_validate({**model().model_dump(mode="json"), "recipe": recipe})
+        assert record.model_dump(mode="json")["recipe"] == recipe == record.recipe_fields
+    assert isinstance(
+        ModelRecord.model_validate({**model().model_dump(), "recipe": older}).recipe, TrainingRecipe
+    )
+    flat = {"target": {"macs": 0.5}, "factor": None, "start": 9.0, "limit": 4.5, "cost": 4.4}
+    pruning = Pruning.model_validate(
+        {"method": "morphnet", "settings": {**flat, "history": [], "alive": [3], "scale": 0.6}}
+    )
+    assert pruning.settings == {"target": {"macs": 0.5}, "factor": None}
+    assert pruning.results is not None and pruning.results.cost == 4.4
+    assert pruning.results.details == {"alive": [3], "scale": 0.6}
+    assert Pruning.model_validate(pruning.model_dump()) == pruning
+    assert pruning.model_dump()["settings"] == {**flat, "history": [], "alive": [3], "scale": 0.6}
+    imported = Pruning(method="fisher", settings={"run": "res-40-2-fisher", "variant": "table"})
+    assert imported.results is None and imported.model_dump()["settings"] == imported.settings

@@ -269,9 +269,10 @@ def test_content_keys_of_committed_runs_jobs_and_tables_are_unchanged(tmp_path):
     assert models
     for model in models.values():
         assert model.weights_path == store.relative(store.weights_path(record_run_key(model)))
-    jobs = plan(load_study(EXPERIMENTS / "quickstart.yaml"))
-    ledger = {path.stem for path in store.ledger_dir().glob("*.json")}
-    assert {job.key for job in jobs} == ledger
+    for study in ("quickstart", "latency-atlas"):
+        jobs = plan(load_study(EXPERIMENTS / f"{study}.yaml"))
+        ledger = {path.stem for path in Store(EXPERIMENTS / study).ledger_dir().glob("*.json")}
+        assert {job.key for job in jobs} == ledger, study
     spec = ArchSpec(family="wideresnet", params={"depth": 10, "width": 1.0})
     assert table_path(tmp_path, "pi", spec) == Store(tmp_path).lut_dir("pi") / (
         "wideresnet-de25051744.json"

@@ -78,7 +78,7 @@ def test_architectures_seeds_units_and_defaults(tmp_path):
     mobilenetv1 = [m for m in models.values() if m.name == "mobilenetv1_d15_cosine"]
     assert {m.architecture.params["width"] for m in mobilenetv1} == {32}
     assert {m.seed for m in mobilenetv1} == {1, 2, 3}
-    assert all(m.recipe["tags"] == ["cosine"] for m in mobilenetv1)
+    assert all(m.recipe_fields["tags"] == ["cosine"] for m in mobilenetv1)
     measurements = Store(tmp_path / "results").of_kind(MeasurementRecord)
     assert {m.protocol.name for m in measurements.values()} == {"thesis2019"}
     assert {m.runtime for m in measurements.values()} == {"tflite-1.13.1 benchmark_model"}

@@ -15,7 +15,7 @@ from thesislab.models.structure import structure_of
 from thesislab.prune.masking import mask_points, masked_network, zoo_network
 from thesislab.prune.weights import thin_network
 from thesislab.train.network import build_network
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 ALL_PRUNABLE_WRN = ArchSpec(
     family="wideresnet", params={"depth": 16, "width": 16, "all_prunable": True}

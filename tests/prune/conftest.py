@@ -34,7 +34,8 @@ def train_tiny(results: Path, name: str, data: str, cache_dir: Path) -> str:
     """Train `name` for two epochs on `data` into `results`; its model record id."""
     from thesislab.data import load_data
     from thesislab.models.names import parse_name
-    from thesislab.train import load_recipe, train_model
+    from thesislab.train.recipe import load_recipe
+    from thesislab.train.run import train_model
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("THESISLAB_CACHE", str(cache_dir))

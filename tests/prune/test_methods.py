@@ -67,7 +67,7 @@ def test_fisher_removes_channels_one_by_one_down_to_the_budget(trained: Trained)
     record = _pruned(trained, "fisher", {"channels": 0.4}, SEARCH)
 
     assert sum(_widths(record)) == math.floor(0.4 * 112)
-    history = record.lineage.pruning.settings["history"]
+    history = record.lineage.pruning.results.history
     assert len(history) == 112 - math.floor(0.4 * 112)
     assert len({tuple(step) for step in history}) == len(history)  # never the same channel twice
 
@@ -82,7 +82,7 @@ def test_fisher_normalised_by_latency_stops_at_the_predicted_latency(trained: Tr
     record = _pruned(trained, "fisher", target, {**SEARCH, "normalize": "latency_ms"})
 
     assert predict_latency_ms(trained.results, record.architecture, FAKE_DEVICE) <= limit
-    last = record.lineage.pruning.settings["history"][-1][0]
+    last = record.lineage.pruning.results.history[-1][0]
     before = _widths(record)
     before[structure.group_index(last)] += 1
     wider = record.architecture.model_copy(update={"widths": before})
@@ -103,14 +103,14 @@ def test_netadapt_meets_each_iteration_reduction(
     record = _pruned(trained, "netadapt", target, {**options, **settings})
 
     pruning = record.lineage.pruning
-    assert pruning is not None
-    history = pruning.settings["history"]
-    assert pruning.settings["cost"] <= pruning.settings["limit"]
+    assert pruning is not None and pruning.results is not None
+    history = pruning.results.history
+    assert pruning.results.cost <= pruning.results.limit
     for before, after in itertools.pairwise(history):
         assert after["asked"] <= before["asked"] * 0.9 + 1e-6
     for step in history:
         assert step["saved"] >= step["asked"] or settings.get("allow_small")
-    first = (pruning.settings["start"] - pruning.settings["limit"]) / 4
+    first = (pruning.results.start - pruning.results.limit) / 4
     assert history[0]["asked"] == pytest.approx(first)
 
 
@@ -119,10 +119,11 @@ def test_morphnet_scales_the_alive_widths_to_the_budget(trained: Trained) -> Non
     record = _pruned(trained, "morphnet", {"macs": 0.5}, settings)
 
     pruning = record.lineage.pruning
-    assert pruning is not None
-    assert 0.9 * pruning.settings["limit"] < pruning.settings["cost"] <= pruning.settings["limit"]
-    assert pruning.settings["factor"] > 0
-    assert len(pruning.settings["alive"]) == 3
+    assert pruning is not None and pruning.results is not None
+    found = pruning.results
+    assert 0.9 * found.limit < found.cost <= found.limit
+    assert found.details["scale"] > 0 and pruning.settings["factor"] is None
+    assert len(found.details["alive"]) == 3
 
 
 def test_pruned_architecture_fine_tunes_and_retrains(trained: Trained) -> None:
@@ -183,7 +184,7 @@ def test_mobilenetv2_fisher_uniform_and_random(
 
     assert sum(_widths(fisher)) == math.floor(0.7 * total)
     assert _widths(random) == _widths(fisher)
-    assert uniform.lineage.pruning.settings["cost"] <= uniform.lineage.pruning.settings["limit"]
+    assert uniform.lineage.pruning.results.cost <= uniform.lineage.pruning.results.limit
 
 
 def test_errors_name_what_was_expected(trained: Trained) -> None:
@@ -201,7 +202,7 @@ def test_errors_name_what_was_expected(trained: Trained) -> None:
     uniform_id = prune_model(
         trained.results, trained.model_id, "uniform", {"channels": 0.5}, {}, trained.data
     )
-    with pytest.raises(ThesislabError, match="expected a model of the architecture to train"):
+    with pytest.raises(ThesislabError, match="recipe field 'dropout': unknown key"):
         train_pruned(trained.results, uniform_id, "fine_tuned", {"dropout": 0.5}, trained.data)
     with pytest.raises(ThesislabError, match="fine-tuning: expected a recipe without distil"):
         train_pruned(

@@ -90,7 +90,7 @@ def test_thesis_variant_trains_a_fresh_network_for_the_parents_recipe() -> None:
         np.testing.assert_array_equal(kept, after)  # the parent is left as it was
     assert [entry["step"] for entry in outcome.history] == list(range(2 * 64 // 16))
     alive = alive_widths(outcome.network, context.structure, 1e-3, "group_lasso")
-    assert outcome.details == {"alive": alive, "factor": 1.0}
+    assert outcome.details == {"alive": alive, "scale": 1.0}
     assert [len(channels) for channels in outcome.kept] == alive  # read off, not matched
     assert not context.budget.within(alive)
 

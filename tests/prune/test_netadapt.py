@@ -17,7 +17,7 @@ from thesislab.prune.weights import channel_norms
 from thesislab.records import ModelRecord
 from thesislab.store import Store
 from thesislab.train.network import build_network, zoo_network
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 THESIS = NetAdaptSettings(variant="thesis2019")
 THESISLAB = NetAdaptSettings()

@@ -14,13 +14,13 @@ from thesislab.records import (
     ArtifactRecord,
     DeviceInfo,
     LatencyStats,
+    Lineage,
     MeasurementRecord,
     ModelRecord,
-    Protocol,
 )
 from thesislab.store import Store
+from thesislab.studies.jobs import BenchParams, ConvertParams, Job
 from thesislab.studies.ledger import JobResult
-from thesislab.studies.plan import Job
 
 
 def _number(text: str) -> float:
@@ -29,13 +29,14 @@ def _number(text: str) -> float:
 
 def model_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
     parent = inputs[0].output("model_id") if inputs else None
-    arch = job.params.get("arch", {"family": "wideresnet", "params": {"depth": 10, "width": 16}})
+    params = job.params
+    arch = getattr(params, "arch", ArchSpec(family="wideresnet", params={"depth": 10, "width": 16}))
     record = ModelRecord(
-        name=f"{job.params.get('name', 'pruned')}-{job.stage}",
-        architecture=ArchSpec.model_validate(arch),
-        seed=job.params.get("seed"),
+        name=f"{getattr(params, 'name', None) or 'pruned'}-{job.stage}",
+        architecture=arch,
+        seed=getattr(params, "seed", None),
         accuracy=_number(job.key),
-        recipe={"parent": parent},
+        lineage=Lineage(parent_id=parent),
     )
     identifier = Store(results_dir).write(record)
     return JobResult((identifier,), (("model_id", identifier),))
@@ -43,7 +44,8 @@ def model_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
 
 def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
     record = ArtifactRecord(
-        model_id=inputs[0].output("model_id"), quantization=job.params["quantization"]
+        model_id=inputs[0].output("model_id"),
+        quantization=job.params_of(ConvertParams).quantization,
     )
     identifier = Store(results_dir).write(record)
     return JobResult((identifier,), (("artifact_id", identifier),))
@@ -51,13 +53,14 @@ def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobRe
 
 def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
     store = Store(results_dir)
+    params = job.params_of(BenchParams)
     identifiers = tuple(
         store.write(
             MeasurementRecord(
                 artifact_id=converted.output("artifact_id"),
-                device=DeviceInfo(name=job.params["device"]),
+                device=DeviceInfo(name=params.device),
                 runtime="fake",
-                protocol=Protocol(name=job.params["protocol"]),
+                protocol=params.protocol,
                 latency=LatencyStats(
                     mean_ms=1 + _number(job.key + converted.output("artifact_id"))
                 ),
@@ -69,10 +72,10 @@ def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
 
 
 FAKE_STAGES = {
-    "train": model_stage,
-    "prune": model_stage,
-    "fine_tune": model_stage,
-    "retrain": model_stage,
+    "trained": model_stage,
+    "pruned": model_stage,
+    "fine_tuned": model_stage,
+    "retrained": model_stage,
     "convert": convert_stage,
     "bench": bench_stage,
 }

@@ -36,7 +36,7 @@ def test_every_thesis_architecture_is_in_the_atlas():
     assert len(families) == 10
     jobs = plan(study)
     assert sum(job.stage == "untrained" for job in jobs) == len(study.architectures)
-    assert not any(job.stage == "train" for job in jobs)
+    assert not any(job.stage == "trained" for job in jobs)
 
 
 @pytest.mark.slow

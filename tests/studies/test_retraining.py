@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from thesislab.studies.jobs import RetrainParams, TrainParams
 from thesislab.studies.plan import plan
 from thesislab.studies.spec import parse_study
 from thesislab.train.recipe import load_recipe
@@ -29,13 +30,14 @@ STUDY = {
 def test_retraining_takes_the_parents_recipe_without_a_hold_out() -> None:
     jobs = plan(parse_study(STUDY))
     by_key = {job.key: job for job in jobs}
-    retrains = [job for job in jobs if job.stage == "retrain"]
+    retrains = [job for job in jobs if job.stage == "retrained"]
     assert len(retrains) == 2
     for retrain in retrains:
         trained = by_key[by_key[retrain.deps[0]].deps[0]]
-        assert trained.stage == "train"
-        parent = load_recipe(None, **trained.params["recipe"], seed=trained.params["seed"])
-        chosen = load_recipe(None, **retrain.params["recipe"])
+        assert trained.stage == "trained"
+        trained_with = trained.params_of(TrainParams)
+        parent = load_recipe(None, **trained_with.recipe, seed=trained_with.seed)
+        chosen = load_recipe(None, **retrain.params_of(RetrainParams).recipe)
         assert parent.validation_size == 500 and chosen.validation_size == 0
         assert chosen == parent.model_copy(update={"validation_size": 0})
-        assert chosen.learning_rate == 0.05 and chosen.seed == trained.params["seed"]
+        assert chosen.learning_rate == 0.05 and chosen.seed == trained_with.seed

@@ -17,6 +17,7 @@ from tests.system_deps import require_executable
 from thesislab.errors import ThesislabError
 from thesislab.store import Store
 from thesislab.studies.executors import LocalExecutor
+from thesislab.studies.jobs import BenchParams
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute, status
@@ -92,11 +93,11 @@ def test_failing_job_is_retried_then_reported_by_name(tmp_path):
 
     def flaky(job, inputs, results_dir):
         attempts[job.key] = attempts.get(job.key, 0) + 1
-        if job.stage == "train" and "res_d16" in job.label and attempts[job.key] < 3:
+        if job.stage == "trained" and "res_d16" in job.label and attempts[job.key] < 3:
             raise RuntimeError("transient failure")
         return model_stage(job, inputs, results_dir)
 
-    stages = {**FAKE_STAGES, "train": flaky}
+    stages = {**FAKE_STAGES, "trained": flaky}
     run_locally(tmp_path / "ok", stages=stages, attempts=3)
     assert max(attempts.values()) == 3
 
@@ -106,7 +107,7 @@ def test_failing_job_is_retried_then_reported_by_name(tmp_path):
         return model_stage(job, inputs, results_dir)
 
     with pytest.raises(ThesislabError) as error:
-        run_locally(tmp_path / "broken", stages={**FAKE_STAGES, "train": broken}, attempts=2)
+        run_locally(tmp_path / "broken", stages={**FAKE_STAGES, "trained": broken}, attempts=2)
     message = str(error.value)
     assert "train res_d16_w16 seed 2" in message and "out of memory" in message
     assert "after 2 attempts" in message
@@ -125,7 +126,7 @@ def test_user_error_fails_at_once_with_its_message(tmp_path):
         return model_stage(job, inputs, results_dir)
 
     with pytest.raises(ThesislabError) as error:
-        run_locally(tmp_path, stages={**FAKE_STAGES, "train": misconfigured}, attempts=3)
+        run_locally(tmp_path, stages={**FAKE_STAGES, "trained": misconfigured}, attempts=3)
     assert str(error.value) == f"job 'train res_d16_w16 seed 2' failed: {message}"
     assert attempts["train res_d16_w16 seed 2"] == 1
     assert set(attempts.values()) == {1}
@@ -176,7 +177,7 @@ def test_one_device_measures_one_job_at_a_time(tmp_path):
     lock = threading.Lock()
 
     def bench(job, inputs, results_dir):
-        device = job.params["device"]
+        device = job.params_of(BenchParams).device
         with lock:
             active[device] = active.get(device, 0) + 1
             peak[device] = max(peak.get(device, 0), active[device])

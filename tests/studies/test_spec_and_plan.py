@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
+from thesislab.studies.jobs import BenchParams, Job, TrainParams
 from thesislab.studies.plan import plan
 from thesislab.studies.spec import load_study, parse_study
 
@@ -89,6 +91,23 @@ def test_defaults_and_overrides():
             r"exactly one of",
         ),
         (study_with(architectures=[]), r"field 'architectures': List should have at least 1 item"),
+        (
+            study_with(
+                architectures=[{"arch": "res_d10_w16", "stages": {"bench": {"protocol": "lut"}}}]
+            ),
+            r"architectures.0 .*protocol: expected one without a reference network, received 'lut'",
+        ),
+        (
+            study_with(
+                architectures=[
+                    {
+                        "arch": "res_d10_w16",
+                        "stages": {"bench": {"protocol": {"preset": "quick", "runz": 3}}},
+                    }
+                ]
+            ),
+            r"protocol field 'runz': unknown key",
+        ),
     ],
 )
 def test_invalid_studies_give_one_line_errors(data, message):
@@ -110,7 +129,7 @@ def test_plan_has_every_job_once_after_its_inputs():
     jobs = plan(parse_study(BASE))
     stages = [job.stage for job in jobs]
     # res: 2 seeds x (train, 2 conversions, 1 bench); mobilenetv2: 1 seed x the same.
-    assert stages.count("train") == 3
+    assert stages.count("trained") == 3
     assert stages.count("convert") == 6
     assert stages.count("bench") == 3
     bench = next(job for job in jobs if job.stage == "bench")
@@ -153,10 +172,11 @@ def test_distillation_and_pruning_plan():
     jobs = {job.label: job for job in plan(parse_study(data))}
     student = jobs["train res_d10_w16 seed 1"]
     assert student.deps == (jobs["train res_d16_w32 seed 1"].key,)
-    assert student.params["kd_lambda"] == 0.2 and student.params["kd_temperature"] == 2.0
+    distilled = student.params_of(TrainParams)
+    assert distilled.kd_lambda == 0.2 and distilled.temperature == 2.0
     stages = sorted(job.stage for job in jobs.values())
-    assert stages.count("prune") == 1 and stages.count("fine_tune") == 1
-    assert stages.count("retrain") == 1
+    assert stages.count("pruned") == 1 and stages.count("fine_tuned") == 1
+    assert stages.count("retrained") == 1
     # One artifact per model of the student: trained, pruned, fine-tuned, retrained.
     assert stages.count("convert") == 4
 
@@ -201,8 +221,8 @@ def test_a_recipe_preset_with_overrides_plans_and_is_checked():
     from thesislab.train.recipe import load_recipe
 
     study = parse_study(study_with(recipe={"preset": "thesis2019", "epochs": 1}))
-    trains = [job for job in plan(study) if job.stage == "train"]
-    recipes = [load_recipe(None, **job.params["recipe"]) for job in trains]
+    trains = [job for job in plan(study) if job.stage == "trained"]
+    recipes = [load_recipe(None, **job.params_of(TrainParams).recipe) for job in trains]
 
     assert {(r.name, r.weight_decay_scope, r.crop_offsets) for r in recipes} == {
         ("thesis2019", "thesis2019", "exclusive")
@@ -210,3 +230,26 @@ def test_a_recipe_preset_with_overrides_plans_and_is_checked():
     assert sorted(r.epochs for r in recipes) == [1, 1, 3]  # the mobilenetv2 entry's own epochs
     with pytest.raises(ThesislabError, match=r"tiny.yaml: architectures.0 .*unknown recipe preset"):
         parse_study(study_with(recipe={"preset": "thesis2020"}), origin="tiny.yaml")
+
+
+def _bench_jobs(data: dict) -> list[Job]:
+    return [job for job in plan(parse_study(data)) if job.stage == "bench"]
+
+
+def test_bench_jobs_hold_the_protocol_resolved(monkeypatch):
+    overridden = {"preset": "thesis2019", "statistic": "p5", "batch_size": 2, "pause_s": 0}
+    [bench] = _bench_jobs(
+        study_with(
+            defaults={**BASE["defaults"], "seeds": [1]},
+            architectures=[{"arch": "res_d10_w16", "stages": {"bench": {"protocol": overridden}}}],
+        )
+    )
+    protocol = bench.params_of(BenchParams).protocol
+    assert (protocol.name, protocol.statistic, protocol.batch_size) == ("custom", "p5", 2)
+    assert protocol.runs == PRESETS["thesis2019"].runs
+    before = {job.label: job.key for job in _bench_jobs(BASE)}
+    assert all(job.params_of(BenchParams).protocol == PRESETS["quick"] for job in _bench_jobs(BASE))
+    # A preset changed under the same name changes the key of every bench job that uses it.
+    monkeypatch.setitem(PRESETS, "quick", PRESETS["quick"].model_copy(update={"runs": 7}))
+    after = {job.label: job.key for job in _bench_jobs(BASE)}
+    assert after.keys() == before.keys() and not set(after.values()) & set(before.values())

@@ -10,7 +10,8 @@ from tests.train.conftest import TINY_MOBILENET
 from thesislab.data import load_data
 from thesislab.errors import ThesislabError
 from thesislab.models.names import parse_name
-from thesislab.train import load_recipe, train_model
+from thesislab.train.recipe import load_recipe
+from thesislab.train.run import train_model
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,8 @@ from thesislab.train.decay import decay_rates
 from thesislab.train.engine import learning_rate
 from thesislab.train.network import build_network, load_network, save_network, zoo_network
 from thesislab.train.presets import PRESETS
-from thesislab.train.recipe import Recipe, load_recipe
+from thesislab.train.recipe import load_recipe
+from thesislab.training_recipe import Recipe
 
 
 def _rates(recipe: Recipe) -> dict[str, float]:

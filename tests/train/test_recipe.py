@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from thesislab.errors import ThesislabError
-from thesislab.train.recipe import Recipe, load_recipe, retraining_recipe
+from thesislab.train.recipe import load_recipe, retraining_recipe
+from thesislab.training_recipe import Recipe
 
 
 def test_defaults_are_thesislabs_recipe() -> None:

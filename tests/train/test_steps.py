@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from thesislab.errors import ThesislabError
 from thesislab.train.augment import augment, draw
 from thesislab.train.engine import LearningRate
 from thesislab.train.losses import cross_entropy, distillation_loss
@@ -49,6 +50,11 @@ def test_schedule_warms_up_then_follows_a_cosine() -> None:
     assert rate(110) == pytest.approx(0.0, abs=1e-7)
     constant = LearningRate("constant", peak=0.1, warmup_steps=0, steps_per_epoch=10, epochs=10)
     assert float(constant(0)) == float(constant(99)) == pytest.approx(0.1)
+
+
+def test_an_unknown_schedule_is_refused_not_held_constant() -> None:
+    with pytest.raises(ThesislabError, match=r"expected one of cosine, .*received 'cosin'"):
+        LearningRate("cosin", peak=0.1, warmup_steps=0, steps_per_epoch=10, epochs=10)
 
 
 def test_cross_entropy_with_label_smoothing() -> None:

@@ -14,8 +14,9 @@ from thesislab.data import load_data
 from thesislab.errors import ThesislabError
 from thesislab.models.names import parse_name, read_spec
 from thesislab.store import Store
-from thesislab.train import load_recipe, run_key, train_model
 from thesislab.train.network import load_network
+from thesislab.train.recipe import load_recipe
+from thesislab.train.run import run_key, train_model
 
 pytestmark = pytest.mark.slow
 

@@ -24,9 +24,10 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from thesislab.errors import ThesislabError
+from thesislab.presets import resolve_preset
 from thesislab.records import LatencyStats, Protocol
 
 PRESETS: dict[str, Protocol] = {
@@ -72,41 +73,10 @@ PASS_TOLERANCE = 0.02
 T = TypeVar("T")
 
 
-def resolve_protocol(
-    preset: str,
-    *,
-    threads: int | None = None,
-    warmup_runs: int | None = None,
-    runs: int | None = None,
-    passes: int | None = None,
-    pause_s: float | None = None,
-    min_secs: float | None = None,
-    warmup_min_secs: float | None = None,
-    remeasures: int | None = None,
-) -> Protocol:
-    """A preset, with any given field overridden; an overridden preset is named `custom`."""
-    if preset not in PRESETS:
-        raise ThesislabError(
-            f"unknown protocol {preset!r}: expected one of {', '.join(sorted(PRESETS))}"
-        )
-    base = PRESETS[preset]
-    changes = {
-        key: value
-        for key, value in {
-            "threads": threads,
-            "warmup_runs": warmup_runs,
-            "runs": runs,
-            "passes": passes,
-            "pause_s": pause_s,
-            "min_secs": min_secs,
-            "warmup_min_secs": warmup_min_secs,
-            "remeasures": remeasures,
-        }.items()
-        if value is not None and value != getattr(base, key)
-    }
-    if not changes:
-        return base
-    return Protocol.model_validate({**base.model_dump(), **changes, "name": "custom"})
+def resolve_protocol(preset: str, **overrides: Any) -> Protocol:
+    """A preset, with any field given (not None) overridden; an overridden preset is named
+    `custom` (`presets.resolve_preset`)."""
+    return resolve_preset(PRESETS, preset, overrides, "protocol", renamed="custom")
 
 
 @dataclass(frozen=True)

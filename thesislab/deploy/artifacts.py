@@ -27,6 +27,10 @@ from thesislab.records import UNTRAINED, ArtifactRecord, Environment, InputStati
 from thesislab.store import Store
 
 DEFAULT_REPRESENTATIVE_SIZE = 1000
+"""Training images that calibrate full int8 (the thesis's 1,000) where a command converts."""
+STUDY_REPRESENTATIVE_SIZE = 200
+"""Training images that calibrate full int8 where a study's convert stage does not say (the job
+keys of the committed studies hash it)."""
 
 
 @dataclass(frozen=True)

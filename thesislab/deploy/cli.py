@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from thesislab.deploy.artifacts import DEFAULT_REPRESENTATIVE_SIZE
 from thesislab.deploy.convert import IoDtype
 
 DEFAULT_QUANTIZATIONS = "fp32,fp16,dynamic,int8"
@@ -34,7 +35,7 @@ def convert(
             min=1,
             help="Training images drawn at random to calibrate full int8.",
         ),
-    ] = 1000,
+    ] = DEFAULT_REPRESENTATIVE_SIZE,
     data: Annotated[
         str | None,
         typer.Option(

@@ -68,7 +68,7 @@ def untrained_network(spec: ArchSpec, seed: int = 0) -> keras.Model:
     architecture measured untrained."""
     keras_on_tensorflow()
     from thesislab.train.network import build_network
-    from thesislab.train.recipe import Recipe
+    from thesislab.training_recipe import Recipe
 
     return build_network(spec, Recipe(seed=seed), mixed_precision=False)
 

@@ -28,6 +28,7 @@ from thesislab.records import (
     ArtifactRecord,
     Dataset,
     DeviceInfo,
+    ImportedRecipe,
     LatencyStats,
     Lineage,
     MeasurementRecord,
@@ -37,6 +38,7 @@ from thesislab.records import (
     Record,
     Source,
     Stage,
+    recipe_json,
     record_id,
 )
 from thesislab.store import Store
@@ -86,7 +88,7 @@ class _Configuration:
 
     name: str
     spec: ArchSpec
-    recipe: dict[str, object]
+    recipe: ImportedRecipe
     lineage: Lineage
     accuracies: dict[int | None, float | None] = field(default_factory=dict)
     validation: float | None = None
@@ -139,7 +141,8 @@ class _Plan:
 
     def configuration(self, row: Row, candidate: _Configuration) -> str:
         """Register `candidate` (merging with an identical earlier one); return its key."""
-        key = f"{candidate.name}|{sorted(candidate.recipe.items())}|{candidate.lineage}"
+        recipe = sorted(recipe_json(candidate.recipe).items())
+        key = f"{candidate.name}|{recipe}|{candidate.lineage}"
         existing = self.configurations.get(key)
         if existing is None:
             candidate.files.add(row.path)
@@ -248,7 +251,9 @@ def _plan_architectures(plan: _Plan, thesis_file: ThesisFile) -> None:
         candidate = _Configuration(
             name=name,
             spec=_architecture(row, file_name),
-            recipe={"tags": recipe_tags, **({"split": "validation"} if single_validation else {})},
+            recipe=ImportedRecipe(tags=recipe_tags, split="validation")
+            if single_validation
+            else ImportedRecipe(tags=recipe_tags),
             lineage=Lineage(distilled=any("KD" in tag for tag in recipe_tags)),
         )
         if quantized and not single_validation:
@@ -279,7 +284,7 @@ def _plan_kd_pipeline(plan: _Plan, thesis_file: ThesisFile) -> None:
         candidate = _Configuration(
             name=name,
             spec=parsed.spec,
-            recipe={"tags": list(parsed.tags), "kd_pipeline": role},
+            recipe=ImportedRecipe(tags=list(parsed.tags), kd_pipeline=role),
             lineage=Lineage(distilled=distilled, teacher_id=teacher_id),
             accuracies=_accuracies(row, thesis_file.accuracy_columns),
         )
@@ -297,7 +302,7 @@ def _plan_kd_net(plan: _Plan, thesis_file: ThesisFile) -> None:
         candidate = _Configuration(
             name=name,
             spec=parse_name(row.text("net")).spec,
-            recipe={"tags": [tag for tag in tags if not tag.isdigit()][1:]},
+            recipe=ImportedRecipe(tags=[tag for tag in tags if not tag.isdigit()][1:]),
             lineage=Lineage(distilled="KD" in tags),
             accuracies=_accuracies(row, thesis_file.accuracy_columns),
         )
@@ -343,7 +348,7 @@ def _plan_pruning(plan: _Plan, thesis_file: ThesisFile) -> None:
             candidate = _Configuration(
                 name=name,
                 spec=base,
-                recipe={"tags": []},
+                recipe=ImportedRecipe(tags=[]),
                 lineage=Lineage(stage="trained" if pruning is None else stage, pruning=pruning),
                 accuracies={None: round(1.0 - error_percent / 100.0, 6)},
             )

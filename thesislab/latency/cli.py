@@ -107,14 +107,14 @@ def lut_build(
         build_table,
         count_models,
     )
+    from thesislab.presets import overridden
 
     if variant not in ("thesislab", "thesis2019"):
         raise ThesislabError(f"--variant: expected thesislab or thesis2019, received {variant!r}")
     spec = _family_spec(family, param)
     overrides = {"runs": runs, "passes": passes, "threads": threads}
     if variant == "thesis2019" and protocol is None:
-        given = {key: value for key, value in overrides.items() if value is not None}
-        chosen = THESIS_PROTOCOL.model_copy(update=given)
+        chosen = overridden(THESIS_PROTOCOL, overrides, "protocol")
     else:
         chosen = resolve_protocol(protocol or TABLE_PRESET, **overrides)
     target = Inventory.load(inventory).get(device)

@@ -94,7 +94,9 @@ def prune(
     if retrain:
         pruned = store.get(pruned_id, ModelRecord)
         assert pruned.lineage.parent_id is not None
-        trained_with = retraining_recipe(store.get(pruned.lineage.parent_id, ModelRecord).recipe)
+        trained_with = retraining_recipe(
+            store.get(pruned.lineage.parent_id, ModelRecord).recipe_fields
+        )
         if retrain_epochs is not None:
             trained_with["epochs"] = retrain_epochs
         _report(

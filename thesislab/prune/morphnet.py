@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import Field
 
 from thesislab.errors import ThesislabError
+from thesislab.models.registry import resolve
 from thesislab.models.structure import Structure
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context, Outcome, SearchSettings, minimum_width, search_recipe
@@ -50,8 +51,8 @@ from thesislab.prune.weights import (
     scale_variables,
     top_channels,
 )
-from thesislab.train.network import architecture, build_network
-from thesislab.train.recipe import Recipe
+from thesislab.train.network import build_network
+from thesislab.training_recipe import Recipe
 
 Regularizer = Literal["gamma", "group_lasso"]
 FLOPS_PER_MAC = 2
@@ -156,7 +157,7 @@ def _training(context: Context, settings: MorphNetSettings) -> tuple[keras.Model
             "received none"
         )
     recipe = context.recipe.model_copy(update={"precision": "float32", "distillation": None})
-    network = build_network(architecture(context.spec, recipe), recipe, mixed_precision=False)
+    network = build_network(resolve(context.spec), recipe, mixed_precision=False)
     per_epoch = len(context.data.train) // recipe.batch_size
     return network, recipe, per_epoch, recipe.epochs * per_epoch
 
@@ -207,5 +208,5 @@ def morphnet(context: Context, settings: MorphNetSettings) -> Outcome:
         top_channels(channel_norms(network, structure, group, settings.regularizer), width)
         for group, width in enumerate(widths)
     ]
-    details = {"alive": alive, "factor": factor}
+    details = {"alive": alive, "scale": factor}
     return Outcome(kept, network, history, details, matched=settings.factor is None)

@@ -13,7 +13,7 @@ returned without recomputing):
 Both are runs of `train.train_model` (from the pruned weights, or from a fresh initialisation),
 which writes their records and finds them again.
 
-A pruned record's recipe is empty, so that it is never taken for a run of `train_model`; a
+A pruned record has no recipe, so that it is never taken for a run of `train_model`; a
 fine-tuned record's recipe names the weights it started from (`initial_weights`).
 """
 
@@ -22,22 +22,31 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pydantic
 from rich.console import Console
 
 from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
-from thesislab.records import Dataset, Lineage, ModelRecord, Pruning, record_id
+from thesislab.records import (
+    PRUNING_DETAILS,
+    Dataset,
+    FollowUp,
+    ImportedRecipe,
+    Lineage,
+    ModelRecord,
+    Pruning,
+    PruningResults,
+    record_id,
+)
 from thesislab.store import Store
 
 if TYPE_CHECKING:
     import keras
 
     from thesislab.data import Split
-    from thesislab.train.recipe import Recipe
+    from thesislab.training_recipe import Recipe
 
 
 def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str, ModelRecord]:
@@ -53,12 +62,13 @@ def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str
 
 
 def _trained_with(record: ModelRecord) -> Recipe | None:
-    from thesislab.train.recipe import Recipe
+    """The recipe that trained `record`: the default one for a model without a recipe, none for
+    an imported one."""
+    from thesislab.training_recipe import Recipe
 
-    try:
-        return Recipe.model_validate(record.recipe)
-    except pydantic.ValidationError:
+    if isinstance(record.recipe, ImportedRecipe):
         return None
+    return record.recipe or Recipe()
 
 
 def evaluate_accuracy(network: keras.Model, split: Split, batch_size: int = 250) -> float:
@@ -135,6 +145,11 @@ def prune_model(
         )
     counted = network_count(pruned)
     key = content_key([parent_id, method, asked])
+    unknown = sorted(set(outcome.details) - set(PRUNING_DETAILS.get(method, ())))
+    if unknown:
+        raise ThesislabError(
+            f"{method}: expected details among records.PRUNING_DETAILS, received {unknown}"
+        )
     lineage = Lineage(
         stage="pruned",
         parent_id=parent_id,
@@ -142,20 +157,19 @@ def prune_model(
         distilled=parent.lineage.distilled,
         pruning=Pruning(
             method=method,
-            settings={
-                **asked,
-                "start": budget.start,
-                "limit": budget.limit,
-                "cost": budget.cost(final),
-                "history": outcome.history,
-                **outcome.details,
-            },
+            settings=asked,
+            results=PruningResults(
+                start=budget.start,
+                limit=budget.limit,
+                cost=budget.cost(final),
+                history=outcome.history,
+                details=outcome.details,
+            ),
         ),
     )
     record = ModelRecord(
         name=name or f"{parent.name}-{method}-{goal}",
         architecture=spec,
-        recipe={},
         seed=parent.seed,
         dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
         lineage=lineage,
@@ -183,10 +197,6 @@ def _find_pruned(store: Store, parent_id: str, method: str, asked: dict[str, Any
 
     found = find_models(store, "pruned", parent_id, same)
     return found[0][0] if found else None
-
-
-FollowUp = Literal["fine_tuned", "retrained"]
-"""What follows pruning: the pruned weights trained on, or the pruned architecture from scratch."""
 
 
 def train_pruned(

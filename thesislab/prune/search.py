@@ -21,7 +21,8 @@ from thesislab.models.plan import PrunableLayer
 from thesislab.models.spec import ArchSpec
 from thesislab.models.structure import Structure
 from thesislab.prune.target import Budget
-from thesislab.train.recipe import FINE_TUNING, Recipe
+from thesislab.train.recipe import FINE_TUNING
+from thesislab.training_recipe import Recipe
 
 if TYPE_CHECKING:
     import keras

@@ -29,7 +29,7 @@ from thesislab.errors import ThesislabError
 from thesislab.prune.masking import MaskedNetwork
 from thesislab.train.augment import draw
 from thesislab.train.engine import StepExtension, engine_class
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 RMS_EPSILON = 1e-12
 """Added under the square root of a filter's mean square: a zero filter's gradient is finite."""

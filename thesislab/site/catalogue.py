@@ -181,7 +181,7 @@ class Catalogue:
         not all share, or else its id."""
 
         def settings(config: str) -> set[str]:
-            recipe = self.first(config).recipe
+            recipe = self.first(config).recipe_fields
             return {f"{key}={json.dumps(value, sort_keys=True)}" for key, value in recipe.items()}
 
         shared = settings(namesakes[0]).intersection(*(settings(other) for other in namesakes))

@@ -159,10 +159,11 @@ def _setting(value: object) -> str:
 
 def _recipe(models: list[ModelRecord]) -> list[tuple[str, str]]:
     """The recipe's settings; where seeds differ, each seed's value."""
-    keys = sorted({key for model in models for key, value in model.recipe.items() if value != []})
+    recipes = [model.recipe_fields for model in models]
+    keys = sorted({key for recipe in recipes for key, value in recipe.items() if value != []})
     settings = []
     for key in keys:
-        values = list(dict.fromkeys(_setting(model.recipe.get(key)) for model in models))
+        values = list(dict.fromkeys(_setting(recipe.get(key)) for recipe in recipes))
         settings.append((key, " / ".join(values)))
     return settings
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from thesislab.errors import ThesislabError
+from thesislab.studies.jobs import TRAINING_STAGES, Job, JobStage
 from thesislab.studies.ledger import JobResult
-from thesislab.studies.plan import Job
 
 StageFunction = Callable[[Job, list[JobResult], Path], JobResult]
 
@@ -30,7 +30,7 @@ class JobFailedError(Exception):
 
 
 def run_job(
-    stage_functions: Mapping[str, StageFunction],
+    stage_functions: Mapping[JobStage, StageFunction],
     job: Job,
     inputs: list[JobResult],
     results_dir: Path,
@@ -67,7 +67,7 @@ class LocalExecutor:
 
     def __init__(
         self,
-        stage_functions: Mapping[str, StageFunction],
+        stage_functions: Mapping[JobStage, StageFunction],
         results_dir: Path,
         workers: int = 1,
         attempts: int = 1,
@@ -95,7 +95,7 @@ class RayExecutor:
 
     def __init__(
         self,
-        stage_functions: Mapping[str, StageFunction],
+        stage_functions: Mapping[JobStage, StageFunction],
         results_dir: Path,
         address: str | None = None,
         attempts: int = 1,
@@ -122,7 +122,7 @@ class RayExecutor:
         self._gpus_per_training = gpus_per_training
 
     def submit(self, job: Job, inputs: list[JobResult]) -> concurrent.futures.Future[JobResult]:
-        training = job.stage in {"train", "fine_tune", "retrain", "prune"}
+        training = job.stage in TRAINING_STAGES
         options = self._remote.options(
             num_cpus=1,
             num_gpus=self._gpus_per_training if training else 0,

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from thesislab.studies.plan import Job
+from thesislab.studies.jobs import Job
 from thesislab.studies.runner import PlanStatus, ProgressCallback
 
 

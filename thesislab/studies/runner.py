@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from thesislab.errors import ThesislabError
 from thesislab.studies.executors import Executor, JobFailedError
+from thesislab.studies.jobs import Job
 from thesislab.studies.ledger import JobResult, Ledger
-from thesislab.studies.plan import Job
 
 ProgressCallback = Callable[[int, int, int], None]
 """Called with (done, running, left) whenever a job starts or ends."""

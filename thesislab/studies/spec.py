@@ -20,8 +20,8 @@ Example::
         bench: {devices: [local], protocol: quick}
     architectures:
       - res_d10_w16
-      - arch: mobilenetv2_d9_er4_w16
-        recipe: {dropout: 0.1}
+      - arch: mobilenetv2_d9_er4_w16_dropout
+        recipe: {learning_rate: 0.05}
 """
 
 from __future__ import annotations
@@ -33,20 +33,17 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
+from thesislab.deploy.artifacts import STUDY_REPRESENTATIVE_SIZE
 from thesislab.errors import ThesislabError, validation_message
 from thesislab.models.names import parse_name
 from thesislab.models.spec import ArchSpec
+from thesislab.presets import resolve_preset
 from thesislab.prune.target import LATENCY_METRICS, METRICS
 from thesislab.records import Protocol, Quantization
 from thesislab.store import RESULTS_ROOT
-from thesislab.train.recipe import (
-    FINE_TUNING,
-    KD_LAMBDA,
-    TEMPERATURE,
-    KdLambda,
-    Temperature,
-    load_recipe,
-)
+from thesislab.train.recipe import FINE_TUNING, load_recipe
+from thesislab.training_recipe import KD_LAMBDA, TEMPERATURE, KdLambda, Temperature
 
 DEFAULT_QUANTIZATIONS: tuple[Quantization, ...] = ("fp32", "int8")
 
@@ -58,9 +55,11 @@ class _Strict(BaseModel):
 class TrainStage(_Strict):
     """Train each entry from scratch (or distil it from a teacher entry of the study)."""
 
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
     teacher: str | None = Field(default=None, description="Name of the teacher entry.")
     kd_lambda: KdLambda = KD_LAMBDA
-    kd_temperature: Temperature = TEMPERATURE
+    temperature: Temperature = Field(default=TEMPERATURE, alias="kd_temperature")
 
 
 class UntrainedStage(_Strict):
@@ -131,40 +130,31 @@ class ConvertStage(_Strict):
     quantization: list[Quantization] = Field(
         default_factory=lambda: list(DEFAULT_QUANTIZATIONS), min_length=1
     )
-    representative_size: int = Field(default=200, ge=1)
+    representative_size: int = Field(default=STUDY_REPRESENTATIVE_SIZE, ge=1)
 
 
 class BenchStage(_Strict):
     """Measure every artifact of the entry on these devices, under a protocol preset (its name,
-    or ``{preset: NAME, FIELD: VALUE, ...}`` to override fields of `thesislab protocols show`)."""
+    or ``{preset: NAME, FIELD: VALUE, ...}`` to override fields of `thesislab protocols show`).
+    A protocol timed against a reference network (`lut`) measures lookup tables, not a study."""
 
     devices: list[str] = Field(default_factory=lambda: ["local"], min_length=1)
-    protocol: str | dict[str, Any] = "quick"
+    protocol: str | dict[str, Any] = DEFAULT_PRESET
 
     def resolved_protocol(self) -> Protocol:
-        """The protocol the stage measures with."""
-        return protocol_of(self.protocol)
-
-
-def protocol_of(chosen: str | dict[str, Any]) -> Protocol:
-    """A bench stage's protocol: a preset name, or a preset with overridden fields."""
-    from thesislab.bench.protocol import resolve_protocol
-
-    if isinstance(chosen, str):
-        return resolve_protocol(chosen)
-    overrides = dict(chosen)
-    preset = overrides.pop("preset", None)
-    if not isinstance(preset, str):
-        raise ThesislabError(f"protocol: expected a 'preset' name, received {chosen!r}")
-    try:
-        return resolve_protocol(preset, **overrides)
-    except TypeError:
-        raise ThesislabError(
-            f"protocol: expected fields of `thesislab protocols show {preset}`, received "
-            f"{', '.join(sorted(overrides))}"
-        ) from None
-    except pydantic.ValidationError as error:
-        raise ThesislabError(f"protocol: {validation_message(error)}") from None
+        """The protocol the stage measures with, every field of its preset given."""
+        chosen = self.protocol
+        overrides = {} if isinstance(chosen, str) else dict(chosen)
+        preset = chosen if isinstance(chosen, str) else overrides.pop("preset", None)
+        if not isinstance(preset, str):
+            raise ThesislabError(f"protocol: expected a 'preset' name, received {chosen!r}")
+        protocol = resolve_preset(PRESETS, preset, overrides, "protocol", renamed="custom")
+        if protocol.reference:
+            raise ThesislabError(
+                f"protocol: expected one without a reference network, received {preset!r} "
+                "(it times lookup tables: `thesislab lut`)"
+            )
+        return protocol
 
 
 class Stages(_Strict):

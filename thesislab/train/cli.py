@@ -10,7 +10,10 @@ from typing import Annotated
 import typer
 
 from thesislab.store import DEFAULT_RESULTS
-from thesislab.train.recipe import KD_LAMBDA, TEMPERATURE
+from thesislab.training_recipe import KD_LAMBDA, TEMPERATURE, Recipe
+
+_DEFAULTS = Recipe()
+"""The default recipe, whose values the options' help gives."""
 
 
 def train(
@@ -39,10 +42,17 @@ def train(
         Path, typer.Option("--results", "-r", help="Results directory to write the record to.")
     ] = DEFAULT_RESULTS,
     name: Annotated[str | None, typer.Option(help="Record name; default: the given name.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Epochs (default: 200).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Batch size (default: 128).")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help=f"Epochs (default: {_DEFAULTS.epochs}).")
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help=f"Batch size (default: {_DEFAULTS.batch_size}).")
+    ] = None,
     learning_rate: Annotated[
-        float | None, typer.Option(help="Peak learning rate at --base-batch-size (default: 0.1).")
+        float | None,
+        typer.Option(
+            help=f"Peak learning rate at --base-batch-size (default: {_DEFAULTS.learning_rate:g})."
+        ),
     ] = None,
     base_batch_size: Annotated[
         int | None, typer.Option(help="Batch size the learning rate is given for (linear scaling).")
@@ -67,9 +77,11 @@ def train(
         float | None,
         typer.Option(help=f"Distillation: weight of the label loss (thesis: {KD_LAMBDA})."),
     ] = None,
-    kd_temperature: Annotated[
+    temperature: Annotated[
         float | None,
-        typer.Option(help=f"Distillation: temperature (thesis: {TEMPERATURE:g})."),
+        typer.Option(
+            "--kd-temperature", help=f"Distillation: temperature (thesis: {TEMPERATURE:g})."
+        ),
     ] = None,
 ) -> None:
     """Train SPEC_OR_NAME on a data source and store its model record and weights.
@@ -86,6 +98,10 @@ def train(
     from thesislab.train.run import train_model
 
     architecture, given_name = read_spec(spec_or_name)
+    if dropout is not None:
+        architecture = architecture.model_copy(
+            update={"params": {**architecture.params, "dropout": dropout}}
+        )
     chosen = load_recipe(
         recipe,
         preset=recipe_preset,
@@ -96,11 +112,10 @@ def train(
         warmup_epochs=warmup_epochs,
         weight_decay=weight_decay,
         label_smoothing=label_smoothing,
-        dropout=dropout,
         precision=precision,
         seed=seed,
         validation_size=validation_size,
-        distillation={"teacher_id": teacher, "kd_lambda": kd_lambda, "temperature": kd_temperature},
+        distillation={"teacher_id": teacher, "kd_lambda": kd_lambda, "temperature": temperature},
     )
     result = train_model(architecture, chosen, load_data(data), results, name=name or given_name)
     record = result.record
@@ -126,15 +141,15 @@ def list_recipes(
     Example: thesislab recipes list --json
     """
     from thesislab.train.presets import PRESETS
-    from thesislab.train.recipe import Recipe, load_recipe
 
-    recipes = {name: load_recipe(preset=name) for name in sorted(PRESETS)}
+    recipes = dict(sorted(PRESETS.items()))
     if as_json:
         typer.echo(json.dumps({name: r.model_dump(mode="json") for name, r in recipes.items()}))
         return
     from thesislab.preset_tables import print_side_by_side
 
-    fields = [key for key in Recipe.model_fields if any(key in p for p in PRESETS.values())]
+    set_by_some = set().union(*(preset.model_fields_set for preset in PRESETS.values()))
+    fields = [key for key in Recipe.model_fields if key in set_by_some and key != "name"]
     print_side_by_side("recipe presets (the fields they set)", recipes, fields)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import keras
 
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 
 def _leaf_layers(layer: keras.layers.Layer) -> Iterator[keras.layers.Layer]:

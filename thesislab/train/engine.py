@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, get_args
 
 import keras
 import numpy as np
@@ -26,7 +26,7 @@ from thesislab.errors import ThesislabError
 from thesislab.train.augment import augment
 from thesislab.train.decay import decay_rates
 from thesislab.train.losses import cross_entropy, distillation_loss
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe, Schedule
 
 
 class LearningRate(keras.optimizers.schedules.LearningRateSchedule):  # type: ignore[misc]
@@ -39,7 +39,7 @@ class LearningRate(keras.optimizers.schedules.LearningRateSchedule):  # type: ig
 
     def __init__(
         self,
-        kind: str,
+        kind: Schedule,
         peak: float,
         warmup_steps: int,
         steps_per_epoch: int,
@@ -47,6 +47,11 @@ class LearningRate(keras.optimizers.schedules.LearningRateSchedule):  # type: ig
         milestones: Sequence[int] = (),
         gamma: float = 1.0,
     ) -> None:
+        if kind not in get_args(Schedule):
+            raise ThesislabError(
+                f"learning-rate schedule: expected one of {', '.join(get_args(Schedule))}, "
+                f"received {kind!r}"
+            )
         self.kind = kind
         self.peak = peak
         self.warmup_steps = warmup_steps
@@ -66,8 +71,9 @@ class LearningRate(keras.optimizers.schedules.LearningRateSchedule):  # type: ig
         if self.kind == "cosine_per_epoch":
             progress = ops.minimum(epoch / self.epochs, 1.0)
             return rate * 0.5 * (1.0 + ops.cos(math.pi * progress))
-        for milestone in self.milestones if self.kind == "multistep" else ():
-            rate = ops.where(epoch >= milestone, rate * self.gamma, rate)
+        if self.kind == "multistep":
+            for milestone in self.milestones:
+                rate = ops.where(epoch >= milestone, rate * self.gamma, rate)
         return rate
 
     def get_config(self) -> dict[str, Any]:

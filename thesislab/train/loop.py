@@ -21,7 +21,7 @@ from thesislab.records import EpochStats
 from thesislab.train.augment import draw
 from thesislab.train.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from thesislab.train.engine import Engine
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 METRICS_INTERVAL_S = 0.5
 """How often the progress bar fetches the running loss (each fetch waits for the device)."""

@@ -18,19 +18,12 @@ import numpy as np
 
 from thesislab.errors import ThesislabError
 from thesislab.models.counting import ModelCount, count
-from thesislab.models.registry import build_model, resolve
+from thesislab.models.registry import build_model
 from thesislab.models.spec import ArchSpec
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 NORMALIZE = "normalize"
 """The name of a trained network's input normalisation layer."""
-
-
-def architecture(spec: ArchSpec, recipe: Recipe) -> ArchSpec:
-    """The spec with every parameter explicit, and the recipe's dropout where it sets one."""
-    if recipe.dropout is not None:
-        spec = spec.model_copy(update={"params": {**spec.params, "dropout": recipe.dropout}})
-    return resolve(spec)
 
 
 def _set_batch_norm(net: keras.Model, recipe: Recipe) -> None:

@@ -1,6 +1,6 @@
 """The thesis's training recipes as named presets: recipe fields that differ from the defaults.
 
-Each preset is plain data (field values of `recipe.Recipe`); `recipe.load_recipe` starts from one
+Each preset is a `training_recipe.Recipe` named after itself; `recipe.load_recipe` starts from one
 when given ``preset=NAME`` (a `preset:` key in a YAML recipe, ``--recipe-preset`` on the command
 line, ``recipe: {preset: NAME}`` in a study), and any other field given overrides it. Paths are
 the thesis repository's: T/ = `training_from_scratch/`, N/ = `NetAdapt/`, P/ = `pytorch-prunes/`,
@@ -9,62 +9,65 @@ M/ = `morph_net/`.
 
 from __future__ import annotations
 
-from typing import Any
+from thesislab.training_recipe import Recipe
 
-PRESETS: dict[str, dict[str, Any]] = {
+PRESETS: dict[str, Recipe] = {
     # T/train_save.py, T/models/commons.py: Keras, `l2(1e-4)` in the loss (gradient 2e-4·w) on the
     # regularised layers, Keras's batch norm, 8 crop offsets of a 40x40 reflect-101 padding, a
     # per-epoch cosine from 0.1 with Nesterov momentum, all 50,000 images.
-    "thesis2019": {
-        "epochs": 200,
-        "batch_size": 128,
-        "learning_rate": 0.1,
-        "schedule": "cosine_per_epoch",
-        "momentum": 0.9,
-        "nesterov": True,
-        "weight_decay": 2e-4,
-        "weight_decay_scope": "thesis2019",
-        "bn_momentum": 0.99,
-        "bn_epsilon": 1e-3,
-        "crop_padding": 4,
-        "crop_offsets": "exclusive",
-        "validation_size": 0,
-    },
+    "thesis2019": Recipe(
+        name="thesis2019",
+        epochs=200,
+        batch_size=128,
+        learning_rate=0.1,
+        schedule="cosine_per_epoch",
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=2e-4,
+        weight_decay_scope="thesis2019",
+        bn_momentum=0.99,
+        bn_epsilon=1e-3,
+        crop_padding=4,
+        crop_offsets="exclusive",
+        validation_size=0,
+    ),
     # P/train.py, N/train.py: PyTorch SGD (weight decay 5e-4 on every parameter, in the gradient),
     # MultiStepLR at epochs 60, 120, 160, PyTorch's batch norm (momentum 0.1, epsilon 1e-5), crops
     # of a 4-pixel reflect padding at 9 offsets, the same channel statistics.
-    "thesis2019-pytorch": {
-        "epochs": 200,
-        "batch_size": 128,
-        "learning_rate": 0.1,
-        "schedule": "multistep",
-        "milestones": [60, 120, 160],
-        "gamma": 0.2,
-        "momentum": 0.9,
-        "nesterov": False,
-        "weight_decay": 5e-4,
-        "weight_decay_scope": "all",
-        "bn_momentum": 0.9,
-        "bn_epsilon": 1e-5,
-        "crop_padding": 4,
-        "crop_offsets": "inclusive",
-        "validation_size": 0,
-    },
+    "thesis2019-pytorch": Recipe(
+        name="thesis2019-pytorch",
+        epochs=200,
+        batch_size=128,
+        learning_rate=0.1,
+        schedule="multistep",
+        milestones=(60, 120, 160),
+        gamma=0.2,
+        momentum=0.9,
+        nesterov=False,
+        weight_decay=5e-4,
+        weight_decay_scope="all",
+        bn_momentum=0.9,
+        bn_epsilon=1e-5,
+        crop_padding=4,
+        crop_offsets="inclusive",
+        validation_size=0,
+    ),
     # M/cifar10.py: plain gradient descent, 0.1 × 0.2 every 53 epochs (a staircase), no weight
     # decay besides MorphNet's regulariser.
-    "morphnet2019": {
-        "epochs": 200,
-        "batch_size": 128,
-        "learning_rate": 0.1,
-        "schedule": "multistep",
-        "milestones": [53, 106, 159],
-        "gamma": 0.2,
-        "momentum": 0.0,
-        "nesterov": False,
-        "weight_decay": 0.0,
-        "crop_padding": 4,
-        "crop_offsets": "inclusive",
-        "validation_size": 0,
-    },
+    "morphnet2019": Recipe(
+        name="morphnet2019",
+        epochs=200,
+        batch_size=128,
+        learning_rate=0.1,
+        schedule="multistep",
+        milestones=(53, 106, 159),
+        gamma=0.2,
+        momentum=0.0,
+        nesterov=False,
+        weight_decay=0.0,
+        crop_padding=4,
+        crop_offsets="inclusive",
+        validation_size=0,
+    ),
 }
 """Every preset by name; see the module docstring."""

@@ -28,10 +28,19 @@ from rich.console import Console
 from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
 from thesislab.models.names import format_name
+from thesislab.models.registry import resolve
 from thesislab.models.spec import ArchSpec
-from thesislab.records import Dataset, Lineage, ModelRecord, record_id
+from thesislab.records import (
+    Dataset,
+    ImportedRecipe,
+    Lineage,
+    ModelRecord,
+    TrainingRecipe,
+    recipe_json,
+    record_id,
+)
 from thesislab.store import Store
-from thesislab.train.recipe import Recipe
+from thesislab.training_recipe import Recipe
 
 if TYPE_CHECKING:
     from thesislab.data import ImageData
@@ -39,15 +48,16 @@ if TYPE_CHECKING:
 
 def run_key(
     architecture: ArchSpec,
-    recipe: dict[str, Any],
+    recipe: TrainingRecipe | ImportedRecipe | None,
     fingerprint: str | None,
     lineage: Lineage | None = None,
 ) -> str:
-    """The key of a run: a hash of what decides its result (architecture, recipe, data) and,
-    for a network with a history (a pruned architecture retrained, ...), its lineage."""
+    """The key of a run: a hash of what decides its result (architecture, recipe as a record
+    holds it, data) and, for a network with a history (a pruned architecture retrained, ...),
+    its lineage."""
     inputs: dict[str, Any] = {
         "architecture": architecture.model_dump(mode="json"),
-        "recipe": recipe,
+        "recipe": recipe_json(recipe),
         "data": fingerprint,
     }
     if lineage is not None and lineage.stage != "trained":
@@ -145,7 +155,6 @@ def train_model(
     from thesislab.train.environment import accelerator, environment
     from thesislab.train.loop import fit
     from thesislab.train.network import (
-        architecture,
         build_network,
         load_network,
         network_count,
@@ -157,12 +166,11 @@ def train_model(
     recipe, teacher_path = _teacher(store, recipe)
     if recipe.precision == "auto":
         recipe = recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
-    resolved = architecture(spec, recipe)
-    stored_recipe = recipe.model_dump(mode="json")
-    start = None
+    resolved = resolve(spec)
+    start_id, start = None, None
     if initial_weights is not None:
         start_id, start = _initial_weights(store, initial_weights, resolved)
-        stored_recipe["initial_weights"] = start_id
+    stored_recipe = TrainingRecipe.of(recipe, initial_weights=start_id)
     lineage = _record_lineage(lineage or Lineage(), recipe, inherited=start is not None)
     key = run_key(
         resolved,
