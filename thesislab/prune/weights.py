@@ -16,7 +16,7 @@ import numpy as np
 from thesislab.errors import ThesislabError
 from thesislab.models.registry import build_model, resolve
 from thesislab.models.spec import ArchSpec
-from thesislab.models.structure import LayerInfo, Structure
+from thesislab.models.structure import Kind, LayerInfo, Structure
 from thesislab.train.network import zoo_network
 
 Kept = Sequence[np.ndarray]
@@ -117,19 +117,25 @@ def channel_norms(
     return np.asarray(np.mean(norms, axis=0))
 
 
-def scale_variables(network: keras.Model, structure: Structure, group: int) -> list[keras.Variable]:
-    """The batch-normalisation scales (gamma) of the group's channels."""
-    zoo = zoo_network(network)
-    scales = []
-    for layer in zoo.layers:
+def _group_weights(
+    network: keras.Model, structure: Structure, group: int, kind: Kind, weight: str
+) -> list[keras.Variable]:
+    """The `weight` variables of the layers of `kind` whose outputs are the group's channels."""
+    found = []
+    for layer in zoo_network(network).layers:
         info = structure.by_name.get(layer.name)
-        if info is None or info.kind != "norm":
+        if info is None or info.kind != kind:
             continue
         if structure.group_of_class.get(info.output) == group:
-            gamma = _weight_of(layer, "gamma")
-            if gamma is not None:
-                scales.append(gamma)
-    return scales
+            variable = _weight_of(layer, weight)
+            if variable is not None:
+                found.append(variable)
+    return found
+
+
+def scale_variables(network: keras.Model, structure: Structure, group: int) -> list[keras.Variable]:
+    """The batch-normalisation scales (gamma) of the group's channels."""
+    return _group_weights(network, structure, group, "norm", "gamma")
 
 
 def channel_scales(network: keras.Model, structure: Structure, group: int) -> np.ndarray:
@@ -148,17 +154,7 @@ def kernel_variables(
     network: keras.Model, structure: Structure, group: int
 ) -> list[keras.Variable]:
     """The kernels of the convolutions producing the group's channels."""
-    zoo = zoo_network(network)
-    kernels = []
-    for layer in zoo.layers:
-        info = structure.by_name.get(layer.name)
-        if info is None or info.kind != "conv":
-            continue
-        if structure.group_of_class.get(info.output) == group:
-            kernel = _weight_of(layer, "kernel")
-            if kernel is not None:
-                kernels.append(kernel)
-    return kernels
+    return _group_weights(network, structure, group, "conv", "kernel")
 
 
 def channel_rms(network: keras.Model, structure: Structure, group: int) -> np.ndarray:
