@@ -172,8 +172,15 @@ def test_import_twice_changes_nothing(tmp_path):
     ("bad_file", "message"),
     [
         (
-            "file_name,arch,depth,width,other,se,acc1,time\nx_d1,mobilenetv2,9,16,4,NaN,abc,.1\n",
+            "file_name,arch,depth,width,other,se,acc1,time\n"
+            "mobilenetv2_d9,mobilenetv2,9,16,4,NaN,abc,.1\n",
             r"bad\.csv:2: expected a number in column 'acc1', received 'abc'",
+        ),
+        (
+            "file_name,arch,depth,width,other,se,acc1,time\n"
+            "mobilenetv2_d9_zz4,mobilenetv2,9,16,4,NaN,.9,.1\n",
+            r"bad\.csv:2: model name 'mobilenetv2_d9_zz4': expected mobilenetv2 parameters "
+            r".*, received unknown part 'zz4'",
         ),
         ("foo,bar\n1,2\n", r"bad\.csv:1: unknown thesis CSV format"),
         (
@@ -181,7 +188,8 @@ def test_import_twice_changes_nothing(tmp_path):
             r"bad\.csv:2: expected 8 columns, received 4",
         ),
         (
-            "file_name,arch,depth,width,other,se,acc1,time\nx,mobilenetv2,9,16,4,NaN,1.7,.1\n",
+            "file_name,arch,depth,width,other,se,acc1,time\n"
+            "mobilenetv2_d9,mobilenetv2,9,16,4,NaN,1.7,.1\n",
             r"bad\.csv:2: expected an accuracy in \[0, 1\]",
         ),
     ],

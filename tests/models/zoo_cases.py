@@ -10,8 +10,6 @@ from thesislab.models.registry import prunable_layers, resolve
 from thesislab.models.spec import ArchSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED = REPO_ROOT / ".." / "shared"
-SEED_CSVS = SHARED / "seed"
 
 # Two small sizes per family; together they cover SE, dropout, groups, WideResNet's all-prunable
 # variant and the cases where a residual sum ties the stem to the first stage (mobilenetv2 w16,

@@ -303,10 +303,10 @@ def _untrained_artifacts(store: Store, architectures: list[str], quantizations: 
     from thesislab.models.names import read_spec
 
     chosen = [variant.quantization for variant in parse_variants(quantizations, "int8")]
+    specs = [read_spec(text) for text in architectures]
     keras_on_tensorflow()
     made: list[str] = []
-    for text in architectures:
-        architecture, name = read_spec(text)
+    for architecture, name in specs:
         typer.echo(f"converting {name or architecture.family} untrained ({', '.join(chosen)})")
         made += untrained_artifacts(store, architecture, chosen, name=name).values()
     return made

@@ -22,7 +22,7 @@ from pathlib import Path
 from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
 from thesislab.importers.csv_rows import Format, Row, ThesisFile, read_thesis_file
-from thesislab.models.names import family_aliases, parse_name
+from thesislab.models.names import ParsedName, family_aliases, parse_name
 from thesislab.models.spec import ArchSpec, ParamValue
 from thesislab.records import (
     ArtifactRecord,
@@ -199,20 +199,18 @@ def _family(row: Row, arch_column: str) -> str:
     return family
 
 
-def _tags(name: str) -> list[str]:
+def _parsed(row: Row, column: str, *, base: ArchSpec | None = None) -> ParsedName:
+    """The thesis name in `column`, read as every command reads names; refused at its row."""
     try:
-        return list(parse_name(name).tags)
-    except ThesislabError:
-        return [token for token in name.split("_")[1:] if not token[:1].isdigit()]
+        return parse_name(row.text(column), base=base)
+    except ThesislabError as error:
+        raise row.fail(str(error)) from None
 
 
-def _architecture(row: Row, name: str) -> ArchSpec:
-    """The spec from the name where it parses, completed by the row's columns."""
+def _architecture(row: Row, parsed: ParsedName) -> ArchSpec:
+    """The spec of the name, completed by the row's columns."""
     family = _family(row, "arch")
-    try:
-        params: dict[str, ParamValue] = dict(parse_name(name).spec.params)
-    except ThesislabError:
-        params = {}
+    params: dict[str, ParamValue] = dict(parsed.spec.params)
     columns: dict[str, ParamValue] = {
         "depth": row.integer("depth"),
         "width": row.integer("width"),
@@ -240,7 +238,8 @@ def _plan_architectures(plan: _Plan, thesis_file: ThesisFile) -> None:
         if row is None:
             continue
         file_name = row.text("file_name")
-        tags = _tags(file_name)
+        parsed = _parsed(row, "file_name")
+        tags = parsed.tags
         quantized = "quantized" in tags
         name = file_name.replace("_quantized", "")
         recipe_tags = [tag for tag in tags if tag != "quantized"]
@@ -250,7 +249,7 @@ def _plan_architectures(plan: _Plan, thesis_file: ThesisFile) -> None:
             continue
         candidate = _Configuration(
             name=name,
-            spec=_architecture(row, file_name),
+            spec=_architecture(row, parsed),
             recipe=ImportedRecipe(tags=recipe_tags, split="validation")
             if single_validation
             else ImportedRecipe(tags=recipe_tags),
@@ -276,7 +275,7 @@ def _plan_kd_pipeline(plan: _Plan, thesis_file: ThesisFile) -> None:
             continue
         name = row.text("file_name")
         role = row.text("pipeline")
-        parsed = parse_name(name)
+        parsed = _parsed(row, "file_name")
         distilled = role not in _TEACHER_ROLES
         teacher_id = None
         if distilled and teacher is not None:
@@ -297,12 +296,11 @@ def _plan_kd_net(plan: _Plan, thesis_file: ThesisFile) -> None:
     for row in thesis_file.rows:
         if row is None:
             continue
-        name = row.text("name")
-        tags = name.replace("-", "_").split("_")
+        tags = _parsed(row, "name").tags
         candidate = _Configuration(
-            name=name,
-            spec=parse_name(row.text("net")).spec,
-            recipe=ImportedRecipe(tags=[tag for tag in tags if not tag.isdigit()][1:]),
+            name=row.text("name"),
+            spec=_parsed(row, "net").spec,
+            recipe=ImportedRecipe(tags=list(tags)),
             lineage=Lineage(distilled="KD" in tags),
             accuracies=_accuracies(row, thesis_file.accuracy_columns),
         )
@@ -318,6 +316,7 @@ def _plan_pruning(plan: _Plan, thesis_file: ThesisFile) -> None:
         if row is None:
             continue
         name = row.text("file_name")
+        spec = _parsed(row, "file_name", base=base).spec
         thesis_method = row.text("method")
         criterion = row.cells.get("criterion", "").strip()
         pruning = None
@@ -347,7 +346,7 @@ def _plan_pruning(plan: _Plan, thesis_file: ThesisFile) -> None:
                 )
             candidate = _Configuration(
                 name=name,
-                spec=base,
+                spec=spec,
                 recipe=ImportedRecipe(tags=[]),
                 lineage=Lineage(stage="trained" if pruning is None else stage, pruning=pruning),
                 accuracies={None: round(1.0 - error_percent / 100.0, 6)},

@@ -4,7 +4,9 @@ Public API, by module (import from the module; this package imports nothing heav
 but `registry.build_model` and `counting.count` imports a framework):
 
 - `spec.ArchSpec`: what a network is (family, parameters, prunable widths), as plain JSON.
-- `names.parse_name` / `names.format_name`: thesis names such as `mobilenetv2_d12_er6_w24_se2`.
+- `names.parse_name` / `names.format_name`: thesis names such as `mobilenetv2_d12_er6_w24_se2`,
+  read exactly (`names.read_spec` for a command-line argument); `recipe_tags`: the vocabulary of
+  the recipe tags after a name's parameters (`cosine`, `KD`, `t2`, ...).
 - `plan.Plan`: a family's blocks and prunable layers for given parameters (`plan.PrunableLayer`,
   `plan.ArchParams`); `registry.plan_of(spec)` gives a spec's.
 - `registry.build_model(spec)`: the Keras model (32x32x3 images -> 10 logits, TensorFlow or JAX);

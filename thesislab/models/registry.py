@@ -55,7 +55,8 @@ PARAM_HELP: dict[str, str] = {
 """What each family parameter means, for help texts and `thesislab models list`."""
 
 DEFAULT_TOKENS: tuple[tuple[str, str], ...] = (("depth", "d"), ("width", "w"), ("se_ratio", "se"))
-"""(parameter, name prefix) in the order thesis names write them, unless a family says otherwise."""
+"""(parameter, name prefix) in the order thesis names write them, unless a family says otherwise;
+a family's names use those of its parameters."""
 
 T = TypeVar("T")
 Builder = Callable[[Net[Any], Any, Plan[Any], Widths], Any]
@@ -73,10 +74,10 @@ class Family:
     defaults: Mapping[str, ParamValue]
     colour: str
     """Its colour on the results site (a CSS hex colour)."""
+    tokens: tuple[tuple[str, str], ...]
+    """(parameter, prefix) of the parameter tokens of its names, in the order they are written."""
     aliases: tuple[str, ...] = ()
     """Other heads of thesis names meaning this family; names are written with the first one."""
-    tokens: tuple[tuple[str, str], ...] = DEFAULT_TOKENS
-    """(parameter, prefix) of the parameter tokens of its names, in the order they are written."""
 
     @property
     def summary(self) -> str:
@@ -106,18 +107,24 @@ def register(
     plan: Planner,
     colour: str,
     aliases: tuple[str, ...] = (),
-    tokens: tuple[tuple[str, str], ...] = DEFAULT_TOKENS,
+    tokens: tuple[tuple[str, str], ...] | None = None,
 ) -> Callable[[Builder], Builder]:
-    """Register the decorated builder as family `name`, accepting the parameters in `defaults`."""
+    """Register the decorated builder as family `name`, accepting the parameters in `defaults`;
+    its names write `tokens` (default: those of `DEFAULT_TOKENS` it accepts)."""
     unknown = set(defaults) - set(PARAM_HELP)
     if unknown or not {"depth", "width"} <= set(defaults):
         raise ValueError(f"family {name!r}: bad parameter list {sorted(defaults)}")
+    name_tokens = tokens or tuple(
+        (param, prefix) for param, prefix in DEFAULT_TOKENS if param in defaults
+    )
+    if not {param for param, _ in name_tokens} <= set(defaults):
+        raise ValueError(f"family {name!r}: name tokens of parameters it does not take {tokens}")
 
     def decorate(build: Builder) -> Builder:
         if name in FAMILIES:
             raise ValueError(f"family {name!r} is registered twice")
         FAMILIES[name] = Family(
-            name, build, plan, MappingProxyType(dict(defaults)), colour, aliases, tokens
+            name, build, plan, MappingProxyType(dict(defaults)), colour, name_tokens, aliases
         )
         return build
 
