@@ -1,14 +1,17 @@
 """A private sshd on 127.0.0.1 for tests: its own host key and authorized key, public-key login
-only, listening on a free port, ended by its PID."""
+only, listening on a free port, ended by its PID; and the processes of its sessions, to freeze
+(as a link that stops answering leaves them) or end."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,7 @@ class SshServer:
     """A running private sshd and the files a client needs."""
 
     port: int
+    pid: int
     host_public_key: str
     client_key: Path
     other_key: Path
@@ -119,6 +123,7 @@ def running_sshd(directory: Path, *, sftp: bool = True) -> Iterator[SshServer]:
         _wait_for_port(port, process, log)
         yield SshServer(
             port=port,
+            pid=process.pid,
             host_public_key=(directory / "host_ed25519.pub").read_text(),
             client_key=client_key,
             other_key=other_key,
@@ -130,3 +135,64 @@ def running_sshd(directory: Path, *, sftp: bool = True) -> Iterator[SshServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent, ...), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and (_stat(int(entry.name)) or ["", ""])[1] == str(pid)
+    ]
+
+
+def session_processes(server: SshServer) -> list[int]:
+    """The processes of the server's sessions (its descendants), parents first."""
+    found: list[int] = []
+    layer = _children(server.pid)
+    while layer:
+        found += layer
+        layer = [child for pid in layer for child in _children(pid)]
+    return found
+
+
+@contextmanager
+def frozen(server: SshServer) -> Iterator[list[int]]:
+    """Stop every process of the server's sessions (SIGSTOP), as a link that freezes leaves
+    them: open and silent; continue them (SIGCONT) on leaving, those still running (the same
+    start time: never a process that took the PID of one that ended). The listening sshd keeps
+    accepting connections. Yields the stopped processes."""
+    started: dict[int, str] = {}
+    try:
+        while new := [pid for pid in session_processes(server) if pid not in started]:
+            for pid in new:  # parents first: a stopped session starts no more processes
+                fields = _stat(pid)
+                if fields is None:  # it has just ended
+                    continue
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+                    started[pid] = fields[19]
+        yield list(started)
+    finally:
+        for pid, start in started.items():
+            fields = _stat(pid)
+            if fields is not None and fields[19] == start:
+                os.kill(pid, signal.SIGCONT)
+
+
+def gone(pid: int, within_s: float = 5.0) -> bool:
+    """Whether process `pid` has ended (reaped, or a zombie) within `within_s` seconds."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        fields = _stat(pid)
+        if fields is None or fields[0] == "Z":
+            return True
+        time.sleep(0.05)
+    return False

@@ -97,6 +97,7 @@ def test_devices_commands_over_ssh(
         "devices", "add", "box", "--host", "127.0.0.1", "--port", str(ssh_server.port),
         "--key-file", str(ssh_server.client_key), "--known-hosts", str(known_hosts),
         "--workdir", str(tmp_path / "remote"), "--python", sys.executable,
+        "--timeout", "5", "--keepalive", "2",
     ]  # fmt: skip
     untrusted = runner.invoke(app, add)
     assert untrusted.exit_code == 0, untrusted.output
@@ -106,6 +107,8 @@ def test_devices_commands_over_ssh(
     trusted = runner.invoke(app, [*add, "--trust-host-key", "--replace"])
     assert trusted.exit_code == 0, trusted.output
     assert "trusted host key of 127.0.0.1" in trusted.output and "SHA256:" in trusted.output
+    box = Inventory.load(inventory).get("box")
+    assert (box.timeout_s, box.keepalive_s) == (5.0, 2.0)
     checked = runner.invoke(app, ["devices", "check", "box"])
     assert checked.exit_code == 0, checked.output
     assert "ai-edge-litert" in checked.output and "kernel" in checked.output

@@ -8,6 +8,7 @@ import statistics
 import numpy as np
 import pytest
 
+from thesislab.bench.hosts import LinkLostError
 from thesislab.bench.protocol import (
     PRESETS,
     CallResult,
@@ -18,6 +19,7 @@ from thesislab.bench.protocol import (
     summarize,
 )
 from thesislab.errors import ThesislabError
+from thesislab.records import LatencyStats
 
 
 def test_thesis_preset_matches_the_2019_protocol():
@@ -134,6 +136,27 @@ def test_a_refused_item_fails_alone_and_is_not_called_again():
     assert calls.count("bad") == 1 and calls.count("good") == 3 and len(done) == 4
     assert timings.failures == {"bad": "Didn't find op for builtin opcode 'SUB' version '2'"}
     assert list(timings.stats) == ["good"]
+
+
+def test_a_lost_link_ends_the_schedule_and_the_finished_items_are_told_at_once():
+    calls: list[str] = []
+
+    def call(item: str) -> CallResult:
+        calls.append(item)
+        if len(calls) == 5:
+            raise LinkLostError("pi3", "no answer within 20 s", f"the measurement of {item}")
+        return CallResult(mean_ms=float(len(calls)), count=1)
+
+    protocol = PRESETS["quick"].model_copy(update={"passes": 2, "remeasures": 0})
+    measured: dict[str, LatencyStats] = {}
+    with pytest.raises(LinkLostError, match=r"^lost the link to pi3 during the measurement of"):
+        run_schedule(
+            ["a", "b", "c"], protocol, call, rng=random.Random(0), on_measured=measured.__setitem__
+        )
+    # the fourth call finished its item's two passes; the fifth, lost, is nobody's refusal
+    finished = calls[3]
+    assert list(measured) == [finished]
+    assert measured[finished].pass_means_ms == [float(calls.index(finished) + 1), 4.0]
 
 
 def test_summary_of_timed_runs():

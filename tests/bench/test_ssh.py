@@ -13,7 +13,7 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from tests.bench.sshd import SshServer, running_sshd
+from tests.bench.sshd import SshServer, gone, running_sshd
 from thesislab.bench.check import check_device
 from thesislab.bench.hosts import open_host, sha256_file
 from thesislab.bench.measure import bench
@@ -25,20 +25,6 @@ from thesislab.records import ArtifactRecord, MeasurementRecord
 from thesislab.store import Store
 
 pytestmark = pytest.mark.ssh
-
-
-def _gone(pid: int, within_s: float = 5.0) -> bool:
-    """Whether process `pid` has ended (reaped, or a zombie) within `within_s` seconds."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_run_returns_output_and_status(ssh_server: SshServer, tmp_path: Path):
@@ -112,7 +98,7 @@ def test_timeout_kills_the_remote_process(ssh_server: SshServer, tmp_path: Path)
         with pytest.raises(ThesislabError, match=r"timed out after 1 s and was killed"):
             host.run(["sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"], timeout_s=1)
         assert time.monotonic() - started < 5
-        assert _gone(int(pid_file.read_text()))
+        assert gone(int(pid_file.read_text()))
     finally:
         host.close()
 
@@ -127,7 +113,7 @@ def test_interrupted_run_kills_the_remote_process(ssh_server: SshServer, tmp_pat
         interrupt.start()
         with pytest.raises(KeyboardInterrupt):
             host.run(["sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"], timeout_s=30)
-        assert _gone(int(pid_file.read_text()))
+        assert gone(int(pid_file.read_text()))
     finally:
         interrupt.cancel()
         signal.signal(signal.SIGINT, previous)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from thesislab.bench.hosts import Host
-from thesislab.bench.runtimes import SETUP_TIMEOUT_S, Runtime
+from thesislab.bench.hosts import SETUP_TIMEOUT_S, Host
+from thesislab.bench.runtimes import Runtime
 from thesislab.errors import ThesislabError
 
 _FACTS_SCRIPT = r"""

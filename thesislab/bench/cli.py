@@ -78,8 +78,18 @@ def add_device(
         ),
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Seconds allowed to connect and set up.")
+        float,
+        typer.Option(
+            "--timeout", help="Seconds allowed to connect, start a command and answer a probe."
+        ),
     ] = 20.0,
+    keepalive: Annotated[
+        float,
+        typer.Option(
+            "--keepalive",
+            help="Seconds without news from a running command after which the link is probed.",
+        ),
+    ] = 5.0,
     trust_host_key: Annotated[
         bool,
         typer.Option(
@@ -112,6 +122,7 @@ def add_device(
         "python": python,
         "benchmark_model": benchmark_model,
         "timeout_s": timeout,
+        "keepalive_s": keepalive,
     }
     spec = make_spec(fields, "devices add")
     if trust_host_key and spec.is_remote:
@@ -217,23 +228,38 @@ def bench(
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds allowed for one call.")] = 600.0,
     seed: Annotated[int | None, typer.Option(help="Seed of the shuffled order.")] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Measure anew the artifacts already measured on the device under the protocol "
+            "(by default their measurements are kept).",
+        ),
+    ] = False,
     inventory: InventoryOption = None,
 ) -> None:
     """Measure the latency of ARTIFACT_IDS (and of each --arch, untrained) on a device and write
     one measurement record each.
 
     Each call is a fresh runtime process; the protocol fixes threads, warm-up and timed runs,
-    shuffled passes over the artifacts, and the pause before each call.
+    shuffled passes over the artifacts, and the pause before each call. Each artifact's record is
+    written as soon as its passes are done, and an artifact already measured on the device under
+    the protocol is not measured again (unless --again): after a lost link or Ctrl-C, the same
+    command measures what is missing.
 
     Example: thesislab bench 8c1d2e 51aa07 -d pi3 --protocol thesis2019 --results experiments/wrn
 
     Example: thesislab bench --arch mobilenetv2_d12_er6_w24 -q int8 --results experiments/mine
     """
+    from datetime import UTC, datetime
+
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
     from thesislab.bench.devices import Inventory
+    from thesislab.bench.hosts import LinkLostError
+    from thesislab.bench.measure import BenchOutcome, recorded_measurements, resolve_artifacts
     from thesislab.bench.measure import bench as measure
     from thesislab.bench.protocol import pass_spread, resolve_protocol
     from thesislab.store import Store
@@ -256,23 +282,52 @@ def bench(
         artifact_ids += _untrained_artifacts(store, arch, quantization)
     if not artifact_ids:
         raise ThesislabError("expected artifact ids or --arch, received neither")
-    with Progress(transient=True) as progress:
-        task = progress.add_task(
-            f"measuring on {spec.name}", total=len(artifact_ids) * (chosen.passes or 1)
+    wanted = list(dict.fromkeys(artifact.id for artifact in resolve_artifacts(store, artifact_ids)))
+    earlier = {} if again else recorded_measurements(store, wanted, spec.name, chosen)
+    missing = [key for key in wanted if key not in earlier]
+    started = datetime.now(UTC)
+
+    def stopped() -> str:
+        """What a run that ends early leaves, and how to go on."""
+        measured = len(earlier) + len(
+            recorded_measurements(store, wanted, spec.name, chosen, since=started)
         )
-        outcome = measure(
-            store,
-            artifact_ids,
-            spec,
-            chosen,
-            call_timeout_s=timeout,
-            seed=seed,
-            on_call=lambda _: progress.advance(task),
+        rest = (
+            "the same command without --again measures the rest"
+            if again
+            else f"the same command measures the other {len(wanted) - measured}"
         )
+        return f"{measured} of {len(wanted)} artifacts measured on {spec.name} and recorded; {rest}"
+
+    outcome = BenchOutcome()
+    if missing:
+        try:
+            with Progress(transient=True) as progress:
+                task = progress.add_task(
+                    f"measuring on {spec.name}", total=len(missing) * (chosen.passes or 1)
+                )
+                outcome = measure(
+                    store,
+                    missing,
+                    spec,
+                    chosen,
+                    call_timeout_s=timeout,
+                    seed=seed,
+                    on_call=lambda _: progress.advance(task),
+                )
+        except KeyboardInterrupt:
+            typer.echo(f"interrupted: {stopped()}", err=True)
+            raise typer.Exit(130) from None
+        except LinkLostError as lost:
+            raise ThesislabError(f"{lost}; {stopped()}") from None
+    now = {record.artifact_id: (identifier, record) for identifier, record in outcome.measurements}
     table = Table(
         "artifact", "measurement", f"{chosen.statistic} ms", "mean ms", "spread", "attempts"
     )
-    for measurement_id, record in outcome.measurements:
+    for key in wanted:
+        if key not in earlier and key not in now:
+            continue
+        measurement_id, record = earlier[key] if key in earlier else now[key]
         latency = record.latency
         table.add_row(
             record.artifact_id[:SHORT_ID],
@@ -284,13 +339,19 @@ def bench(
         )
     console = Console()
     console.print(table)
+    if earlier:
+        console.print(
+            f"{len(earlier)} of {len(wanted)} artifacts were measured on {spec.name} under this "
+            "protocol before: their measurements are kept (--again measures them anew)",
+            highlight=False,
+        )
     for warning in outcome.warnings:
         console.print(f"warning: {warning}", style="yellow")
     for artifact_id, reason in outcome.failures.items():
         console.print(f"failed: artifact {artifact_id}: {reason}", style="red", highlight=False)
     if outcome.failures:
         raise ThesislabError(
-            f"{len(outcome.failures)} of {len(set(artifact_ids))} artifacts could not be "
+            f"{len(outcome.failures)} of {len(wanted)} artifacts could not be "
             f"measured on {spec.name} (each listed above with its reason)"
         )
 

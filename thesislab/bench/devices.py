@@ -14,8 +14,13 @@ The device `local` (this machine, LiteRT through the running Python) always exis
         workdir: thesislab-bench
         runtime: benchmark_model
         benchmark_model: /home/pi/benchmark_model
+        timeout_s: 20
+        keepalive_s: 5
 
-The file holds paths to keys, never keys or passwords.
+The file holds paths to keys, never keys or passwords. A remote device's `timeout_s` bounds
+connecting, starting a command and the answer to a probe of the link, which is probed after
+`keepalive_s` seconds without news during a command (see `ssh.py`): a link that drops or freezes
+ends the work within about `keepalive_s + timeout_s`.
 """
 
 from __future__ import annotations
@@ -56,7 +61,17 @@ class DeviceSpec(BaseModel):
     runtime: Runtime = "litert-python"
     python: str = Field(default="python3", description="Remote Python with a LiteRT package.")
     benchmark_model: str | None = Field(default=None, description="Path of the binary.")
-    timeout_s: float = Field(default=20.0, gt=0, description="Connection and command setup.")
+    timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Connection, command setup and the answer to a probe of the link.",
+    )
+    keepalive_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Silence during a command after which the link is probed: a probe not "
+        "answered within timeout_s means the link is lost.",
+    )
 
     @pydantic.model_validator(mode="after")
     def _runtime_has_binary(self) -> DeviceSpec:

@@ -2,6 +2,9 @@
 
 A host runs a command line with a timeout, after which the command is killed, and makes a local
 file available to its commands (a remote host uploads it; this machine uses it where it is).
+A remote host whose link drops or stops answering raises `LinkLostError`: nothing more can run
+there in this session, unlike a command that fails, which says something about that command
+alone. `during(step)` names the step of the work that the link was lost in.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import shlex
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +21,10 @@ from typing import Protocol
 from thesislab.bench.devices import DeviceSpec
 from thesislab.bench.reasons import failure_reason
 from thesislab.errors import ThesislabError
+
+SETUP_TIMEOUT_S = 60.0
+"""Seconds a setup command on a host (a check, a checksum, a move) may run. A link that drops or
+freezes meanwhile is noticed sooner, by the device's own timeouts (see `ssh.py`)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,30 @@ class Host(Protocol):
     def close(self) -> None:
         """Release the connection, if any."""
         ...
+
+
+class LinkLostError(ThesislabError):
+    """The link to a host dropped or stopped answering: nothing more can run there."""
+
+    def __init__(self, host: str, detail: str, step: str | None = None) -> None:
+        where = f" during {step}" if step else ""
+        super().__init__(f"lost the link to {host}{where}: {detail}")
+        self.host, self.detail, self.step = host, detail, step
+
+    def noting(self, note: str) -> LinkLostError:
+        """The same loss, its detail followed by `note`."""
+        return LinkLostError(self.host, f"{self.detail}; {note}", self.step)
+
+
+@contextmanager
+def during(step: str) -> Iterator[None]:
+    """Name `step` in a `LinkLostError` raised inside, unless an inner step already named itself."""
+    try:
+        yield
+    except LinkLostError as lost:
+        if lost.step is not None:
+            raise
+        raise LinkLostError(lost.host, lost.detail, step) from None
 
 
 def sha256_file(path: Path) -> str:

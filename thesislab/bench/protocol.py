@@ -13,7 +13,8 @@ reference also keeps the median ratio of each timed run to the reference network
 Passes that disagree by more than `PASS_TOLERANCE` mean the machine was not quiet: such a model
 is measured again, all its passes, up to the protocol's `remeasures` times, and the pass means of
 the attempts set aside stay in its statistics. A model that its runtime refuses fails alone, with
-the runtime's reason; the others are measured.
+the runtime's reason; the others are measured. A lost link (`hosts.LinkLostError`) is no model's
+refusal: it ends the schedule, and the models finished before it keep their statistics.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import math
 import random
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from thesislab.bench.hosts import LinkLostError
 from thesislab.errors import ThesislabError
 from thesislab.presets import resolve_preset
 from thesislab.records import LatencyStats, Protocol
@@ -121,27 +123,33 @@ def run_schedule(
     *,
     rng: random.Random,
     on_call: Callable[[T], None] | None = None,
+    on_measured: Callable[[T, LatencyStats], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Timings[T]:
     """Call every item once per pass, passes in shuffled order, pausing before each call; then
     measure again the items whose passes disagree (see the module docstring).
 
-    `on_call` is told of each finished call, failed or not.
+    `on_call` is told of each finished call, failed or not; `on_measured` of each item's final
+    statistics as soon as they are known (its last pass done, its passes in agreement or no
+    attempt left), so that a schedule that ends early (a lost link, Ctrl-C) keeps them.
     """
     timings: Timings[T] = Timings()
     set_aside: dict[T, list[list[float]]] = {item: [] for item in items}
     pending = list(items)
     for attempt in range(protocol.remeasures + 1):
-        results = _passes(pending, protocol, call, rng, on_call, sleep, timings.failures)
-        for item, calls in results.items():
+        again: set[T] = set()
+        for item, calls in _passes(pending, protocol, call, rng, on_call, sleep, timings.failures):
             stats = summarize(calls)
             if attempt < protocol.remeasures and pass_spread(stats) > PASS_TOLERANCE:
                 set_aside[item].append(stats.pass_means_ms)
-            else:
-                timings.stats[item] = stats.model_copy(
-                    update={"set_aside_pass_means_ms": set_aside[item]}
-                )
-        pending = [item for item in results if item not in timings.stats]
+                again.add(item)
+                continue
+            timings.stats[item] = stats.model_copy(
+                update={"set_aside_pass_means_ms": set_aside[item]}
+            )
+            if on_measured is not None:
+                on_measured(item, timings.stats[item])
+        pending = [item for item in pending if item in again]
         if not pending:
             break
     return timings
@@ -155,11 +163,13 @@ def _passes(
     on_call: Callable[[T], None] | None,
     sleep: Callable[[float], None],
     failures: dict[T, str],
-) -> dict[T, list[CallResult]]:
-    """The protocol's passes over `items`: each item's calls in pass order, less the items that
-    failed (their reason goes into `failures`, and they are not called again)."""
+) -> Iterator[tuple[T, list[CallResult]]]:
+    """The protocol's passes over `items`: each item with its calls in pass order, as soon as its
+    last pass is done, less the items that failed (their reason goes into `failures`, and they
+    are not called again). A lost link is no item's failure: it ends the passes."""
+    passes = protocol.passes or 1
     results: dict[T, list[CallResult]] = {item: [] for item in items}
-    for order in schedule(items, protocol.passes or 1, rng):
+    for order in schedule(items, passes, rng):
         for item in order:
             if item in failures:
                 continue
@@ -167,12 +177,14 @@ def _passes(
                 sleep(protocol.pause_s)
             try:
                 results[item].append(call(item))
+            except LinkLostError:
+                raise
             except ThesislabError as error:
                 failures[item] = str(error)
-                del results[item]
             if on_call is not None:
                 on_call(item)
-    return results
+            if item not in failures and len(results[item]) == passes:
+                yield item, results[item]
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

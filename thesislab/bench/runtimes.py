@@ -16,13 +16,12 @@ from typing import Protocol as Interface
 
 from thesislab.bench.benchmark_model import parse_benchmark_output
 from thesislab.bench.devices import DeviceSpec
-from thesislab.bench.hosts import CommandResult, Host
+from thesislab.bench.hosts import SETUP_TIMEOUT_S, CommandResult, Host
 from thesislab.bench.protocol import CallResult
 from thesislab.errors import ThesislabError
 from thesislab.records import Protocol
 
 RUNNER_SCRIPT = Path(__file__).with_name("litert_runner.py")
-SETUP_TIMEOUT_S = 60.0
 
 
 class Runtime(Interface):

@@ -10,14 +10,25 @@
 - Uploads stream the file into `cat` over an exec channel (no SFTP subsystem needed: dropbear and
   minimal images have none) to a content-addressed name in the device's working directory, are
   checked with `sha256sum`, and are reused when an identical file is already there.
+- A link that drops or freezes (a Pi on Wi-Fi: the TCP connection stays open and silent) is
+  noticed within the device's `keepalive_s + timeout_s`: whenever a running command has sent
+  nothing, or taken none of its input, for `keepalive_s`, the link is probed by opening a channel,
+  which the device answers within `timeout_s` unless the link is lost (paramiko's keepalives ask
+  for no answer and notice nothing). Every other wait for the device is bounded by `timeout_s`
+  as well. A lost link raises `LinkLostError` and closes the connection; the command it was
+  running is killed over a new connection where one can be made (a frozen session leaves the
+  device's sshd accepting new ones), and the message says whether it was.
 - Every failure becomes a one-line `ThesislabError`; key material never appears in messages.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import select
 import shlex
 import socket
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,12 +37,23 @@ from typing import Any, NoReturn
 import paramiko
 
 from thesislab.bench.devices import DeviceSpec
-from thesislab.bench.hosts import CommandResult, HostFile, sha256_file
+from thesislab.bench.hosts import (
+    SETUP_TIMEOUT_S,
+    CommandResult,
+    HostFile,
+    LinkLostError,
+    during,
+    sha256_file,
+)
 from thesislab.errors import ThesislabError
+
+# paramiko logs a dropped connection's errors, which `LinkLostError` reports in one line; with no
+# handler anywhere, Python would print them to standard error
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _CHUNK = 65536
 _LEAST_UPLOAD_BYTES_PER_S = 100_000
-"""An upload may take as long as this rate needs (a Pi on a slow link), or the device's timeout."""
+"""An upload may take as long as this rate needs (a Pi on a slow link), or `SETUP_TIMEOUT_S`."""
 
 
 class _UnknownHostError(paramiko.SSHException):
@@ -96,6 +118,16 @@ def _connection_error(spec: DeviceSpec, error: BaseException) -> ThesislabError:
     return ThesislabError(message)
 
 
+_LINK_ERRORS = (paramiko.SSHException, EOFError, OSError)
+"""What paramiko raises when the link closes or stops answering under a call."""
+
+
+def _close(channel: paramiko.Channel) -> None:
+    """Close `channel`; a link that died meanwhile leaves nothing to close."""
+    with contextlib.suppress(*_LINK_ERRORS):
+        channel.close()
+
+
 def _take_pid(stdout: bytearray) -> int | None:
     """Remove the first line (the PID printed by `echo $$`) from `stdout` once it is complete."""
     head, newline, rest = bytes(stdout).partition(b"\n")
@@ -148,64 +180,147 @@ class SshHost:
             raise _connection_error(spec, error) from None
         self._workdir: str | None = None
 
-    def _transport(self) -> paramiko.Transport:
+    def _active(self) -> bool:
+        transport = self._client.get_transport()
+        return transport is not None and transport.is_active()
+
+    def _no_answer(self) -> str:
+        return f"no answer within {self._spec.timeout_s:g} s"
+
+    def _lost(self, detail: str | None = None) -> LinkLostError:
+        """The link is lost: close the connection, of no more use, and say why (`detail`, or
+        whether the connection closed or stopped answering)."""
+        if detail is None:
+            detail = self._no_answer() if self._active() else "the connection closed"
+        self._client.close()
+        return LinkLostError(self.name, detail)
+
+    def _open_channel(self) -> paramiko.Channel:
+        """A new session channel; a link that cannot open one within the timeout is lost."""
         transport = self._client.get_transport()
         if transport is None or not transport.is_active():
-            raise ThesislabError(f"SSH connection to {self._spec.address} was lost")
-        return transport
+            raise self._lost("the connection closed")
+        try:
+            return transport.open_session(timeout=self._spec.timeout_s)
+        except paramiko.ChannelException as error:
+            raise ThesislabError(
+                f"{self._spec.address} refused a new SSH channel: {error.text}"
+            ) from None
+        except _LINK_ERRORS:
+            raise self._lost() from None
+
+    def _start(self, channel: paramiko.Channel, command: str) -> None:
+        """Start `command` on `channel`. paramiko waits for the device's answer without limit: a
+        watchdog closes the connection when none came within the timeout."""
+        unanswered = threading.Event()
+
+        def give_up() -> None:
+            unanswered.set()
+            self._client.close()
+
+        watchdog = threading.Timer(self._spec.timeout_s, give_up)
+        watchdog.start()
+        try:
+            channel.exec_command(command)
+        except _LINK_ERRORS:
+            if unanswered.is_set():
+                raise self._lost(self._no_answer()) from None
+            if not self._active():
+                raise self._lost("the connection closed") from None
+            raise ThesislabError(f"{self.name} refused to run: {command[:120]}") from None
+        finally:
+            watchdog.cancel()
+
+    def _probe(self) -> None:
+        """Open and close a channel, which the device answers unless the link is lost
+        (paramiko's keepalives ask for no answer: they notice nothing)."""
+        _close(self._open_channel())
 
     def run(
         self, argv: Sequence[str], timeout_s: float, stdin: Path | None = None
     ) -> CommandResult:
         """Run `argv` remotely, fed the file `stdin` if given; past `timeout_s`, or on
-        interruption, kill it there."""
-        channel = self._transport().open_session(timeout=self._spec.timeout_s)
+        interruption, kill it there. A lost link raises `LinkLostError`."""
+        channel = self._open_channel()
         stdout, stderr = bytearray(), bytearray()
         pid: int | None = None
         try:
-            channel.exec_command(f"echo $$; exec {shlex.join(argv)}")
+            self._start(channel, f"echo $$; exec {shlex.join(argv)}")
             deadline = time.monotonic() + timeout_s
             if stdin is not None:
                 self._send(channel, stdin, deadline)
+            heard = time.monotonic()
             while not (channel.exit_status_ready() and (channel.eof_received or channel.closed)):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                now = time.monotonic()
+                if now >= deadline:
                     raise TimeoutError
-                readable, _, _ = select.select([channel], [], [], min(remaining, 1.0))
-                if readable and not self._drain(channel, stdout, stderr):
-                    channel.status_event.wait(min(remaining, 0.05))  # end of output, no status yet
+                if now >= heard + self._spec.keepalive_s:
+                    self._probe()
+                    heard = time.monotonic()
+                    continue
+                wait = min(deadline, heard + self._spec.keepalive_s) - now
+                readable, _, _ = select.select([channel], [], [], wait)
+                if readable:
+                    if self._drain(channel, stdout, stderr):
+                        heard = time.monotonic()
+                    else:
+                        channel.status_event.wait(min(wait, 0.05))  # end of output, no status yet
                 pid = pid if pid is not None else _take_pid(stdout)
             self._drain(channel, stdout, stderr)
             pid = pid if pid is not None else _take_pid(stdout)
             returncode = channel.recv_exit_status()
-        except BaseException as error:
-            pid = pid if pid is not None else _take_pid(stdout)
-            if pid is not None and isinstance(error, (TimeoutError, KeyboardInterrupt)):
-                self._kill(pid)
-            if isinstance(error, TimeoutError):
-                raise ThesislabError(
-                    f"command on {self.name} timed out after {timeout_s:g} s and was killed: "
-                    f"{shlex.join(argv)[:120]}"
-                ) from None
+            if returncode == -1 and not self._active():
+                raise self._lost("the connection closed")
+        except TimeoutError:
+            pid = self._pid(channel, stdout, stderr, pid)
+            if pid is not None:
+                with during("the cleanup of a command past its timeout"):
+                    self._end(pid)
+            raise ThesislabError(
+                f"command on {self.name} timed out after {timeout_s:g} s and was killed: "
+                f"{shlex.join(argv)[:120]}"
+            ) from None
+        except (LinkLostError, *_LINK_ERRORS) as error:
+            lost = error if isinstance(error, LinkLostError) else self._lost()
+            pid = self._pid(channel, stdout, stderr, pid)
+            raise (lost if pid is None else lost.noting(self._kill_anew(pid))) from None
+        except KeyboardInterrupt:
+            pid = self._pid(channel, stdout, stderr, pid)
+            if pid is not None:
+                with contextlib.suppress(ThesislabError):
+                    self._kill(pid)
             raise
         finally:
-            channel.close()
+            _close(channel)
         return CommandResult(
             returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace")
         )
 
-    @staticmethod
-    def _send(channel: paramiko.Channel, path: Path, deadline: float) -> None:
-        """Stream the file at `path` into the command's standard input, then close it."""
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(_CHUNK), b""):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError
-                channel.settimeout(remaining)
-                channel.sendall(chunk)  # raises TimeoutError past `remaining`
-        channel.settimeout(None)
-        channel.shutdown_write()
+    def _send(self, channel: paramiko.Channel, path: Path, deadline: float) -> None:
+        """Stream the file at `path` into the command's standard input, then close it; whenever
+        the device takes nothing for `keepalive_s`, probe the link. A command that stops
+        reading ends the stream (its exit status says why)."""
+        channel.settimeout(self._spec.keepalive_s)
+        try:
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(_CHUNK), b""):
+                    while chunk:
+                        if time.monotonic() >= deadline:
+                            raise TimeoutError
+                        try:
+                            sent = channel.send(chunk)
+                        except TimeoutError:
+                            self._probe()
+                            continue
+                        except _LINK_ERRORS:  # the channel, or the link, closed
+                            return
+                        if not sent:
+                            return
+                        chunk = chunk[sent:]
+            with contextlib.suppress(*_LINK_ERRORS):
+                channel.shutdown_write()
+        finally:
+            channel.settimeout(None)
 
     @staticmethod
     def _drain(channel: paramiko.Channel, stdout: bytearray, stderr: bytearray) -> bool:
@@ -219,8 +334,48 @@ class SshHost:
             moved = True
         return moved
 
-    def _kill(self, pid: int) -> None:
-        self.run(["kill", "-KILL", str(pid)], timeout_s=self._spec.timeout_s)
+    def _pid(
+        self, channel: paramiko.Channel, stdout: bytearray, stderr: bytearray, pid: int | None
+    ) -> int | None:
+        """The remote command's PID, from the output that has arrived, once it is known."""
+        self._drain(channel, stdout, stderr)
+        return pid if pid is not None else _take_pid(stdout)
+
+    def _kill(self, pid: int) -> bool:
+        """Kill the remote process `pid`; whether there was one."""
+        channel = self._open_channel()
+        try:
+            self._start(channel, f"kill -KILL {pid}")
+            if not channel.status_event.wait(self._spec.timeout_s):
+                raise self._lost()
+            status = channel.recv_exit_status()
+            if status == -1 and not self._active():
+                raise self._lost("the connection closed")
+            return status == 0
+        finally:
+            _close(channel)
+
+    def _end(self, pid: int) -> None:
+        """Kill the remote process `pid`, over a new connection if the link is lost meanwhile."""
+        try:
+            self._kill(pid)
+        except LinkLostError as lost:
+            raise lost.noting(self._kill_anew(pid)) from None
+
+    def _kill_anew(self, pid: int) -> str:
+        """After the link was lost: kill the command `pid` over a new connection (a frozen link
+        leaves the device accepting new ones); what became of it, to tell."""
+        try:
+            other = SshHost(self._spec)
+            try:
+                killed = other._kill(pid)
+            finally:
+                other.close()
+        except ThesislabError:
+            return f"its command there (PID {pid}) may still run"
+        return f"its command there (PID {pid}) was " + (
+            "killed over a new connection" if killed else "already gone"
+        )
 
     def workdir(self) -> str:
         """The absolute remote working directory, created on first use."""
@@ -228,7 +383,7 @@ class SshHost:
             relative = self._spec.workdir.removeprefix("~/")
             made = self.run(
                 ["sh", "-c", 'mkdir -p "$1" && cd "$1" && pwd', "sh", relative],
-                self._spec.timeout_s,
+                SETUP_TIMEOUT_S,
             )
             if made.returncode != 0 or not made.stdout.strip():
                 raise ThesislabError(
@@ -239,19 +394,25 @@ class SshHost:
         return self._workdir
 
     def _sha256(self, remote: str) -> str | None:
-        result = self.run(["sha256sum", remote], self._spec.timeout_s)
+        result = self.run(["sha256sum", remote], SETUP_TIMEOUT_S)
         return result.stdout.split()[0] if result.returncode == 0 and result.stdout else None
 
     def put(self, path: Path) -> HostFile:
         """Upload `path` unless an identical file is already there; verify its checksum."""
+        with during(f"the upload of {path.name}"):
+            return self._put(path)
+
+    def _put(self, path: Path) -> HostFile:
         digest = sha256_file(path)
         remote = f"{self.workdir()}/{digest[:16]}-{path.name}"
         if self._sha256(remote) == digest:
             return HostFile(remote, copied=False)
         partial = f"{remote}.part"
-        timeout_s = max(self._spec.timeout_s, path.stat().st_size / _LEAST_UPLOAD_BYTES_PER_S)
+        timeout_s = max(SETUP_TIMEOUT_S, path.stat().st_size / _LEAST_UPLOAD_BYTES_PER_S)
         try:
             written = self.run(["sh", "-c", 'cat > "$1"', "sh", partial], timeout_s, stdin=path)
+        except LinkLostError:
+            raise
         except ThesislabError as error:
             raise ThesislabError(f"upload of {path.name} to {self.name} failed: {error}") from None
         if written.returncode != 0:
@@ -262,7 +423,7 @@ class SshHost:
                 f"upload of {path.name} to {self.name}: expected sha256 {digest}, "
                 f"received {received or 'none (is sha256sum installed?)'}"
             )
-        moved = self.run(["mv", "-f", partial, remote], self._spec.timeout_s)
+        moved = self.run(["mv", "-f", partial, remote], SETUP_TIMEOUT_S)
         if moved.returncode != 0:
             raise ThesislabError(f"upload of {path.name} to {self.name} failed: {moved.reason()}")
         return HostFile(remote, copied=True)
