@@ -133,6 +133,16 @@ def _record_lineage(lineage: Lineage, recipe: Recipe, inherited: bool) -> Lineag
     )
 
 
+def resolve_precision(recipe: Recipe) -> Recipe:
+    """`recipe` with precision `auto` made concrete for this machine: bfloat16 on a GPU, float32
+    on a CPU (the precision a run trains in, and its record keeps)."""
+    if recipe.precision != "auto":
+        return recipe
+    from thesislab.train.environment import accelerator
+
+    return recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
+
+
 def train_model(
     spec: ArchSpec,
     recipe: Recipe,
@@ -152,7 +162,7 @@ def train_model(
     architecture) instead of a fresh initialisation.
     """
     from thesislab.train.engine import engine_class
-    from thesislab.train.environment import accelerator, environment
+    from thesislab.train.environment import environment
     from thesislab.train.loop import fit
     from thesislab.train.network import (
         build_network,
@@ -164,8 +174,7 @@ def train_model(
     console = console or Console()
     store = Store(results)
     recipe, teacher_path = _teacher(store, recipe)
-    if recipe.precision == "auto":
-        recipe = recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
+    recipe = resolve_precision(recipe)
     resolved = resolve(spec)
     start_id, start = None, None
     if initial_weights is not None:
