@@ -146,8 +146,8 @@ def test_pruned_architecture_fine_tunes_and_retrains(trained: Trained) -> None:
         assert record.accuracy is not None and record.epochs == 1
         assert (trained.results / str(record.weights_path)).is_file()
     fine_tuned = store.get(fine_tuned_id, ModelRecord)
-    assert fine_tuned.recipe["initial_weights"] == pruned_id
-    assert fine_tuned.recipe["learning_rate"] == FINE_TUNING["learning_rate"]
+    assert fine_tuned.recipe_fields["initial_weights"] == pruned_id
+    assert fine_tuned.recipe_fields["learning_rate"] == FINE_TUNING["learning_rate"]
     assert find_run(store, record_run_key(fine_tuned)) == fine_tuned_id
     # The retrained record is not taken for a plain training run of the same architecture.
     retrained = store.get(retrained_id)

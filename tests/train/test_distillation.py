@@ -30,7 +30,7 @@ def test_student_record_names_its_teacher(tmp_path: Path, small_data: Path) -> N
 
     lineage = student.record.lineage
     assert (lineage.teacher_id, lineage.distilled) == (teacher.record_id, True)
-    assert student.record.recipe["distillation"] == {
+    assert student.record.recipe_fields["distillation"] == {
         "teacher_id": teacher.record_id,
         "kd_lambda": 0.2,
         "temperature": 2.0,

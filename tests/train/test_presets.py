@@ -150,7 +150,7 @@ def test_training_with_a_preset_records_it_whole(tmp_path: Path, small_data: Pat
     recipe = load_recipe(preset="thesis2019-pytorch", epochs=2, batch_size=32)
     result = train_model(parse_name(TINY_MOBILENET).spec, recipe, load_data(small_data), tmp_path)
 
-    stored = Recipe.model_validate(result.record.recipe)
+    stored = Recipe.model_validate(result.record.recipe_fields)
     assert stored == recipe.model_copy(update={"precision": stored.precision})  # "auto" resolved
-    assert result.record.recipe["name"] == "thesis2019-pytorch"
+    assert result.record.recipe_fields["name"] == "thesis2019-pytorch"
     assert result.record.accuracy is not None

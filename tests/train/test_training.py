@@ -13,6 +13,7 @@ from tests.train.conftest import TINY_MOBILENET, TINY_WRN
 from thesislab.data import load_data
 from thesislab.errors import ThesislabError
 from thesislab.models.names import parse_name, read_spec
+from thesislab.records import TrainingRecipe
 from thesislab.store import Store
 from thesislab.train.network import load_network
 from thesislab.train.recipe import load_recipe
@@ -34,7 +35,7 @@ def test_two_epochs_on_the_bundled_sample_beat_chance(tmp_path: Path) -> None:
     assert record.history[1].loss < record.history[0].loss
     assert (record.params, record.macs) == (78_586, 12_763_776)
     assert record.dataset is not None and record.dataset.fingerprint == data.fingerprint
-    assert record.recipe["precision"] == "float32"
+    assert record.recipe_fields["precision"] == "float32"
     assert record.environment is not None and record.environment.backend == "tensorflow"
     assert record.images_per_s and record.training_time_s
     assert Store(tmp_path).get(result.record_id) == record
@@ -59,8 +60,8 @@ def test_validation_split_is_held_out(tmp_path: Path, small_data: Path) -> None:
 
     assert record.validation_accuracy is not None
     assert record.history[0].validation_accuracy == record.validation_accuracy
-    assert record.recipe["validation_size"] == 100
-    other = load_recipe(epochs=1, batch_size=32).model_dump(mode="json")
+    assert record.recipe_fields["validation_size"] == 100
+    other = TrainingRecipe.of(load_recipe(epochs=1, batch_size=32))
     assert run_key(record.architecture, other, data.fingerprint) != run_key(
         record.architecture, record.recipe, data.fingerprint
     )
