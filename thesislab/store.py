@@ -308,15 +308,18 @@ def records(
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Results directories at or one level under `paths` (those holding record folders)."""
+    """Results directories at or one level under `paths` (those holding record folders), each
+    once."""
 
     def holds_records(directory: Path) -> bool:
         return any((directory / kind).is_dir() for kind in KINDS)
 
-    found: list[Path] = []
+    found: dict[Path, Path] = {}
     for path in paths:
         if holds_records(path):
-            found.append(path)
+            found.setdefault(path.resolve(), path)
         elif path.is_dir():
-            found.extend(child for child in sorted(path.iterdir()) if holds_records(child))
-    return found
+            for child in sorted(path.iterdir()):
+                if holds_records(child):
+                    found.setdefault(child.resolve(), child)
+    return list(found.values())

@@ -19,7 +19,8 @@ def test_every_column_has_one_name_and_readers_see_the_key_columns_first():
         "latency_ms",
         "device",
     )
-    assert names(View.STORE)[:4] == ("name", "family", "stage", "pruning_method")
+    assert names(View.STORE)[:5] == ("name", "family", "stage", "role", "pruning_method")
+    assert "role" in names(View.SITE) and "role" in names(View.CLI)
     assert "pruning_method" in names(View.CSV) and "method" not in BY_NAME
 
 

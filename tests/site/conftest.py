@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.site_records import REPO, THESIS_RESULTS, write_own_results
+from tests.site.site_records import (
+    REPO,
+    THESIS_RESULTS,
+    write_calibration_results,
+    write_own_results,
+)
 from tests.without_modules import MACHINE_LEARNING, run_without
 from thesislab.results.table import table
 from thesislab.store import Store
@@ -34,9 +39,17 @@ def own_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def results_dirs(own_results: Path) -> list[Path]:
-    """The thesis's imported results and the fixture's own."""
-    return [THESIS_RESULTS, own_results]
+def calibration_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A results directory declared `calibration` (see `write_calibration_results`)."""
+    root = tmp_path_factory.mktemp("calibration-results")
+    write_calibration_results(Store(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def results_dirs(own_results: Path, calibration_results: Path) -> list[Path]:
+    """The thesis's imported results, the fixture's own and its calibration network."""
+    return [THESIS_RESULTS, own_results, calibration_results]
 
 
 @pytest.fixture(scope="session")

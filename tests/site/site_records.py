@@ -2,16 +2,22 @@
 
 They include a name and a family that are markup, a second device (`local`), an int8 artifact
 paired with its fp32 one, a distilled student with its non-distilled twin and a pruned model with
-a lookup-table prediction, so that every page has something to draw.
+a lookup-table prediction, so that every page has something to draw; and, newer and better than
+any published result, a sample run (trained on the bundled sample) and, in a results directory of
+its own, a calibration network of a lookup table, which no published page may show.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from thesislab.data.sample import SAMPLE_NAME
+from thesislab.models.registry import resolve
 from thesislab.models.spec import ArchSpec
 from thesislab.records import (
     ArtifactRecord,
+    Dataset,
     DeviceInfo,
     LatencyStats,
     Lineage,
@@ -20,6 +26,7 @@ from thesislab.records import (
     Protocol,
     Pruning,
 )
+from thesislab.results.roles import ROLE_FILE
 from thesislab.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +38,13 @@ LOCAL = "local"
 
 SMALL = ArchSpec(family="mobilenetv2", params={"depth": 9, "width": 16, "expansion": 4})
 LARGE = ArchSpec(family="mobilenetv2", params={"depth": 12, "width": 24, "expansion": 6})
+
+SAMPLE_RUN = "mobilenetv2_d6_er2_w16_sample_run"
+CALIBRATION_NETWORK = "mobilenetv2_d9_er4_w16_random1_seed0"
+NEWEST_PUBLISHED = datetime(2026, 1, 1, tzinfo=UTC)
+"""When the fixture's pruned network was made: its only published record that says when."""
+NEWEST = datetime(2030, 1, 1, tzinfo=UTC)
+"""When the sample run and the calibration network were made: after every published record."""
 
 
 def _measure(
@@ -88,5 +102,44 @@ def write_own_results(store: Store) -> None:
         architecture=ArchSpec(family="wideresnet", params={"depth": 40, "width": 32}),
         accuracy=0.93,
         lineage=Lineage(stage="retrained", pruning=Pruning(method="netadapt")),
+        created_at=NEWEST_PUBLISHED,
     )
     _measure(store, _deploy(store, pruned), LOCAL, 10.0, predicted=9.5)
+    write_sample_run(store)
+
+
+def write_sample_run(store: Store) -> None:
+    """A model trained on the bundled sample, faster and more accurate than any published result
+    on both devices, and the newest of them."""
+    sample = ModelRecord(
+        name=SAMPLE_RUN,
+        architecture=ArchSpec(
+            family="mobilenetv2", params={"depth": 6, "width": 16, "expansion": 2}
+        ),
+        seed=1,
+        accuracy=0.99,
+        dataset=Dataset(name=SAMPLE_NAME, fingerprint="abca95755c53f903e015"),
+        created_at=NEWEST,
+    )
+    artifact = _deploy(store, sample)
+    _measure(store, artifact, LOCAL, 0.0123)
+    _measure(store, artifact, PI, 0.0123)
+
+
+def write_calibration_results(store: Store) -> None:
+    """A results directory declared `calibration`: an untrained network of the published
+    `SMALL`'s architecture, measured in int8 on the Pi (where that configuration has no int8
+    latency of its own) beside its lookup table's prediction."""
+    store.root.mkdir(parents=True, exist_ok=True)
+    (store.root / ROLE_FILE).write_text("role: calibration\n")
+    network = ModelRecord(
+        name=CALIBRATION_NETWORK,
+        architecture=resolve(SMALL),
+        seed=0,
+        weights="untrained",
+        created_at=NEWEST,
+    )
+    artifact = store.write(
+        ArtifactRecord(model_id=store.write(network), quantization="int8", created_at=NEWEST)
+    )
+    _measure(store, artifact, PI, 0.0456, predicted=0.05)

@@ -19,9 +19,19 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, LOCAL
+from tests.site.site_records import (
+    CALIBRATION_NETWORK,
+    HOSTILE_FAMILY,
+    HOSTILE_NAME,
+    LOCAL,
+    SAMPLE_RUN,
+)
+from tests.site.test_roles import OWN_PAGE
 from tests.system_deps import require_executable
+from thesislab.site.catalogue import Catalogue
+from thesislab.site.links import model_page
 from thesislab.site.pages import site_pages, slug
+from thesislab.store import records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -313,20 +323,43 @@ def test_on_a_narrow_screen_a_table_scrolls_inside_itself_keeping_names(watched,
 
 
 @pytest.mark.parametrize("root", ["http"], indirect=True)
-def test_search_finds_a_model_by_name(watched, root, results_table):
+def test_search_finds_a_model_page_by_its_thesis_name(watched, root, results_table):
     page, watch = watched
     front = site_pages(results_table)[0].charts["overview"].front_rows
     name = next(name for name in front["name"] if name.replace("_", "").isalnum())
+    pages = {model_page(config_id) for config_id in front.loc[front["name"] == name, "config_id"]}
     _open(page, f"{root}/index.html")
     page.locator("input.md-search__input").click()
     page.locator("input.md-search__input").press_sequentially(name)
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for()
-    assert name in page.locator(".md-search-result__list").inner_text()
-    results.first.locator("a").first.click()
-    page.wait_for_load_state()
-    assert name in page.locator(".md-content").inner_text()
+    page.wait_for_function(  # the results of the whole name, not of the letters typed so far
+        "(name) => (document.querySelector('.md-search-result__item h1') || {}).textContent"
+        " === name",
+        arg=name,
+    )
+    page.locator(".md-search-result__item > a").first.click()
+    page.wait_for_url("**/models/*.html")
+    assert urlsplit(page.url).path.removeprefix("/") in pages  # the model's own page
+    assert page.locator("h1").inner_text() == name
     assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["file", "http"], indirect=True)
+def test_the_error_page_loads_every_file_it_names(watched, root):
+    page, watch = watched
+    missing: list[str] = []
+    page.on("requestfailed", lambda request: missing.append(request.url))
+    page.on("response", lambda response: response.status >= 400 and missing.append(response.url))
+    page.goto(f"{root}/404.html")
+    page.wait_for_load_state("networkidle")
+    assert missing == []
+    assert page.locator("header.md-header").evaluate("h => getComputedStyle(h).position") in (
+        "sticky",
+        "fixed",
+    )  # Material's stylesheet applies
+    page.locator("nav.md-nav a.md-nav__link", has_text="About the thesis").first.click()
+    page.wait_for_url("**/about.html")
+    assert page.locator("h1").first.inner_text() != ""
+    assert missing == [] and watch.errors == [] and watch.outside == []
 
 
 @pytest.mark.parametrize("root", ["file"], indirect=True)
@@ -339,4 +372,42 @@ def test_search_is_hidden_from_disk_without_errors(watched, root):
         assert not page.locator("label.md-header__button[for=__search]").is_visible()
         page.keyboard.press("/")  # Material's search shortcut
         page.wait_for_timeout(300)
+    assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["http"], indirect=True)
+def test_sample_runs_and_calibration_networks_are_on_their_pages_only(
+    watched, root, results_dirs, results_table
+):
+    page, watch = watched
+    pages = site_pages(results_table, Catalogue.of(records(results_dirs), results_table))
+    kept_apart = {
+        name: str(results_table.loc[results_table["name"] == name, "config_id"].iloc[0])
+        for name in OWN_PAGE
+    }
+    configurations = (
+        "Object.values(window.thesislabViews).flatMap((view) => "
+        "view.data('points').map((point) => point.config_id))"
+    )
+    for generated in pages:
+        if not any(not chart.empty for chart in generated.charts.values()):
+            continue
+        _open(page, f"{root}/{generated.path.removesuffix('.md')}.html")
+        drawn = set(page.evaluate(configurations))
+        own = {kept_apart[name] for name, path in OWN_PAGE.items() if path == generated.path}
+        assert drawn & set(kept_apart.values()) == own, generated.path
+    for name, role in ((SAMPLE_RUN, "sample run"), (CALIBRATION_NETWORK, "calibration network")):
+        page.goto(f"{root}/{model_page(kept_apart[name])}")
+        assert page.locator("h1").inner_text() == name
+        assert role in page.locator(".tl-role").inner_text()
+        page.locator(".tl-role a").click()
+        page.wait_for_url(f"**/{Path(OWN_PAGE[name]).stem}.html")
+        assert name in page.locator(".md-content").inner_text()
+    page.goto(f"{root}/index.html")
+    what_is_new = page.locator("table.tl-latest").inner_text()
+    assert "wrn-40-2-netadapt-own" in what_is_new and SAMPLE_RUN not in what_is_new
+    page.goto(f"{root}/results.html")
+    page.locator(".tl-filter").fill(SAMPLE_RUN)
+    page.wait_for_function("document.querySelector('.tl-count').textContent.startsWith('2 of')")
+    assert "sample" in page.locator(".tl-results tbody tr").first.inner_text().split()
     assert watch.errors == [] and watch.outside == []

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import base64
 import filecmp
+import html
 import json
 import os
 import re
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +25,7 @@ from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, REPO
 from thesislab.errors import ThesislabError
 from thesislab.results.table import table
 from thesislab.site.cli import chart_app, site_app
+from thesislab.site.links import model_page
 from thesislab.site.pages import site_pages, slug
 
 pytestmark = pytest.mark.slow
@@ -59,12 +65,21 @@ def test_each_chart_has_its_exports_script_with_a_pdf_and_the_data(built_site, r
     assert (built_site.root / "assets" / "thesislab" / "vega.js").stat().st_size > 500_000
 
 
-def test_search_indexes_the_prose_and_model_names_but_not_result_tables(built_site, results_table):
+def test_search_indexes_the_prose_and_model_pages_but_not_result_tables(built_site, results_table):
     index = json.loads((built_site.root / "search" / "search_index.json").read_text())
-    text = {doc["location"]: doc["text"] for doc in index["docs"]}
-    name = str(results_table.iloc[0]["name"])
+    text = {doc["location"]: doc["title"] + " " + doc["text"] for doc in index["docs"]}
+    first = results_table.iloc[0]
+    name = str(first["name"])
     pages_naming = {location.split("#")[0] for location, words in text.items() if name in words}
-    assert pages_naming == {"models/index.html"}
+    assert pages_naming == {"models/index.html", model_page(str(first["config_id"]))}
+    model_pages = [
+        doc
+        for doc in index["docs"]
+        if doc["location"].startswith("models/") and "index.html" not in doc["location"]
+    ]
+    assert len(model_pages) == results_table["config_id"].nunique()
+    wideresnet = next(doc for doc in model_pages if doc["title"] == "res-10-KD")
+    assert "res_d10_w16" in wideresnet["text"]  # the name of its spec finds it too
     assert "reflect-101" in text["differences.html"]  # a table of prose stays indexed
     cell = re.compile(f"<td[^>]*>(<a [^>]*>)?{re.escape(name)}<")
     in_tables = [
@@ -212,12 +227,22 @@ def _run(*arguments, cwd):
     )
 
 
+def _contents(folder):
+    """Every file under `folder`, by relative path, with its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
 def test_a_corrupt_record_is_left_out_with_a_warning_and_fails_strict_builds(tmp_path, own_results):
     results, not_json, bad_field = _corrupt_results(tmp_path, own_results)
     config = _configuration(tmp_path, results)
     cli = ["-c", "from thesislab.cli import main; main()", "site", "build", "-f", str(config)]
+    site = tmp_path / "site"
 
-    lenient = _run(*cli, "--no-strict", "--out", str(tmp_path / "lenient"), cwd=tmp_path)
+    lenient = _run(*cli, "--out", str(site), cwd=tmp_path)
     assert lenient.returncode == 0, lenient.stderr
     warnings = [line for line in lenient.stderr.splitlines() if "left out" in line]
     assert len(warnings) == 2, lenient.stderr
@@ -228,16 +253,113 @@ def test_a_corrupt_record_is_left_out_with_a_warning_and_fails_strict_builds(tmp
     shutil.copytree(results, clean)
     (clean / "model" / not_json).unlink()
     (clean / "measurement" / bad_field).unlink()
-    home = (tmp_path / "lenient" / "index.html").read_text()
-    assert f"<p>{len(table([clean])):,} results (" in home
+    home = (site / "index.html").read_text()
+    published = table([clean])
+    assert f"<p>{(published['role'] == 'published').sum():,} results (" in home
+    built = _contents(site)
 
-    strict = _run(*cli, "--out", str(tmp_path / "strict"), cwd=tmp_path)
+    strict = _run(*cli, "--strict", "--out", str(site), cwd=tmp_path)
     assert strict.returncode == 1
     assert strict.stderr.strip().splitlines()[-1].startswith("error: site build failed")
     assert "strict" in strict.stderr and "Traceback" not in strict.stderr
     assert not_json in strict.stderr and bad_field in strict.stderr
+    assert _contents(site) == built  # the failed build left the previous site as it was
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".site")) == []
 
     mkdocs = _run("-m", "mkdocs", "build", "--strict", "-f", str(config), cwd=tmp_path)
     assert mkdocs.returncode != 0
     assert not_json in mkdocs.stderr and bad_field in mkdocs.stderr
     assert "Traceback" not in mkdocs.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["site", "build", "--results", "{missing}"],
+        ["results", "check", "--results", "{missing}"],
+        ["chart", "export", "overview", "--results", "{missing}"],
+        ["chart", "list", "--results", "{missing}"],
+    ],
+)
+def test_a_results_folder_that_does_not_exist_is_a_one_line_error(tmp_path, command):
+    missing = tmp_path / "no" / "such"
+    arguments = [part.format(missing=missing) for part in command]
+    failed = _run("-c", "from thesislab.cli import main; main()", *arguments, cwd=REPO)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == (
+        f"error: --results: expected an existing folder, received {missing}"
+    )
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_configured_results_folder_that_does_not_exist_fails_the_build(tmp_path):
+    config = _configuration(tmp_path, tmp_path / "gone")
+    failed = _run(
+        "-c",
+        "from thesislab.cli import main; main()",
+        "site",
+        "build",
+        "-f",
+        str(config),
+        cwd=tmp_path,
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines()[-1] == (
+        f"error: results: expected an existing folder, received {tmp_path / 'gone'}"
+    )
+    assert not (tmp_path / "site").exists()
+
+
+def test_run_with_results_and_site_builds_from_that_folder_too(tmp_path, own_results):
+    """A study whose jobs are all recorded in DIR (a copy of the quickstart's results, with a
+    record of the fixture added): `run --results DIR --site` builds the site from the
+    configured folder and DIR, and prints a command that serves it as printed."""
+    runs = tmp_path / "runs"
+    shutil.copytree(REPO / "experiments" / "quickstart", runs)
+    added = next((own_results / "model").iterdir())
+    shutil.copy(added, runs / "model" / added.name)
+    configured = tmp_path / "configured"
+    shutil.copytree(REPO / "experiments" / "lookup-tables", configured, ignore=_no_files)
+    config = _configuration(tmp_path, configured)
+    study = REPO / "experiments" / "quickstart.yaml"
+    cli = ["-c", "from thesislab.cli import main; main()", "run", str(study)]
+    ran = _run(*cli, "--results", str(runs), "--site", cwd=config.parent)
+    assert ran.returncode == 0, ran.stderr
+    site = tmp_path / "site"
+    record = json.loads(added.read_text())
+    built = {page.name for page in (site / "models").glob("*.html")}
+    shown = [(site / "models" / name).read_text() for name in built]
+    assert any(f"<h1>{html.escape(record['name'])}</h1>" in page for page in shown)
+    assert (site / "samples.html").is_file()  # the quickstart's sample runs, from DIR
+    assert "lookup-tables.html" in (site / "index.html").read_text()
+    command = ran.stdout.strip().splitlines()[-1].split(" with ", 1)[1].split(" and open ")[0]
+    serve = shlex.split(command)
+    assert serve[0] == sys.executable and serve[-1] == "8000"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [*serve[:-1], str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        page = _fetch(f"http://127.0.0.1:{port}/samples.html")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert "mobilenetv2_d6_er2_w16" in page
+
+
+def _no_files(folder, names):
+    return [name for name in names if name == "files"]
+
+
+def _fetch(url: str) -> str:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -8,18 +8,22 @@ import pandas as pd
 import pytest
 
 from tests.site.site_records import HOSTILE_NAME, LOCAL, PI
+from thesislab.results.roles import Role
 from thesislab.site import frames
 from thesislab.site.palette import NO_METHOD, colour_of, colour_range
 
 
 @pytest.fixture(scope="module")
 def prepared(results_table):
-    return frames.prepare(results_table)
+    """The published results, prepared as the published pages have them."""
+    published = frames.prepare(results_table)
+    return published[published["role"] == Role.PUBLISHED]
 
 
 def test_prepare_fills_method_and_marks_the_reference_layer(prepared, results_table):
+    published = results_table[results_table["role"] == Role.PUBLISHED]
     assert (prepared["pruning_method"] == NO_METHOD).sum() == (
-        results_table["pruning_method"].isna().sum()
+        published["pruning_method"].isna().sum()
     )
     assert prepared["pruning_method"].notna().all()
     assert set(prepared.loc[prepared["reference"], "source"]) == {"thesis-2019"}
@@ -41,7 +45,7 @@ def test_fp32_and_int8_of_one_configuration_pair_up_per_device(prepared):
     pairs = frames.quantization_pairs(prepared)
     table = frames.pair_table(pairs)
     own = table[table["name_a"] == "mobilenetv2_d9_er4_w16_own"]
-    assert list(own[["role_a", "role_b", "device_b"]].itertuples(index=False)) == [
+    assert list(own[["side_a", "side_b", "device_b"]].itertuples(index=False)) == [
         ("fp32", "int8", LOCAL)
     ]
     assert own["speed_up"].iloc[0] == pytest.approx(3.1 / 1.2)
@@ -58,7 +62,7 @@ def test_models_measured_on_two_devices_pair_up_the_thesis_device_first(prepared
 
 def test_no_pairs_gives_an_empty_long_form_table(prepared):
     pairs = frames.quantization_pairs(prepared[prepared["quantization"] == "fp32"])
-    assert pairs.empty and {"pair", "role", "order"} <= set(pairs.columns)
+    assert pairs.empty and {"pair", "side", "order"} <= set(pairs.columns)
     assert frames.pair_table(pairs).empty
 
 

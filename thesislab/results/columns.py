@@ -88,11 +88,12 @@ COLUMNS: tuple[Column, ...] = (
     _column("name", "Name", Format.TEXT, *_EVERYWHERE, View.CLI, lead=0),
     _column("family", "Family", Format.TEXT, *_EVERYWHERE, View.CLI),
     _column("stage", "Stage", Format.TEXT, *_EVERYWHERE, View.CLI),
+    _column("role", "Role", Format.TEXT, View.STORE, View.CLI, View.SITE),
     _column("pruning_method", "Pruning", Format.TEXT, *_EVERYWHERE),
     _column("distilled", "Distilled", Format.FLAG, View.STORE, View.SITE, View.CSV),
     _column("quantization", "Quantization", Format.TEXT, *_EVERYWHERE, View.CLI),
     _column("device", "Device", Format.TEXT, *_EVERYWHERE, View.CLI, lead=6),
-    _column("role", "Role", Format.TEXT, View.TOOLTIP, View.CSV, lead=1),
+    _column("side", "Compared as", Format.TEXT, View.TOOLTIP, View.CSV, lead=1),
     _column("accuracy", "Accuracy", Format.PERCENT, *_EVERYWHERE, View.CLI, lead=2),
     _column("accuracy_std", "± std", Format.SPREAD, *_EVERYWHERE, lead=3),
     _column("n_seeds", "Seeds", Format.COUNT, *_EVERYWHERE, View.CLI, lead=4),
@@ -108,10 +109,11 @@ COLUMNS: tuple[Column, ...] = (
     _column("model_ids", "Model records", Format.LIST, View.STORE),
     _column("artifact_ids", "Artifact records", Format.LIST, View.STORE),
 )
-"""Every column, in the store's order. `role` (of a pair's point) and `accuracy_change` (against
-uniform pruning) are added by the site's pages; the others come from the records. `latency_from`
-says whose latency a row shows: 'measured' (its own artifacts) or 'architecture' (an untrained
-network of the same architecture and quantization, measured on that device)."""
+"""Every column, in the store's order. `side` (of a pair's point) and `accuracy_change` (against
+uniform pruning) are added by the site's pages; the others come from the records. `role` says
+what a result is for (`thesislab.results.roles`): 'published', 'sample' or 'calibration'.
+`latency_from` says whose latency a row shows: 'measured' (its own artifacts) or 'architecture'
+(an untrained network of the same architecture and quantization, measured on that device)."""
 
 _READER_VIEWS = frozenset({View.SITE, View.TOOLTIP})
 

@@ -1,9 +1,10 @@
 """The results table: every record of the results directories joined into one row per (model
 configuration, artifact quantization, device), seeds of one configuration aggregated.
 
-A row's columns are those of `thesislab.results.columns` (`View.STORE`). Untrained networks
-measured on a device lend their latency to the trained configurations of the same architecture
-(`latency_from`).
+A row's columns are those of `thesislab.results.columns` (`View.STORE`); its `role` is its
+configuration's (`thesislab.results.roles`). Untrained networks measured on a device lend their
+latency to the trained configurations of the same architecture (`latency_from`), published ones
+to any configuration, others to configurations of their own role.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from thesislab.records import (
 )
 from thesislab.results.columns import View
 from thesislab.results.columns import names as column_names
+from thesislab.results.roles import Role, combined_role, declared_role, model_role
 from thesislab.store import Store
 
 if TYPE_CHECKING:
@@ -51,6 +53,7 @@ def _mean(values: list[float]) -> float | None:
 def _rows_of_configuration(
     config_id: str,
     models: dict[str, ModelRecord],
+    role: Role,
     artifacts: dict[str, ArtifactRecord],
     measurements_of: dict[str, list[MeasurementRecord]],
 ) -> Iterator[dict[str, object]]:
@@ -60,6 +63,7 @@ def _rows_of_configuration(
         "name": first.name,
         "family": first.architecture.family,
         "stage": first.stage,
+        "role": str(role),
         "pruning_method": first.lineage.pruning.method if first.lineage.pruning else None,
         "distilled": first.lineage.distilled,
         "params": next((m.params for m in models.values() if m.params is not None), None),
@@ -131,7 +135,8 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
     """The rows the measurements of untrained networks add: for every configuration of trained
     weights and each of its quantizations, one row per device on which an untrained network of
     the same architecture (resolved spec, widths included) and quantization was measured and
-    the configuration itself was not, with the configuration's accuracy and that latency."""
+    the configuration itself was not, with the configuration's accuracy and that latency. A
+    network lends its latency only where its role is published or the configuration's own."""
     measured = [row for row in rows if row["stage"] == UNTRAINED and row["device"] is not None]
     if not measured:
         return []
@@ -151,6 +156,8 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
         seen.add(configuration)
         key = (architecture_key(str(row["architecture"])), row["quantization"])
         for untrained in latencies.get(key, []):
+            if untrained["role"] not in (Role.PUBLISHED, row["role"]):
+                continue
             if (*configuration, untrained["device"]) in present:
                 continue
             added.append(
@@ -187,10 +194,14 @@ def table(
     artifacts: dict[str, ArtifactRecord] = {}
     measurements: dict[str, MeasurementRecord] = {}
     configurations: dict[str, dict[str, ModelRecord]] = {}
+    roles: dict[str, list[Role]] = {}
     for store in stores:
+        declared = declared_role(store.root)
         for identifier, model in store.of_kind(ModelRecord, invalid).items():
             models[identifier] = model
-            configurations.setdefault(store.configuration_id(identifier), {})[identifier] = model
+            config_id = store.configuration_id(identifier)
+            configurations.setdefault(config_id, {})[identifier] = model
+            roles.setdefault(config_id, []).append(model_role(model, declared))
         artifacts.update(store.of_kind(ArtifactRecord, invalid))
         measurements.update(store.of_kind(MeasurementRecord, invalid))
     if loaded is not None:
@@ -204,7 +215,10 @@ def table(
     rows: list[dict[str, object]] = []
     for config_id, group in configurations.items():
         group_artifacts = {k: a for m in group for k, a in artifacts_of.get(m, {}).items()}
-        rows.extend(_rows_of_configuration(config_id, group, group_artifacts, measurements_of))
+        role = combined_role(roles[config_id])
+        rows.extend(
+            _rows_of_configuration(config_id, group, role, group_artifacts, measurements_of)
+        )
     joined = _architecture_rows(rows)
     if joined:  # a configuration's row without a device gives way to those with a latency
         with_latency = {(row["config_id"], row["quantization"]) for row in joined}

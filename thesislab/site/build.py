@@ -5,7 +5,7 @@ the pages, renders their HTML and the bodies of the model pages, and produces th
 site's script and stylesheet, and, in rendering processes while MkDocs builds, the Vega bundle
 and one exports script per chart whose data changed since the last build of this process).
 `build_site` is `thesislab site build`: the same MkDocs build as `mkdocs build`, with the results
-directories and output folder overridable.
+directories and output folder overridable, built aside and swapped in when whole.
 """
 
 from __future__ import annotations
@@ -14,6 +14,11 @@ import html
 import json
 import logging
 import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
@@ -116,6 +121,13 @@ def safe_title(title: str) -> str:
     return html.escape(title, quote=True)
 
 
+def check_results(results_dirs: Iterable[Path]) -> None:
+    """Raise the one-line error of a results folder that does not exist."""
+    for path in results_dirs:
+        if not path.is_dir():
+            raise ThesislabError(f"results: expected an existing folder, received {path}")
+
+
 def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> GeneratedSite:
     """The result pages and their assets, from the records under `results_dirs`; a file that
     is not a valid record is left out with a warning naming it and its field."""
@@ -173,15 +185,20 @@ def build_site(
     out: Path | None = None,
     config_file: Path = Path("mkdocs.yml"),
     cache_dir: Path | None = None,
-    strict: bool = True,
+    strict: bool = False,
     site_url: str | None = None,
     wait_for_exports: bool = True,
+    added_results: list[Path] | None = None,
 ) -> Path:
-    """Run the MkDocs build of `config_file`, optionally with other results directories, output
-    folder, cache or site address; return the output folder.
+    """Run the MkDocs build of `config_file`, optionally from other results directories (instead
+    of the configured ones) or `added_results` (besides them), into another output folder, with
+    another cache or site address; return the output folder.
 
-    `wait_for_exports=False` builds as `mkdocs serve` does: the pages are written, the chart
-    exports (PDF, CSV) follow as the rendering processes finish them.
+    A file that is not a valid record is left out with a warning; under `strict`, any warning
+    fails the build. The site is built in a folder beside the output folder, which it replaces
+    once built: a failed build leaves the previous site as it was. `wait_for_exports=False`
+    builds as `mkdocs serve` does, in place: the pages are written, the chart exports (PDF, CSV)
+    follow as the rendering processes finish them.
     """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs.commands.build import build
@@ -193,15 +210,24 @@ def build_site(
     overrides = {"site_dir": str(out.resolve())} if out else {}
     if site_url:
         overrides["site_url"] = site_url
+    staging: Path | None = None
     try:
         config = load_config(str(config_file), strict=strict, **overrides)
         plugin = config.plugins.get(PLUGIN_NAME)
         if plugin is None:
             raise ThesislabError(f"expected the '{PLUGIN_NAME}' plugin in {config_file}")
-        if results_dirs:
-            plugin.config["results"] = [str(path.resolve()) for path in results_dirs]
+        base = config_file.resolve().parent
+        chosen = results_dirs or [base / path for path in plugin.config["results"]]
+        every = dict.fromkeys(path.resolve() for path in [*chosen, *(added_results or [])])
+        check_results(every)
+        plugin.config["results"] = [str(path) for path in every]
         if cache_dir:
             plugin.config["cache_dir"] = str(cache_dir.resolve())
+        site_dir = Path(config.site_dir)
+        if wait_for_exports:
+            site_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.", dir=site_dir.parent))
+            config.site_dir = str(staging)
         config.plugins.on_startup(command="build" if wait_for_exports else "serve", dirty=False)
         shown = _warnings_to_stderr()
         try:
@@ -209,6 +235,37 @@ def build_site(
         finally:
             config.plugins.on_shutdown()
             logging.getLogger("mkdocs").removeHandler(shown)
+        if staging is not None:
+            _replace_folder(site_dir, staging)
+            staging = None
     except MkDocsException as error:
         raise ThesislabError(f"site build failed: {error}") from None
-    return Path(config.site_dir)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return site_dir
+
+
+SERVE_PORT = 8000
+
+
+def built_message(site_dir: Path) -> str:
+    """What to do with a built site, as commands that work as printed (whatever the shell's
+    path): open it from disk, or serve it, where search works too."""
+    serve = [sys.executable, "-m", "http.server", "--bind", "127.0.0.1"]
+    serve += ["--directory", str(site_dir), str(SERVE_PORT)]
+    return (
+        f"site built: open {site_dir / 'index.html'}, or serve it (search works over http) "
+        f"with {shlex.join(serve)} and open http://127.0.0.1:{SERVE_PORT}/"
+    )
+
+
+def _replace_folder(folder: Path, new: Path) -> None:
+    """Put the folder `new` in the place of `folder` (removed), by two renames."""
+    if not folder.exists():
+        new.rename(folder)
+        return
+    old = new.with_name(f"{new.name}.old")
+    folder.rename(old)
+    new.rename(folder)
+    shutil.rmtree(old)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -25,6 +26,25 @@ if TYPE_CHECKING:
 def _aware(time: datetime) -> datetime:
     """`time` with a time zone: UTC where the record gave none."""
     return time if time.tzinfo is not None else time.replace(tzinfo=UTC)
+
+
+_ABSENT = object()
+"""A recipe setting a configuration does not have."""
+
+
+def _setting_in_words(key: str, value: object) -> str:
+    """A recipe setting as a reader reads it: 'tags: cosine, newKD', 'kd pipeline: no KD'."""
+    words = key.replace("_", " ")
+    if value is True:
+        return words
+    shown = (
+        ", ".join(str(item) for item in value)
+        if isinstance(value, list)
+        else value
+        if isinstance(value, str)
+        else json.dumps(value, sort_keys=True)
+    )
+    return f"{words}: {str(shown).replace('_', ' ')}"
 
 
 def _add(index: dict[str, list[str]], key: str, value: str) -> None:
@@ -141,52 +161,71 @@ class Catalogue:
         dataset = self.first(config_id).dataset
         return dataset.name if dataset else None
 
-    def latest(self, count: int) -> list[tuple[str, datetime]]:
-        """The `count` configurations with the newest records, newest first, with their time."""
-        dated = [(config_id, self.created(config_id)) for config_id in self.seeds]
+    def latest(self, count: int, among: Collection[str]) -> list[tuple[str, datetime]]:
+        """The `count` configurations of `among` with the newest records, newest first, with
+        their time."""
+        dated = [
+            (config_id, self.created(config_id)) for config_id in among if config_id in self.seeds
+        ]
         known = [(config_id, time) for config_id, time in dated if time is not None]
         return sorted(known, key=lambda item: (item[1], item[0]), reverse=True)[:count]
 
-    def by_family(self) -> list[tuple[str, list[dict[str, str]]]]:
-        """Every configuration for the models index: per family (in name order), its name, page
-        (relative to the index) and, unless it was simply trained, its stage and method; where
-        several configurations share a name, what sets each apart (its recipe's own settings,
-        else its id)."""
+    def by_family(self, among: Collection[str]) -> list[tuple[str, list[dict[str, str]]]]:
+        """The configurations of `among` for the models index: per family (in name order), its
+        name, page (relative to the index) and, unless it was simply trained, its stage and
+        method; where several configurations share a name and these, what sets each apart (its
+        recipe's own settings in words, else its id)."""
         families: dict[str, list[dict[str, str]]] = {}
-        named: dict[str, list[str]] = {}
-        for config_id in self.seeds:
-            named.setdefault(self.first(config_id).name, []).append(config_id)
-        for config_id in self.seeds:
+        namesakes: dict[tuple[str, ...], list[str]] = {}
+        details: dict[str, list[str]] = {}
+        for config_id in (config_id for config_id in self.seeds if config_id in among):
             model = self.first(config_id)
             lineage = model.lineage
             detail = [] if model.stage == "trained" else [model.stage.replace("_", "-")]
             detail += [lineage.pruning.method] if lineage.pruning else []
             detail += ["distilled"] if lineage.distilled else []
-            if len(named[model.name]) > 1:
-                detail += self._apart(config_id, named[model.name])
-            families.setdefault(model.architecture.family, []).append(
-                {
-                    "name": model.name,
-                    "page": posixpath.basename(model_page(config_id)),
-                    "detail": " · ".join(detail),
-                }
-            )
+            details[config_id] = detail
+            namesakes.setdefault((model.name, *detail), []).append(config_id)
+        for group in namesakes.values():
+            apart = self._apart(group) if len(group) > 1 else {}
+            for config_id in group:
+                model = self.first(config_id)
+                detail = [*details[config_id], *apart.get(config_id, [])]
+                families.setdefault(model.architecture.family, []).append(
+                    {
+                        "name": model.name,
+                        "page": posixpath.basename(model_page(config_id)),
+                        "detail": " · ".join(detail),
+                    }
+                )
         return [
             (family, sorted(entries, key=lambda entry: (entry["name"], entry["page"])))
             for family, entries in sorted(families.items())
         ]
 
-    def _apart(self, config_id: str, namesakes: list[str]) -> list[str]:
-        """What sets `config_id` apart from its `namesakes`: the recipe settings the others do
-        not all share, or else its id."""
-
-        def settings(config: str) -> set[str]:
-            recipe = self.first(config).recipe_fields
-            return {f"{key}={json.dumps(value, sort_keys=True)}" for key, value in recipe.items()}
-
-        shared = settings(namesakes[0]).intersection(*(settings(other) for other in namesakes))
-        own = sorted(settings(config_id) - shared)
-        return own or [f"configuration {config_id[:8]}"]
+    def _apart(self, namesakes: list[str]) -> dict[str, list[str]]:
+        """What sets each of `namesakes` apart, in words: the recipe settings it has that the
+        others do not all share (nothing for the one configuration without such settings), and
+        its id where that leaves it like another."""
+        recipes = {config_id: self.first(config_id).recipe_fields for config_id in namesakes}
+        own = {
+            config_id: [
+                _setting_in_words(key, value)
+                for key, value in sorted(recipe.items())
+                if any(other.get(key, _ABSENT) != value for other in recipes.values())
+                and value is not None
+                and value is not False
+                and value != []
+            ]
+            for config_id, recipe in recipes.items()
+        }
+        alike = Counter(tuple(words) for words in own.values())
+        return {
+            config_id: [*words, f"configuration {config_id[:8]}"]
+            if alike[tuple(words)] > 1
+            else words
+            for config_id, words in own.items()
+        }
 
     def counts(self) -> dict[str, int]:
         """How many records of each kind the catalogue holds."""

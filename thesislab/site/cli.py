@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from thesislab.errors import ThesislabError
-from thesislab.store import RESULTS_ROOT
+from thesislab.options import ReadResultsOption, results_directories
 
 if TYPE_CHECKING:
     from thesislab.site.charts.data import Chart
@@ -36,16 +36,6 @@ def _site() -> None:
     """Keeps `build` a subcommand (Typer runs a lone command directly otherwise)."""
 
 
-ResultsOption = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--results",
-        "-r",
-        help="Results directory (repeatable); a directory of results directories also works.",
-    ),
-]
-
-
 class ExportFormat(StrEnum):
     """Figure formats of `chart export`."""
 
@@ -61,7 +51,9 @@ def site_build(
         typer.Option(
             "--results",
             "-r",
-            help="Results directory (repeatable); default: the plugin's 'results' in mkdocs.yml.",
+            help="Results directory (repeatable); a directory of results directories also works. "
+            "Default: the plugin's 'results' in mkdocs.yml.",
+            show_default=False,
         ),
     ] = None,
     out: Annotated[
@@ -71,8 +63,12 @@ def site_build(
         Path, typer.Option("--config-file", "-f", help="MkDocs configuration.")
     ] = Path("mkdocs.yml"),
     strict: Annotated[
-        bool, typer.Option(help="Fail on MkDocs warnings (broken links, ...).")
-    ] = True,
+        bool,
+        typer.Option(
+            help="Fail on any warning (a record file left out, a broken link); without it, "
+            "each is a warning and the site is built."
+        ),
+    ] = False,
     site_url: Annotated[
         str | None,
         typer.Option(
@@ -85,35 +81,35 @@ def site_build(
     """Build the site exactly as `mkdocs build` does, optionally from other results.
 
     The site works offline and opened from disk (file://): nothing is loaded from elsewhere.
+    It is built beside the output folder and replaces it once whole: a failed build leaves
+    the previous site as it was.
 
     Example: thesislab site build --results experiments --out site
     """
-    from thesislab.site.build import build_site
+    from thesislab.site.build import build_site, built_message
 
-    built = build_site(results, out, config_file, strict=strict, site_url=site_url)
-    typer.echo(f"site built in {built}")
+    directories = results_directories(results) if results else None
+    built = build_site(directories, out, config_file, strict=strict, site_url=site_url)
+    typer.echo(built_message(built))
 
 
 def _charts(results: list[Path] | None) -> dict[str, tuple[str, Chart]]:
-    """Every non-empty chart of the site by id, with the path of its page."""
+    """Every non-empty chart of the site's published pages (not the sample runs') by id, with
+    the path of its page."""
     from thesislab.results.table import table
-    from thesislab.site.pages import site_pages
-    from thesislab.store import discover
+    from thesislab.site.pages import SAMPLES, site_pages
 
-    directories = discover(results or [RESULTS_ROOT])
-    if not directories:
-        shown = ", ".join(str(path) for path in results or [RESULTS_ROOT])
-        raise ThesislabError(f"expected results directories (with model/ folders) in {shown}")
     return {
         chart.spec.chart_id: (page.path.removesuffix(".md"), chart)
-        for page in site_pages(table(directories))
+        for page in site_pages(table(results_directories(results)))
+        if page.path != SAMPLES
         for chart in page.charts.values()
         if not chart.empty
     }
 
 
 @chart_app.command("list")
-def chart_list(results: ResultsOption = None) -> None:
+def chart_list(results: ReadResultsOption = None) -> None:
     """List the charts that can be exported, with the page each is on.
 
     Example: thesislab chart list --results experiments
@@ -151,7 +147,7 @@ def chart_export(
             "e.g. device=local (repeatable).",
         ),
     ] = None,
-    results: ResultsOption = None,
+    results: ReadResultsOption = None,
 ) -> None:
     """Render a chart of the site as a figure for a document (8.5 cm wide, 9-10 pt fonts).
 

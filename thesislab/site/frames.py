@@ -5,7 +5,7 @@ pair up (a student with and without its teacher, fp32 and int8 of one configurat
 pruned model lies above or below uniform pruning at matched latency, how well lookup tables
 predict latency, how one configuration's latencies on two devices compare and which of the
 thesis's networks enter or leave its Pareto front on another device. Pairs come back in long
-form, one row per point, with a `pair` key and a `role`, so one chart builder can draw them all.
+form, one row per point, with a `pair` key and a `side`, so one chart builder can draw them all.
 """
 
 from __future__ import annotations
@@ -75,20 +75,20 @@ def identities(rows: pd.DataFrame) -> pd.Series:
 
 
 def _long_form(
-    frame: pd.DataFrame, first: list[int], second: list[int], prefix: str, roles: list[list[str]]
+    frame: pd.DataFrame, first: list[int], second: list[int], prefix: str, sides: list[list[str]]
 ) -> pd.DataFrame:
     """Pairs in long form: the rows `first[i]` and `second[i]` of `frame`, each pair keyed by
     `prefix` and its second row's identity (so that a pair keeps its key as results come)."""
     import pandas as pd
 
     if not second:
-        return frame.iloc[0:0].assign(pair="", role="", order=0)
+        return frame.iloc[0:0].assign(pair="", side="", order=0)
     pairs = [f"{prefix}-{key:016x}" for key in identities(frame.loc[second])]
     parts = []
     for order, indices in enumerate((first, second)):
         part = frame.loc[indices].copy()
         part["pair"] = pairs
-        part["role"] = [role[order] for role in roles]
+        part["side"] = [side[order] for side in sides]
         part["order"] = order
         parts.append(part)
     return pd.concat(parts, ignore_index=True).sort_values(["pair", "order"], ignore_index=True)
@@ -99,7 +99,7 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
     The partner has the same architecture, stage, quantization and device; of several, the one
     whose name shares the longest prefix with the student's (same recipe), then the most seeds.
-    Long form: roles 'without teacher' and 'with teacher'.
+    Long form: sides 'without teacher' and 'with teacher'.
     """
     keys = ["architecture", "stage", "quantization", "device"]
     keyed = _keyed(frame, keys).assign(row=frame.index)
@@ -126,7 +126,7 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def quantization_pairs(frame: pd.DataFrame) -> pd.DataFrame:
-    """fp32 and quantized rows of one model configuration on one device. Roles: quantizations."""
+    """fp32 and quantized rows of one model configuration on one device. Sides: quantizations."""
     keys = ["config_id", "device"]
     keyed = _keyed(frame[frame["quantization"].notna()], keys).assign(row=lambda rows: rows.index)
     fp32 = keyed[keyed["quantization"] == "fp32"].drop_duplicates(keys)
@@ -306,10 +306,10 @@ def front_changes(fronts: pd.DataFrame) -> pd.DataFrame:
 
 
 def pair_table(pairs: pd.DataFrame) -> pd.DataFrame:
-    """One row per pair: both points' name, configuration, family, device, role, accuracy and
+    """One row per pair: both points' name, configuration, family, device, side, accuracy and
     latency side by side (suffixes `_a` and `_b`), with the accuracy change and the speed-up
     from a to b, in name order."""
-    columns = ["pair", "name", "config_id", "family", "device", "role", "accuracy", "latency_ms"]
+    columns = ["pair", "name", "config_id", "family", "device", "side", "accuracy", "latency_ms"]
     table = (
         pairs[pairs["order"] == 0][columns]
         .merge(pairs[pairs["order"] == 1][columns], on="pair", suffixes=("_a", "_b"))

@@ -21,10 +21,13 @@ from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
+from thesislab.models.names import format_name
 from thesislab.records import Quantization
+from thesislab.results.roles import Role
 from thesislab.site import payload
 from thesislab.site.links import model_page
 from thesislab.site.page_files import write_pages
+from thesislab.site.pages import LOOKUP, SAMPLES
 from thesislab.site.render import environment, relative_url
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ TIME_FORMAT = "%Y-%m-%d %H:%M"
 CURVES_CHART = "curves"
 CURVE_SIZE = (300, 200)
 RESULT_COLUMNS = (
+    "role",
     "quantization",
     "device",
     "accuracy",
@@ -48,6 +52,9 @@ RESULT_COLUMNS = (
 )
 """Columns of a configuration's rows of the results table that its page shows."""
 
+ROLE_PAGES: dict[str, str] = {Role.SAMPLE: SAMPLES, Role.CALIBRATION: LOOKUP}
+"""The page on which the results of each role but `published` are shown."""
+
 
 @dataclass(frozen=True)
 class ModelPage:
@@ -58,11 +65,39 @@ class ModelPage:
     body: str
     key: str
     """A hash of what the page shows (`_key`)."""
+    names: tuple[str, ...]
+    """Other names of the model (its spec's, in each style), which search finds it by."""
+    summary: str
+    """What it is, in a few words (family, stage, role), for search results."""
 
     @property
     def path(self) -> str:
         """Site path of the page."""
         return model_page(self.config_id)
+
+    def search_entry(self) -> dict[str, str]:
+        """The page's entry in the site's search index (text as HTML, as search expects)."""
+        return {
+            "location": self.path,
+            "title": html.escape(self.title, quote=False),
+            "text": html.escape(" · ".join([*self.names, self.summary]), quote=False),
+        }
+
+
+def _names(model: ModelRecord) -> tuple[str, ...]:
+    """The names of `model`'s spec besides its own: thesis-style and, for a WideResNet, dashed."""
+    spec = model.architecture.model_copy(update={"widths": None})
+    names = dict.fromkeys(format_name(spec, style=style) for style in ("thesis", "dashed"))
+    return tuple(name for name in names if name != model.name)
+
+
+def _summary(model: ModelRecord, role: str) -> str:
+    words = [model.architecture.family, model.stage.replace("_", "-")]
+    if model.lineage.pruning:
+        words.append(f"pruned with {model.lineage.pruning.method}")
+    if model.lineage.distilled:
+        words.append("distilled")
+    return ", ".join([*words, f"{role} result"])
 
 
 @cache
@@ -247,8 +282,11 @@ def _context(
     first = models[0]
     parents = catalogue.parents(config_id)
     children = [_link(catalogue, child) for child in catalogue.children_of.get(config_id, [])]
+    role = str(rows[0]["role"])
     return {
         "config_id": config_id,
+        "role": role,
+        "role_page": ROLE_PAGES.get(role),
         "model": first,
         "family_page": family_page,
         "seeds": _seeds(catalogue, model_ids),
@@ -321,8 +359,10 @@ def model_pages(
             context = _context(catalogue, config_id, rows, family_page)
             path = model_page(config_id)
             context["url"] = lambda target, path=path: relative_url(path, target)
-            title = catalogue.first(config_id).name
-            known = (key, ModelPage(config_id, title, template.render(context), key))
+            model = catalogue.first(config_id)
+            body = template.render(context)
+            names, summary = _names(model), _summary(model, context["role"])
+            known = (key, ModelPage(config_id, model.name, body, key, names, summary))
         current[config_id] = known
     _rendered.clear()
     _rendered.update(current)

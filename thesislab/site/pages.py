@@ -3,7 +3,8 @@
 `site_pages(frame)` turns the joined results table into the list of pages: the home section, an
 overview and one page per architecture family, a comparison and one page per pruning method,
 distillation, quantization, devices, lookup tables, the reproduction of the thesis and the
-differences from it, the table of all results, the models index and the record schema.
+differences from it, the sample runs, the table of all results, the models index and the record
+schema. Only published results (`thesislab.results.roles`) make the published pages.
 Rendering them is `render`'s job; everything here is data.
 """
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from thesislab.differences import DIFFERENCES
 from thesislab.records import json_schema
 from thesislab.results.columns import View, columns
+from thesislab.results.roles import Role
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec
@@ -60,6 +62,11 @@ def slug(name: str) -> str:
     return f"{simple}-{digest}" if simple else digest
 
 
+def _natural(values: pd.Series) -> pd.Series:
+    """Sort keys that put 'random2' before 'random10': numbers in text compared as numbers."""
+    return values.astype(str).str.replace(r"\d+", lambda found: found[0].zfill(12), regex=True)
+
+
 def seed_spread(frame: pd.DataFrame) -> float:
     """The median standard deviation of accuracy over seeds, where several seeds were run."""
     spread = frame.loc[frame["n_seeds"] > 1, "accuracy_std"].dropna()
@@ -70,7 +77,10 @@ LATEST = 10
 """How many of the newest configurations the home page lists."""
 
 
-def _home(frame: pd.DataFrame, final: pd.DataFrame, catalogue: Catalogue | None) -> Page:
+def _home(
+    frame: pd.DataFrame, final: pd.DataFrame, others: pd.DataFrame, catalogue: Catalogue | None
+) -> Page:
+    """The home section, of the published results `frame`; `others` are the rest, counted."""
     return Page(
         HOME,
         "Home",
@@ -83,6 +93,9 @@ def _home(frame: pd.DataFrame, final: pd.DataFrame, catalogue: Catalogue | None)
             "families": frame["family"].nunique(),
             "devices": frame["device"].dropna().nunique(),
             "news": None if catalogue is None else _news(frame, catalogue),
+            "others": frames.counts(others, ["role"]).set_index("role").to_dict("index"),
+            "samples": SAMPLES,
+            "lookup": LOOKUP,
         },
     )
 
@@ -94,13 +107,39 @@ def _news(frame: pd.DataFrame, catalogue: Catalogue) -> dict[str, Any]:
     first_rows = frame.drop_duplicates("config_id").set_index("config_id")
     latest = [
         {"created": created, "config_id": config_id, **first_rows.loc[config_id].to_dict()}
-        for config_id, created in catalogue.latest(LATEST)
+        for config_id, created in catalogue.latest(LATEST, set(first_rows.index))
     ]
     return {"built": get_build_datetime(), "records": catalogue.counts(), "latest": latest}
 
 
-def _models_index(catalogue: Catalogue) -> Page:
-    return Page(MODELS_INDEX, "Models", "models.j2", context={"families": catalogue.by_family()})
+def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
+    families = catalogue.by_family(set(frame["config_id"]))
+    return Page(MODELS_INDEX, "Models", "models.j2", context={"families": families})
+
+
+SAMPLES = "samples.md"
+
+
+def _samples(rows: pd.DataFrame) -> Page:
+    """The models trained on the bundled sample, kept off the published pages."""
+    return Page(
+        SAMPLES,
+        "Sample runs",
+        "samples.j2",
+        charts={
+            "samples": Chart(
+                ChartSpec(
+                    "samples",
+                    "Sample runs (trained on the bundled sample)",
+                    shape="quantization",
+                    shape_title="Quantization",
+                    frontier="none",
+                ),
+                rows,
+            )
+        },
+        context={"rows": rows.sort_values(["name", "quantization", "device"])},
+    )
 
 
 def _reproduction(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
@@ -258,7 +297,7 @@ def _paired_page(
         title,
         f"{name}.j2",
         charts={
-            "pairs": Chart(ChartSpec(name, title, paired=True, shape="role", **settings), pairs)
+            "pairs": Chart(ChartSpec(name, title, paired=True, shape="side", **settings), pairs)
         },
         context={"pairs": frames.pair_table(pairs), **(context or {})},
     )
@@ -352,10 +391,19 @@ def _devices(frame: pd.DataFrame) -> Page:
     )
 
 
+LOOKUP = "lookup-tables.md"
+
+
 def _lookup(frame: pd.DataFrame) -> Page:
+    """Predicted against measured latency, of published results and calibration networks."""
     rows = frames.predicted(frame)
+    networks = frame[frame["role"] == Role.CALIBRATION]
+    networks = networks.assign(
+        prediction_error=(networks["latency_predicted_ms"] - networks["latency_ms"])
+        / networks["latency_ms"]
+    )
     return Page(
-        "lookup-tables.md",
+        LOOKUP,
         "Lookup tables",
         "lookup.j2",
         charts={
@@ -381,7 +429,12 @@ def _lookup(frame: pd.DataFrame) -> Page:
                 rows,
             )
         },
-        context={"summary": frames.prediction_summary(rows)},
+        context={
+            "summary": frames.prediction_summary(rows),
+            "networks": networks.sort_values(
+                ["family", "name", "quantization", "device"], key=_natural
+            ),
+        },
     )
 
 
@@ -404,29 +457,35 @@ def results_table(prepared: pd.DataFrame) -> dict[str, str]:
 def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Page]:
     """Every generated page, in navigation order, from the joined results table; with the
     `catalogue` of its records, also the pages that need them (what is new on the home page,
-    the reproduction of the thesis and the models index)."""
+    the reproduction of the thesis and the models index).
+
+    Published results make every page; calibration networks join them on the lookup tables'
+    page alone, sample runs have a page of their own (when there are any); all results are in
+    the table of all results, each with its role."""
     prepared = frames.prepare(frame)
-    final = prepared[prepared["stage"] != UNFINISHED_STAGE]
-    reproduced = [] if catalogue is None else [_reproduction(prepared, catalogue)]
-    models = [] if catalogue is None else [_models_index(catalogue)]
+    published = prepared[prepared["role"] == Role.PUBLISHED]
+    samples = prepared[prepared["role"] == Role.SAMPLE]
+    final = published[published["stage"] != UNFINISHED_STAGE]
+    reproduced = [] if catalogue is None else [_reproduction(published, catalogue)]
+    models = [] if catalogue is None else [_models_index(published, catalogue)]
     return [
-        _home(prepared, final, catalogue),
+        _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue),
         *_families(final),
-        *_pruning(prepared),
+        *_pruning(published),
         _paired_page(
             "distillation.md",
             "Distillation",
-            frames.distillation_pairs(prepared),
+            frames.distillation_pairs(published),
             shape_title="Trained",
         ),
         _paired_page(
             "quantization.md",
             "Quantization",
-            frames.quantization_pairs(prepared),
+            frames.quantization_pairs(published),
             shape_title="Quantization",
         ),
-        _devices(prepared),
-        _lookup(prepared),
+        _devices(published),
+        _lookup(prepared[prepared["role"] != Role.SAMPLE]),
         *reproduced,
         Page(
             "differences.md",
@@ -437,6 +496,7 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
                 "reproducible": sum(d.reproduce is not None for d in DIFFERENCES),
             },
         ),
+        *([_samples(samples)] if len(samples) else []),
         Page(
             "results.md",
             "All results",

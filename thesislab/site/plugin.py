@@ -15,15 +15,20 @@ models index, in its themed page (as hard links to their copies in the cache fol
 `thesislab.site.page_files`). The theme's templates are compiled once per process.
 
 Search indexes the generated pages without their tables of results (every table not of class
-`tl-indexed`): their rows are figures and the names of models, which the models index lists once,
-and parsing every row would be most of a build's search work.
+`tl-indexed`): their rows are figures and the names of models, and parsing every row would be
+most of a build's search work. Each model page gets an entry of its own instead: its name, the
+other names of its architecture and a few words on what it is (Material's search plugin).
+
+A results folder that does not exist fails the build; the error page (404.html) works from disk.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import jinja2
 import jinja2.bccache
@@ -32,9 +37,10 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.utils import is_error_template
 
 from thesislab.errors import ThesislabError
-from thesislab.site.build import SCRIPTS, STYLESHEETS, GeneratedSite, generate
+from thesislab.site.build import SCRIPTS, STYLESHEETS, GeneratedSite, check_results, generate
 from thesislab.site.links import MODELS_INDEX
 from thesislab.site.model_pages import Shell, write_model_pages
 from thesislab.site.pages import HOME
@@ -104,6 +110,7 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         results = [base / path for path in self.config.results]
         self.cache_dir = base / self.config.cache_dir
         try:
+            check_results(results)
             self.site = generate(results, self.cache_dir)
         except ThesislabError as error:
             raise PluginError(str(error)) from None
@@ -138,14 +145,27 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
             files.append(File.generated(config, path, content=content))
         return files
 
+    @event_priority(50)  # before the search plugin writes its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        """Write the assets rendered in the background (Vega bundle, PDFs) into the site; under
-        `mkdocs serve`, as each is ready, so that the pages are served without waiting."""
+        """Write the assets rendered in the background (Vega bundle, PDFs) into the site (under
+        `mkdocs serve`, as each is ready, so that the pages are served without waiting) and add
+        the model pages to the search index."""
         assert self.site is not None
         try:
             self.site.write_later_assets(Path(config.site_dir), wait=not self.serving)
         except (OSError, WorkerError) as error:
             raise PluginError(f"rendering the chart exports failed: {error}") from error
+        entries = _search_entries(config)
+        if entries is not None:
+            entries.extend(page.search_entry() for page in self.site.models)
+
+    def on_post_template(
+        self, output_content: str, /, *, template_name: str, config: MkDocsConfig
+    ) -> str:
+        """Make the error page (404.html) work from disk as well as over http."""
+        if not is_error_template(template_name):
+            return output_content
+        return portable_error_page(output_content, urlsplit(config.site_url or "/").path)
 
     def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str:
         """Write the model pages into the site, each inside the themed page of the models index
@@ -192,3 +212,34 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         return context
 
     on_page_context = CombinedEvent(_content_for_search, _content_for_page)
+
+
+def _search_entries(config: MkDocsConfig) -> list[dict[str, str]] | None:
+    """The entries of Material's search index, which its plugin writes after the build; None
+    without that plugin."""
+    for plugin in config.plugins.values():
+        entries = getattr(getattr(plugin, "search_index", None), "entries", None)
+        if isinstance(entries, list):
+            return entries
+    return None
+
+
+_ROOTED = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+
+
+def portable_error_page(output: str, base: str) -> str:
+    """The error page `output`, whose links MkDocs writes from the site's root `base` (it is
+    served for a missing address at any depth), with links relative to the site's folder and,
+    over http, a `<base>` at that root: it works from disk (file://) too."""
+
+    def relative(found: re.Match[str]) -> str:
+        link = found.group(2)
+        if not link.startswith(base) or link.startswith("//"):
+            return found.group(0)
+        return f'{found.group(1)}{link.removeprefix(base) or "index.html"}"'
+
+    rooted = (
+        '<script>location.protocol === "file:" || document.head.appendChild('
+        f'Object.assign(document.createElement("base"), {{href: {json.dumps(base)}}}))</script>'
+    )
+    return _ROOTED.sub(relative, output).replace("<head>", f"<head>\n{rooted}", 1)

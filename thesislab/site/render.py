@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup, escape
 
 from thesislab.results.columns import BY_NAME, MISSING, Column, Format, View, columns, display
 from thesislab.results.table import OF_ARCHITECTURE
@@ -101,6 +104,15 @@ def _text(value: object) -> str:
     return MISSING if _missing(value) else str(value)
 
 
+_TOKEN_END = re.compile(r"([_-])")
+
+
+def _breakable(name: object) -> Markup:
+    """A model name, escaped, that a narrow column breaks between its tokens (after each `_`
+    or `-`), never inside one."""
+    return Markup(_TOKEN_END.sub(r"\1<wbr>", str(escape(str(name)))))
+
+
 def _rows(frame: pd.DataFrame) -> list[dict[Hashable, Any]]:
     return frame.to_dict(orient="records")
 
@@ -126,6 +138,7 @@ def environment() -> jinja2.Environment:
         count_of=_count_of,
         text=_text,
         cell=_cell,
+        breakable=_breakable,
         rows=_rows,
         pretty_json=lambda value: json.dumps(value, indent=2),
     )

@@ -50,7 +50,12 @@ def run(
         typer.Option(help="Data source instead of the study's (e.g. a path to a CIFAR-10 copy)."),
     ] = None,
     site: Annotated[
-        bool, typer.Option("--site", help="Rebuild the results site after the run.")
+        bool,
+        typer.Option(
+            "--site",
+            help="Rebuild the results site after the run, from the folders mkdocs.yml names "
+            "and the run's results directory.",
+        ),
     ] = False,
 ) -> None:
     """Run a study: every job not already done, in dependency order; a killed run restarted
@@ -91,7 +96,6 @@ def run(
         execute(all_jobs, ledger, chosen, parallel=jobs, progress=update)
     typer.echo(f"{len(all_jobs)} jobs done; records in {results_dir}")
     if site:
-        from thesislab.site.build import build_site
+        from thesislab.site.build import build_site, built_message
 
-        built = build_site()
-        typer.echo(f"site built: open {built / 'index.html'} (or run: mkdocs serve)")
+        typer.echo(built_message(build_site(added_results=[results_dir])))

@@ -51,7 +51,7 @@ class ChartSpec:
     log_y: bool = False
     frontier: Literal["none", "all", "per_colour"] = "all"
     paired: bool = False
-    """Rows come in long form (`pair`, `order`, `role`): draw a line through each pair."""
+    """Rows come in long form (`pair`, `order`, `side`): draw a line through each pair."""
     shape: str | None = None
     shape_title: str = ""
     rule: Literal["diagonal", "zero"] | None = None
@@ -219,7 +219,7 @@ class Chart:
         if spec.shape:
             wanted.append(spec.shape)
         if spec.paired:
-            wanted += ["pair", "order", "role"]
+            wanted += ["pair", "order", "side"]
         return [column for column in dict.fromkeys(wanted) if column in self.drawn.columns]
 
     @cached_property
