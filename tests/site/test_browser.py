@@ -403,6 +403,8 @@ def test_sample_runs_and_calibration_networks_are_on_their_pages_only(
         page.locator(".tl-role a").click()
         page.wait_for_url(f"**/{Path(OWN_PAGE[name]).stem}.html")
         assert name in page.locator(".md-content").inner_text()
+    _open(page, f"{root}/samples.html")
+    assert page.locator(".tl-download").count() == 0  # no figure for a document of them
     page.goto(f"{root}/index.html")
     what_is_new = page.locator("table.tl-latest").inner_text()
     assert "wrn-40-2-netadapt-own" in what_is_new and SAMPLE_RUN not in what_is_new

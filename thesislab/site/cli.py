@@ -94,15 +94,15 @@ def site_build(
 
 
 def _charts(results: list[Path] | None) -> dict[str, tuple[str, Chart]]:
-    """Every non-empty chart of the site's published pages (not the sample runs') by id, with
-    the path of its page."""
+    """Every non-empty chart of the site that is a figure for a document (not the sample
+    runs') by id, with the path of its page."""
     from thesislab.results.table import table
-    from thesislab.site.pages import SAMPLES, site_pages
+    from thesislab.site.pages import site_pages
 
     return {
         chart.spec.chart_id: (page.path.removesuffix(".md"), chart)
         for page in site_pages(table(results_directories(results)))
-        if page.path != SAMPLES
+        if page.exported
         for chart in page.charts.values()
         if not chart.empty
     }

@@ -50,6 +50,8 @@ class Page:
     """Navigation section the page belongs to; None for a top-level page."""
     charts: dict[str, Chart] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    exported: bool = True
+    """Whether its charts are figures for a document (downloads, `thesislab chart export`)."""
 
 
 def slug(name: str) -> str:
@@ -139,6 +141,7 @@ def _samples(rows: pd.DataFrame) -> Page:
             )
         },
         context={"rows": rows.sort_values(["name", "quantization", "device"])},
+        exported=False,
     )
 
 
@@ -398,10 +401,8 @@ def _lookup(frame: pd.DataFrame) -> Page:
     """Predicted against measured latency, of published results and calibration networks."""
     rows = frames.predicted(frame)
     networks = frame[frame["role"] == Role.CALIBRATION]
-    networks = networks.assign(
-        prediction_error=(networks["latency_predicted_ms"] - networks["latency_ms"])
-        / networks["latency_ms"]
-    )
+    error = (networks["latency_predicted_ms"] - networks["latency_ms"]) / networks["latency_ms"]
+    networks = networks.assign(prediction_error=error.round(3) + 0.0)  # + 0.0: no '-0.0 %'
     return Page(
         LOOKUP,
         "Lookup tables",
