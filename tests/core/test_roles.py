@@ -45,9 +45,11 @@ def _measure(store: Store, artifact_id: str, device: str, ms: float) -> None:
     )
 
 
-def _untrained(store: Store, name: str, device: str, ms: float) -> None:
+def _untrained(store: Store, name: str, device: str, ms: float, suffix: str = "") -> None:
+    """An untrained network of the architecture `name`, named `name` + `suffix`."""
     spec = resolve(parse_name(name).spec)
-    model_id = store.write(ModelRecord(name=name, architecture=spec, seed=0, weights="untrained"))
+    untrained = ModelRecord(name=name + suffix, architecture=spec, seed=0, weights="untrained")
+    model_id = store.write(untrained)
     artifact_id = store.write(ArtifactRecord(model_id=model_id, quantization="fp32"))
     _measure(store, artifact_id, device, ms)
 
@@ -138,8 +140,8 @@ def test_an_untrained_network_lends_its_latency_to_its_own_role_or_from_publishe
     _trained(sample, "mobilenetv1_d15_w32", dataset=SAMPLE)
     calibration = Store(tmp_path / "calibration")
     _declare(calibration, "calibration")
-    _untrained(calibration, "mobilenetv1_d12_w64_unpruned_seed0", "calibration-board", 7.0)
-    _untrained(calibration, "mobilenetv1_d15_w32_unpruned_seed0", "calibration-board", 3.0)
+    for name, ms in (("mobilenetv1_d12_w64", 7.0), ("mobilenetv1_d15_w32", 3.0)):
+        _untrained(calibration, name, "calibration-board", ms, suffix="_unpruned_seed0")
     atlas = Store(tmp_path / "atlas")
     _untrained(atlas, "mobilenetv1_d15_w32", "local", 4.0)
     frame = table([published.root, sample.root, calibration.root, atlas.root])
