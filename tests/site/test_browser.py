@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +158,7 @@ def test_the_marks_follow_the_device_selector(watched, root, results_table):
     page, watch = watched
     _open(page, f"{root}/index.html")
     overview = site_pages(results_table)[0].charts["overview"]
-    symbols = "#chart-overview g.mark-symbol.role-mark path"  # not the legend's symbols
+    symbols = "#chart-overview g.points_marks path"  # not the legend's symbols
     on_the_pi = (overview.shown["device"] == overview.defaults["device"]).sum()
     assert page.locator(symbols).count() == on_the_pi
     page.locator("#chart-overview select").select_option(LOCAL)
@@ -186,7 +187,7 @@ def test_a_tooltip_shows_a_markup_name_as_text(watched, root):
 def test_clicking_a_legend_entry_highlights_its_points(watched, root):
     page, watch = watched
     _open(page, f"{root}/families/index.html")
-    faded = "#chart-families g.mark-symbol.role-mark path[opacity='0.08']"
+    faded = "#chart-families g.points_marks path[opacity='0.08']"
     assert page.locator(faded).count() == 0
     label = page.locator("#chart-families .role-legend-label text", has_text="wideresnet")
     label.click(force=True)  # the SVG, not the text element, receives pointer events
@@ -246,8 +247,13 @@ def test_every_download_works_from_disk(watched, root):
     ]
     assert files["quantization.pdf"].startswith(b"%PDF")
     assert files["quantization.png"].startswith(b"\x89PNG")
-    png_width = int.from_bytes(files["quantization.png"][16:20], "big")
-    assert png_width == round(241 * 300 / 72)  # 8.5 cm at 300 dpi
+    png = files["quantization.png"]
+    assert int.from_bytes(png[16:20], "big") == round(241 * 300 / 72)  # 8.5 cm at 300 dpi
+    resolution = png.index(b"pHYs")  # and says so, right after the header
+    assert resolution == 8 + 25 + 4 and png.count(b"pHYs") == 1
+    assert png[resolution + 4 : resolution + 13] == (11811).to_bytes(4, "big") * 2 + b"\x01"
+    crc = zlib.crc32(png[resolution : resolution + 13]).to_bytes(4, "big")
+    assert png[resolution + 13 : resolution + 17] == crc
     assert b"<svg" in files["quantization.svg"][:200]
     spec = json.loads(files["quantization.vl.json"])
     assert spec["width"] == 241 and len(spec["datasets"]["points"]) == 2 * (6 + 1)  # 7 pairs

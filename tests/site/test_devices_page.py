@@ -16,6 +16,8 @@ from tests.site import device_records as fixture
 from tests.site.site_records import REPO
 from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN
 from tests.system_deps import require_executable
+from thesislab.models.counting import count_spec
+from thesislab.models.names import parse_name
 from thesislab.results.columns import MISSING
 from thesislab.results.table import MEASURED, OF_ARCHITECTURE, table
 from thesislab.site import frames
@@ -111,6 +113,39 @@ def test_the_printed_rank_correlations_are_pandas_and_scipy(page, html, results_
     assert f'<td>{LOCAL_AGAINST_PI}</td><td class="tl-number">7</td>' in html
 
 
+def test_macs_alone_rank_the_networks_beside_each_pair(page, html, results_frame):
+    both = _timed_on_both(results_frame, fixture.PI, fixture.LOCAL)
+    names = results_frame.drop_duplicates("config_id").set_index("config_id")["name"]
+    macs = [count_spec(parse_name(names[config]).spec).macs for config, _ in both.index]
+    expected = stats.spearmanr(macs, both[fixture.LOCAL]).statistic
+    table = page.context["correlations"].set_index("devices")
+    assert table.loc[LOCAL_AGAINST_PI, "macs_configurations"] == len(both)
+    assert table.loc[LOCAL_AGAINST_PI, "macs_spearman"] == pytest.approx(expected)
+    assert table.loc[LOCAL_AGAINST_PI, "spearman"] != pytest.approx(expected)
+    printed = re.findall(r'<td class="tl-number tl-macs-spearman">([^<]*)', html)
+    assert printed == [
+        MISSING if math.isnan(value) else f"{value:,.3f}"
+        for value in table.loc[PAIRS, "macs_spearman"]
+    ]
+
+
+def test_the_line_y_equals_x_is_promised_only_where_it_is_drawn(page, html, results_frame):
+    comparison = page.charts["comparison"]
+    assert len(comparison.at_start(comparison.datasets["diagonal"])) == 2
+    assert "On the dashed line y = x (drawn where the two axes' ranges overlap)" in html
+    local = results_frame["device"] == fixture.LOCAL
+    faster = results_frame.assign(
+        latency_ms=results_frame["latency_ms"].where(~local, results_frame["latency_ms"] / 1000)
+    )
+    pages = site_pages(faster)
+    apart = next(page for page in pages if page.path == "devices.md")
+    chart = apart.charts["comparison"]
+    assert chart.at_start(chart.datasets["diagonal"]).empty
+    text = render_page(apart, pages)
+    assert "On the dashed line" not in text
+    assert "latencies do not overlap for the pair shown first, so the line y = x" in text
+
+
 def test_ratios_per_family_and_quantization(page):
     ratios = page.context["ratios"].set_index(["devices", "family", "quantization"])
     mobilenets = ratios.loc[(LOCAL_AGAINST_PI, "mobilenetv2", "fp32")]
@@ -199,7 +234,7 @@ def test_chromium_draws_one_mark_per_configuration_of_the_chosen_pair(device_sit
 
     comparison = page.charts["comparison"]
     front_id = page.context["fronts"][0]["chart"]
-    symbols = "#chart-{} g.mark-symbol.role-mark path"
+    symbols = "#chart-{} g.points_marks path"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         view = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -15,7 +15,7 @@ from thesislab.errors import ThesislabError
 from thesislab.results.table import table
 from thesislab.site import frames, payload
 from thesislab.site.charts.data import Chart, ChartSpec
-from thesislab.site.charts.vega import PRINT_SIZE, spec_json, vega_lite_json
+from thesislab.site.charts.vega import COLUMN_WIDTH_CM, print_size, spec_json, vega_lite_json
 from thesislab.site.pages import HOME, site_pages, slug
 from thesislab.site.render import render_page
 
@@ -104,7 +104,7 @@ def test_charts_are_valid_vega_lite_in_both_media(pages):
             printed = json.loads(spec_json(chart.layout, "print"))
             for spec in (screen, printed):
                 alt.LayerChart.from_dict(spec, validate=True)
-            assert (printed["width"], printed["height"]) == PRINT_SIZE
+            assert (printed["width"], printed["height"]) == print_size(COLUMN_WIDTH_CM)
             params = printed.get("params", [])
             assert all("bind" not in param and "select" not in param for param in params)
             assert "tooltip" not in json.dumps(printed["layer"])

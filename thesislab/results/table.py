@@ -131,6 +131,12 @@ OF_ARCHITECTURE = "architecture"
 the same architecture and quantization (see `_architecture_rows`)."""
 
 
+def architecture_known(stage: str, architecture_json: str) -> bool:
+    """Whether a row's architecture (as JSON) is its network's: not that of a pruned network
+    recorded without its widths (the thesis's pruned rows), whose spec is the unpruned one's."""
+    return stage == "trained" or json.loads(architecture_json)["widths"] is not None
+
+
 def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     """The rows the measurements of untrained networks add: for every configuration of trained
     weights and each of its quantizations, one row per device on which an untrained network of
@@ -151,8 +157,8 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
         configuration = (row["config_id"], row["quantization"])
         if row["stage"] == UNTRAINED or row["quantization"] is None or configuration in seen:
             continue
-        if row["stage"] != "trained" and json.loads(str(row["architecture"]))["widths"] is None:
-            continue  # pruned, its widths not recorded (the thesis's pruned rows): unknown
+        if not architecture_known(str(row["stage"]), str(row["architecture"])):
+            continue
         seen.add(configuration)
         key = (architecture_key(str(row["architecture"])), row["quantization"])
         for untrained in latencies.get(key, []):

@@ -14,6 +14,7 @@ import typer
 
 from thesislab.errors import ThesislabError
 from thesislab.options import ReadResultsOption, results_directories
+from thesislab.site.charts.vega import COLUMN_WIDTH_CM, PAGE_WIDTH_CM
 
 if TYPE_CHECKING:
     from thesislab.site.charts.data import Chart
@@ -25,7 +26,8 @@ site_app = typer.Typer(
     no_args_is_help=True,
 )
 chart_app = typer.Typer(
-    help="Export the site's charts as figures for a document (8.5 cm wide, 9-10 pt fonts).\n\n"
+    help="Export the site's charts as figures for a document (a column's 8.5 cm wide or the "
+    "page's 17 cm, 9-10 pt fonts, titled with the device shown).\n\n"
     "Example: thesislab chart export overview --format pdf --out overview.pdf",
     no_args_is_help=True,
 )
@@ -34,6 +36,10 @@ chart_app = typer.Typer(
 @site_app.callback()
 def _site() -> None:
     """Keeps `build` a subcommand (Typer runs a lone command directly otherwise)."""
+
+
+MIN_WIDTH_CM, MAX_WIDTH_CM = 4.0, 40.0
+"""The widths `chart export --width` accepts."""
 
 
 class ExportFormat(StrEnum):
@@ -108,14 +114,33 @@ def _charts(results: list[Path] | None) -> dict[str, tuple[str, Chart]]:
     }
 
 
+def _shown(chart: Chart, selection: dict[str, str]) -> list[tuple[str, str, list[str]]]:
+    """What a figure of `chart` shows of each selector field: (field, value, the other values
+    `--select` can pick)."""
+    layout = chart.layout_at(selection)
+    starts, fixed = dict(layout.defaults), dict(layout.fixed)
+    shown = []
+    for column in chart.spec.selectors:
+        if column in starts:
+            others = [value for value in chart.choices[column] if value != starts[column]]
+            shown.append((column, starts[column], others))
+        elif column in fixed:
+            shown.append((column, fixed[column], []))
+    return shown
+
+
 @chart_app.command("list")
 def chart_list(results: ReadResultsOption = None) -> None:
-    """List the charts that can be exported, with the page each is on.
+    """List the charts that can be exported: id, page, title, and what a figure shows of each
+    selector (the device first; `chart export --select` picks another).
 
     Example: thesislab chart list --results experiments
     """
     for chart_id, (page, chart) in _charts(results).items():
-        typer.echo(f"{chart_id:<32} {page:<28} {chart.spec.title}")
+        typer.echo(f"{chart_id:<28} {page:<24} {chart.spec.title}")
+        for column, value, others in _shown(chart, {}):
+            alternatives = f" (or {', '.join(others)})" if others else ""
+            typer.echo(f"{'':<28} {column}: {value}{alternatives}")
 
 
 @chart_app.command("export")
@@ -143,23 +168,38 @@ def chart_export(
         typer.Option(
             "--select",
             "-s",
-            help="FIELD=VALUE: start a selector elsewhere than at its most common value, "
+            help="FIELD=VALUE: start a selector elsewhere than where the site starts it, "
             "e.g. device=local (repeatable).",
         ),
     ] = None,
+    width: Annotated[
+        float,
+        typer.Option(
+            "--width",
+            "-w",
+            help=f"Figure width in cm: {COLUMN_WIDTH_CM:g} for a column, {PAGE_WIDTH_CM:g} for "
+            "the full page width.",
+        ),
+    ] = COLUMN_WIDTH_CM,
     results: ReadResultsOption = None,
 ) -> None:
-    """Render a chart of the site as a figure for a document (8.5 cm wide, 9-10 pt fonts).
+    """Render a chart of the site as a figure for a document (9-10 pt fonts), titled with the
+    device (and any other selector's value) it shows; `thesislab chart list` lists the charts.
 
     Example: thesislab chart export pruning-change --format pdf --select stage=retrained
     """
     from thesislab.site.exports import chart_file
 
+    if not MIN_WIDTH_CM <= width <= MAX_WIDTH_CM:
+        raise ThesislabError(
+            f"expected --width between {MIN_WIDTH_CM:g} and {MAX_WIDTH_CM:g} (cm), got {width:g}"
+        )
     charts = _charts(results)
     chosen = [chart for page, chart in charts.values() if name in (chart.spec.chart_id, page)]
     if not chosen:
         raise ThesislabError(
-            f"expected a chart id or page among {', '.join(sorted(charts))}, got {name!r}"
+            f"expected a chart id or page among {', '.join(sorted(charts))} "
+            f"(thesislab chart list describes them), got {name!r}"
         )
     selection = dict(_field_value(item) for item in select or [])
     single = len(chosen) == 1 and name == chosen[0].spec.chart_id
@@ -167,8 +207,10 @@ def chart_export(
         filename = f"{chart.spec.chart_id}.{output_format}"
         target = (out or Path(filename)) if single else (out or Path()) / filename
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(chart_file(chart, output_format.value, selection=selection))
-        typer.echo(f"wrote {target}")
+        figure = chart_file(chart, output_format.value, selection=selection, width_cm=width)
+        target.write_bytes(figure)
+        shown = [f"{column} {value}" for column, value, _ in _shown(chart, selection)]
+        typer.echo(f"wrote {target}: {width:g} cm wide" + "".join(f", {part}" for part in shown))
 
 
 def _field_value(text: str) -> tuple[str, str]:

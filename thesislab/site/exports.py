@@ -1,5 +1,8 @@
 """Figures for the thesis: charts rendered to SVG, PNG or PDF with vl-convert, cached on disk.
 
+A PDF embeds its fonts and keeps its text as text; a PNG is drawn at 300 dpi and says so (its
+pHYs chunk), so that a document shows it at the figure's size.
+
 A rendering is keyed by the hash of its Vega-Lite spec (data included), its format and the
 vl-convert version, so a rebuild re-renders only the charts whose data changed. The site offers
 the PDF and the CSV through one small script per chart (`exports_script`), loaded when a reader
@@ -16,6 +19,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import struct
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from thesislab.filesystem import atomic_write_bytes
 from thesislab.site import worker
 from thesislab.site.charts.data import Chart
-from thesislab.site.charts.vega import spec_json, vega_lite_json, with_data
+from thesislab.site.charts.vega import COLUMN_WIDTH_CM, spec_json, vega_lite_json, with_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +38,9 @@ Format = Literal["svg", "png", "pdf"]
 
 PNG_PPI = 300
 """Resolution of PNG exports: print quality at the chart's physical size."""
+
+_INCHES_PER_METRE = 100 / 2.54
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 _BUNDLE_GLOBALS = "window.vegaEmbed = vegaEmbed;"
 """What the site's script expects the bundle to define (its Vega and Vega-Lite globals would be
@@ -66,13 +74,34 @@ def _render_key(text: str, output_format: Format) -> str:
     return digest.hexdigest()[:32]
 
 
+def with_resolution(png: bytes, ppi: int) -> bytes:
+    """A PNG file saying that it has `ppi` pixels per inch: its pHYs chunk (in pixels per metre,
+    as PNG counts them) written right after the header, in place of any it had."""
+    if not png.startswith(_PNG_SIGNATURE):
+        raise ValueError("expected a PNG file")
+    chunks = []
+    position = len(_PNG_SIGNATURE)
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        end = position + 12 + length
+        chunks.append(png[position:end])
+        position = end
+    per_metre = round(ppi * _INCHES_PER_METRE)
+    body = b"pHYs" + struct.pack(">IIB", per_metre, per_metre, 1)  # unit 1: the metre
+    resolution = struct.pack(">I", 9) + body + struct.pack(">I", zlib.crc32(body))
+    kept = [chunk for chunk in chunks[1:] if chunk[4:8] != b"pHYs"]
+    return b"".join([_PNG_SIGNATURE, chunks[0], resolution, *kept])
+
+
 def render(text: str, output_format: Format, cache_dir: Path | None = None) -> bytes:
     """A Vega-Lite spec (JSON text, data included) as an SVG, PNG or PDF file."""
     import vl_convert
 
     makers: dict[str, Callable[[], bytes]] = {
         "svg": lambda: vl_convert.vegalite_to_svg(text).encode(),
-        "png": lambda: bytes(vl_convert.vegalite_to_png(text, ppi=PNG_PPI)),
+        "png": lambda: with_resolution(
+            bytes(vl_convert.vegalite_to_png(text, ppi=PNG_PPI)), PNG_PPI
+        ),
         "pdf": lambda: bytes(vl_convert.vegalite_to_pdf(text)),
     }
     key = _render_key(text, output_format)
@@ -84,9 +113,11 @@ def chart_file(
     output_format: Format,
     cache_dir: Path | None = None,
     selection: dict[str, str] | None = None,
+    width_cm: float = COLUMN_WIDTH_CM,
 ) -> bytes:
-    """The print version of `chart` as a file; `selection` sets selectors (e.g. the device)."""
-    return render(vega_lite_json(chart, "print", selection), output_format, cache_dir)
+    """The print version of `chart` as a file, `width_cm` wide; `selection` sets selectors
+    (e.g. the device)."""
+    return render(vega_lite_json(chart, "print", selection, width_cm), output_format, cache_dir)
 
 
 def _script(chart_id: str, pdf: bytes, csv: str) -> bytes:

@@ -3,18 +3,21 @@
 Everything here is plain pandas on the joined results table: which rows can be plotted, which rows
 pair up (a student with and without its teacher, fp32 and int8 of one configuration), how far each
 pruned model lies above or below uniform pruning at matched latency, how well lookup tables
-predict latency, how one configuration's latencies on two devices compare and which of the
-thesis's networks enter or leave its Pareto front on another device. Pairs come back in long
-form, one row per point, with a `pair` key and a `side`, so one chart builder can draw them all.
+predict latency (against what MACs alone would predict), how one configuration's latencies on
+two devices compare (and how well MACs alone rank them) and which of the thesis's networks enter
+or leave its Pareto front on another device. Pairs come back in long form, one row per point,
+with a `pair` key and a `side`, so one chart builder can draw them all.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import suppress
 from typing import TYPE_CHECKING, Literal
 
+from thesislab.errors import ThesislabError
 from thesislab.importers.thesis2019 import DEVICE as THESIS_DEVICE
-from thesislab.results.table import MEASURED, OF_ARCHITECTURE
+from thesislab.results.table import MEASURED, OF_ARCHITECTURE, architecture_known
 from thesislab.site.palette import NO_METHOD
 from thesislab.site.pareto import interpolate_front, pareto_front
 
@@ -38,6 +41,27 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("name", "family", "stage", "source"):
         prepared[column] = prepared[column].astype(str)
     return prepared
+
+
+def with_macs(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the MACs of every row whose architecture is known: its records' count, else
+    counted from its spec (`models.counting.count_spec`, the count its records would hold).
+    A pruned network recorded without its widths (the thesis's pruned rows) keeps none."""
+    import pandas as pd
+
+    from thesislab.models.counting import count_spec
+    from thesislab.models.spec import ArchSpec
+
+    missing = frame.loc[frame["macs"].isna(), ["stage", "architecture"]].drop_duplicates()
+    counted: dict[tuple[str, str], int] = {}
+    for stage, architecture in missing.itertuples(index=False):
+        if architecture_known(str(stage), str(architecture)):
+            with suppress(ThesislabError):  # a family this version does not know
+                spec = ArchSpec.model_validate_json(str(architecture))
+                counted[(str(stage), str(architecture))] = count_spec(spec).macs
+    keys = zip(frame["stage"].astype(str), frame["architecture"].astype(str), strict=True)
+    counts = pd.Series([counted.get(key) for key in keys], index=frame.index, dtype=float)
+    return frame.assign(macs=frame["macs"].astype(float).fillna(counts))
 
 
 def measured(frame: pd.DataFrame) -> pd.DataFrame:
@@ -209,10 +233,24 @@ def _rank_correlation(
     return float((dx * dy).sum() / untied)
 
 
+def _macs_ranking(group: pd.DataFrame) -> dict[str, float | int]:
+    """How many of `group`'s rows have MACs (`with_macs`), and the Spearman rank correlation of
+    their MACs with their latency (on the second device of a pair): how well MACs alone rank
+    them."""
+    counted = group[group["macs"].notna()]
+    return {
+        "macs_configurations": len(counted),
+        "macs_spearman": _rank_correlation(
+            counted["macs"].astype(float), counted["latency_ms"].astype(float), "spearman"
+        ),
+    }
+
+
 def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
     """Per pair of devices of `device_comparison`: how many configurations both timed, the
-    Spearman and Kendall (tau-b) rank correlations of their latencies on the two, and the median
-    ratio of the second device's latency to the first's."""
+    Spearman and Kendall (tau-b) rank correlations of their latencies on the two, the median
+    ratio of the second device's latency to the first's, and beside them the rank correlation
+    of the second device's latencies with MACs alone (`_macs_ranking`)."""
     import pandas as pd
 
     rows = []
@@ -227,6 +265,7 @@ def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
                 "spearman": _rank_correlation(first, second, "spearman"),
                 "kendall": _rank_correlation(first, second, "kendall"),
                 "median_ratio": float(group["ratio"].median()),
+                **_macs_ranking(group),
             }
         )
     return pd.DataFrame(
@@ -239,14 +278,17 @@ def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
             "spearman",
             "kendall",
             "median_ratio",
+            "macs_configurations",
+            "macs_spearman",
         ],
     )
 
 
 def ratio_summary(compared: pd.DataFrame) -> pd.DataFrame:
     """Per pair of devices, family and quantization: how many configurations, the Spearman and
-    Kendall (tau-b) rank correlations of their latencies, and the median, 10th and 90th
-    percentiles (linear interpolation) of the ratio of their latencies."""
+    Kendall (tau-b) rank correlations of their latencies (and MACs alone's, `_macs_ranking`),
+    and the median, 10th and 90th percentiles (linear interpolation) of the ratio of their
+    latencies."""
     import pandas as pd
 
     keys = ["devices", "family", "quantization"]
@@ -259,12 +301,23 @@ def ratio_summary(compared: pd.DataFrame) -> pd.DataFrame:
                 "configurations": len(group),
                 "spearman": _rank_correlation(first, second, "spearman"),
                 "kendall": _rank_correlation(first, second, "kendall"),
+                **_macs_ranking(group),
                 "median": float(group["ratio"].median()),
                 "p10": float(group["ratio"].quantile(0.1)),
                 "p90": float(group["ratio"].quantile(0.9)),
             }
         )
-    columns = [*keys, "configurations", "spearman", "kendall", "median", "p10", "p90"]
+    columns = [
+        *keys,
+        "configurations",
+        "spearman",
+        "kendall",
+        "macs_configurations",
+        "macs_spearman",
+        "median",
+        "p10",
+        "p90",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -384,9 +437,54 @@ def predicted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["latency_predicted_ms"].notna() & frame["latency_ms"].notna()]
 
 
+WITHIN = {"within_5": 0.05, "within_10": 0.10}
+"""The relative errors within which the share of a table's networks is given (column: bound):
+the measure latency predictors report (nn-Meter: 99 % of networks within ±10 % on mobile
+CPUs)."""
+
+
+def _errors(predicted_ms: pd.Series, measured_ms: pd.Series) -> dict[str, float]:
+    """The mean relative error of `predicted_ms` and the share of them within each of
+    `WITHIN`; NaN without any."""
+    errors = (predicted_ms - measured_ms).abs() / measured_ms
+    if errors.empty:
+        return {"mean_relative_error": math.nan, **dict.fromkeys(WITHIN, math.nan)}
+    shares = {column: float((errors <= bound).mean()) for column, bound in WITHIN.items()}
+    return {"mean_relative_error": float(errors.mean()), **shares}
+
+
+def proportional_to_macs(macs: pd.Series, measured_ms: pd.Series) -> pd.Series:
+    """The latencies a latency proportional to MACs predicts, its factor fitted to
+    `measured_ms` by least squares on the relative error (the error the tables are judged by):
+    k = sum(m / l) / sum((m / l)^2)."""
+    ratios = macs / measured_ms
+    return float(ratios.sum() / (ratios**2).sum()) * macs
+
+
+def _macs_alone(group: pd.DataFrame) -> dict[str, float | int]:
+    """What MACs alone give on the networks of `group` whose MACs are known: their count, the
+    Spearman correlation of MACs and measured latency, and the mean relative error and share
+    within ±10 % of a latency proportional to MACs fitted on them (none for fewer than two)."""
+    counted = group[group["macs"].notna()]
+    macs, measured_ms = counted["macs"].astype(float), counted["latency_ms"].astype(float)
+    fitted = (
+        _errors(proportional_to_macs(macs, measured_ms), measured_ms)
+        if len(counted) > 1
+        else _errors(macs.iloc[:0], measured_ms.iloc[:0])
+    )
+    return {
+        "macs_results": len(counted),
+        "macs_spearman": _rank_correlation(macs, measured_ms, "spearman"),
+        "macs_mean_relative_error": fitted["mean_relative_error"],
+        "macs_within_10": fitted["within_10"],
+    }
+
+
 def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per device, family and source (the thesis's tables or thesislab's): count, Pearson
-    correlation of predicted and measured latency, mean relative error."""
+    """Per device, family and source (the thesis's tables or thesislab's): how many networks,
+    the Pearson and Spearman correlations of predicted and measured latency, the mean relative
+    error and the shares of networks within ±5 % and ±10 % (`WITHIN`); and beside them what
+    MACs alone give on the same networks (`_macs_alone`; MACs from `with_macs`)."""
     import pandas as pd
 
     keys = ["device", "family", "source"]
@@ -399,16 +497,29 @@ def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
             if len(group) > 1 and measured_ms.nunique() > 1 and predicted_ms.nunique() > 1
             else math.nan
         )
-        error = ((predicted_ms - measured_ms).abs() / measured_ms).mean()
         summary.append(
             {
                 **dict(zip(keys, values, strict=True)),
                 "results": len(group),
                 "correlation": correlation,
-                "mean_relative_error": float(error),
+                "spearman": _rank_correlation(predicted_ms, measured_ms, "spearman"),
+                **_errors(predicted_ms, measured_ms),
+                **_macs_alone(group),
             }
         )
-    return pd.DataFrame(summary, columns=[*keys, "results", "correlation", "mean_relative_error"])
+    columns = [
+        *keys,
+        "results",
+        "correlation",
+        "spearman",
+        "mean_relative_error",
+        *WITHIN,
+        "macs_results",
+        "macs_spearman",
+        "macs_mean_relative_error",
+        "macs_within_10",
+    ]
+    return pd.DataFrame(summary, columns=columns)
 
 
 def counts(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

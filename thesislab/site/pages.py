@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from thesislab.differences import DIFFERENCES
@@ -23,7 +23,7 @@ from thesislab.results.columns import View, columns
 from thesislab.results.roles import Role
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import frames, payload, reproduction
-from thesislab.site.charts.data import Chart, ChartSpec
+from thesislab.site.charts.data import Chart, ChartSpec, most_common
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.palette import NO_METHOD
 
@@ -252,7 +252,8 @@ def _pruning(frame: pd.DataFrame) -> list[Page]:
                     rule="zero",
                     selectors=("device", "stage"),
                     error_bars=False,
-                    undrawn="outside the latency range of uniform pruning's results",
+                    y_lacks="a uniform-pruned network to compare with: they lie outside the "
+                    "latency range of uniform pruning's results",
                 ),
                 compared,
             ),
@@ -328,7 +329,6 @@ def _device_comparison(compared: pd.DataFrame) -> Chart:
             x_title=f"Latency on {first} (ms, log scale)",
             y="latency_ms",
             y_title=f"Latency on {second} (ms, log scale)",
-            y_format=",.4~g",
             log_y=True,
             frontier="none",
             rule="diagonal",
@@ -348,14 +348,13 @@ def _thesis_front(fronts: pd.DataFrame, device: str) -> Chart:
             shape="quantization",
             shape_title="Quantization",
             x_title=f"Latency on {device} (ms, log scale)",
-            selectors=(),
         ),
         fronts.assign(reference=False),  # every point is the thesis's: no layer to hide
     )
 
 
 def _devices(frame: pd.DataFrame) -> Page:
-    compared = frames.device_comparison(frame)
+    compared = frames.device_comparison(frames.with_macs(frame))
     charts = {"comparison": _device_comparison(compared)}
     fronts = []
     finished = compared[compared["stage"] != UNFINISHED_STAGE]
@@ -399,7 +398,7 @@ LOOKUP = "lookup-tables.md"
 
 def _lookup(frame: pd.DataFrame) -> Page:
     """Predicted against measured latency, of published results and calibration networks."""
-    rows = frames.predicted(frame)
+    rows = frames.predicted(frames.with_macs(frame))
     networks = frame[frame["role"] == Role.CALIBRATION]
     error = (networks["latency_predicted_ms"] - networks["latency_ms"]) / networks["latency_ms"]
     networks = networks.assign(prediction_error=error.round(3) + 0.0)  # + 0.0: no '-0.0 %'
@@ -421,7 +420,6 @@ def _lookup(frame: pd.DataFrame) -> Page:
                     x_title="Predicted latency (ms, log scale)",
                     y="latency_ms",
                     y_title="Measured latency (ms, log scale)",
-                    y_format=",.0f",
                     log_y=True,
                     frontier="none",
                     rule="diagonal",
@@ -455,6 +453,22 @@ def results_table(prepared: pd.DataFrame) -> dict[str, str]:
     }
 
 
+def default_device(final: pd.DataFrame) -> str | None:
+    """The device every chart starts on where it has results on it: the one with the most
+    finished results that have both an accuracy and a latency; None without any."""
+    devices = frames.measured(final)["device"].dropna()
+    return most_common(devices) if len(devices) else None
+
+
+def _starting_on(page: Page, device: str | None) -> Page:
+    """`page` with its charts' device selectors starting on `device`."""
+    if device is None or not page.charts:
+        return page
+    starts = {"device": device}
+    charts = {role: replace(chart, starts=starts) for role, chart in page.charts.items()}
+    return replace(page, charts=charts)
+
+
 def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Page]:
     """Every generated page, in navigation order, from the joined results table; with the
     `catalogue` of its records, also the pages that need them (what is new on the home page,
@@ -469,7 +483,7 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
     final = published[published["stage"] != UNFINISHED_STAGE]
     reproduced = [] if catalogue is None else [_reproduction(published, catalogue)]
     models = [] if catalogue is None else [_models_index(published, catalogue)]
-    return [
+    pages = [
         _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue),
         *_families(final),
         *_pruning(published),
@@ -507,3 +521,5 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
         *models,
         Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()}),
     ]
+    device = default_device(final)
+    return [_starting_on(page, device) for page in pages]

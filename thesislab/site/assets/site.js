@@ -80,6 +80,41 @@
     });
   }
 
+  const PNG_PPI = 300; // as thesislab.site.exports.PNG_PPI
+
+  function crc32(bytes) {
+    let crc = -1;
+    for (const byte of bytes) {
+      crc ^= byte;
+      for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+    }
+    return (crc ^ -1) >>> 0;
+  }
+
+  /* The PNG saying that it has `ppi` pixels per inch: a pHYs chunk (pixels per metre) right
+   * after its header, in place of any it had, so that a document shows it at its size. */
+  async function withResolution(blob, ppi) {
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    const chunks = [];
+    for (let at = 8; at < bytes.length; ) {
+      const end = at + 12 + new DataView(bytes.buffer, at, 4).getUint32(0);
+      const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+      if (type !== "pHYs") chunks.push(bytes.subarray(at, end));
+      at = end;
+    }
+    const resolution = new Uint8Array(21);
+    const fields = new DataView(resolution.buffer);
+    const perMetre = Math.round(ppi / 0.0254);
+    fields.setUint32(0, 9);
+    resolution.set([0x70, 0x48, 0x59, 0x73], 4); // "pHYs"
+    fields.setUint32(8, perMetre);
+    fields.setUint32(12, perMetre);
+    resolution[16] = 1; // the unit: the metre
+    fields.setUint32(17, crc32(resolution.subarray(4, 17)));
+    const parts = [bytes.subarray(0, 8), chunks[0], resolution, ...chunks.slice(1)];
+    return new Blob(parts, { type: "image/png" });
+  }
+
   async function download(element, format) {
     const id = element.dataset.chartId;
     if (format === "pdf" || format === "csv") {
@@ -106,8 +141,9 @@
       if (format === "svg") {
         save(new Blob([await printed.view.toSVG()], { type: "image/svg+xml" }), id + ".svg");
       } else {
-        const canvas = await printed.view.toCanvas(300 / 72);
-        save(await new Promise((resolve) => canvas.toBlob(resolve, "image/png")), id + ".png");
+        const canvas = await printed.view.toCanvas(PNG_PPI / 72);
+        const png = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+        save(await withResolution(png, PNG_PPI), id + ".png");
       }
     } finally {
       printed.finalize();

@@ -12,6 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from thesislab.site.charts.selections import ALL, OWN
+
 if TYPE_CHECKING:
     import altair as alt
 
@@ -21,10 +23,17 @@ Medium = Literal["screen", "print"]
 """Where a chart is shown: on the site's pages, or in a figure for a document."""
 
 _SELECT_PREFIX = "select_"
+REFERENCE_TOGGLE = "Show the 2019 thesis results (hollow marks)"
+"""The label of the reference layer's checkbox."""
 _REFERENCE_PARAM = "show_reference"
 _HIGHLIGHT_PARAM = "highlight"
 _OPACITY = 0.85
 _FADED = 0.08
+
+
+def selector_title(column: str) -> str:
+    """How a selector field is named to readers: its drop-down list, a figure's title."""
+    return column.replace("_", " ").capitalize()
 
 
 def selector(
@@ -38,7 +47,7 @@ def selector(
         value=start,
         bind=(
             alt.BindRadioSelect(
-                input="select", options=list(values), name=f"{column.capitalize()} "
+                input="select", options=list(values), name=f"{selector_title(column)} "
             )
             if medium == "screen"
             else alt.Undefined
@@ -54,7 +63,7 @@ def reference_toggle(medium: Medium) -> alt.VariableParameter:
         name=_REFERENCE_PARAM,
         value=True,
         bind=(
-            alt.BindCheckbox(input="checkbox", name="Show the 2019 thesis results (hollow marks) ")
+            alt.BindCheckbox(input="checkbox", name=f"{REFERENCE_TOGGLE} ")
             if medium == "screen"
             else alt.Undefined
         ),
@@ -104,6 +113,20 @@ def selection_filters(layout: Layout) -> tuple[str, ...]:
     )
 
 
+def selection_text(layout: Layout) -> str | None:
+    """A Vega expression naming what the chart shows of each selector field (its selected
+    value, or its only value), e.g. 'Device: local · Stage: retrained'; None without any."""
+    fixed = dict(layout.fixed)
+    parts = []
+    for column in layout.spec.selectors:
+        label = json.dumps(f"{selector_title(column)}: ")
+        if column in dict(layout.choices):
+            parts.append(f"{label} + {_SELECT_PREFIX}{column}")
+        elif column in fixed:
+            parts.append(json.dumps(f"{selector_title(column)}: {fixed[column]}"))
+    return " + ' · ' + ".join(parts) or None
+
+
 def reference_filters(layout: Layout) -> tuple[str, ...]:
     """A Vega expression hiding the reference layer's rows while its toggle is off, if the chart
     has any."""
@@ -113,5 +136,5 @@ def reference_filters(layout: Layout) -> tuple[str, ...]:
 def scope_filters(layout: Layout) -> tuple[str, ...]:
     """A Vega expression keeping the frontier with the reference layer (scope 'all') while its
     toggle is on, and the one without it ('own') while off, if the chart has a reference layer."""
-    expression = f"datum.scope === ({_REFERENCE_PARAM} ? 'all' : 'own')"
+    expression = f"datum.scope === ({_REFERENCE_PARAM} ? {ALL!r} : {OWN!r})"
     return (expression,) if layout.has_reference else ()

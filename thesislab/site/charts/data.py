@@ -1,23 +1,27 @@
 """What a chart plots: its rows, the Pareto frontier, the sample drawn, the selectors' values.
 
 A `ChartSpec` says what a chart shows (axes, colour field, frontier, pairs, selectors); a `Chart`
-holds its rows and derives what is drawn from them: the rows with both coordinates, the frontier
-per selector value (with and without the thesis-2019 reference layer), a sample that keeps the
-frontier when there are too many points, and the datasets `points`, `front` and `diagonal` that
-the Vega-Lite specs name. Its `Layout` is everything else a spec depends on
-(`thesislab.site.charts.vega` draws it), so a spec is built once per layout, whatever the rows.
+holds its rows and derives what is drawn from them: the rows with both coordinates (and why the
+others are not drawn), the frontier per selector value (with and without the thesis-2019
+reference layer), a sample that keeps the frontier when there are too many points, and the
+datasets the Vega-Lite specs name: `points`, `front`, and per selection (`selections`) `counts`,
+`padding` and, for a chart with the line y = x, `diagonal`. Its `Layout` is everything else a
+spec depends on (`thesislab.site.charts.vega` draws it), so a spec is built once per layout,
+whatever the rows.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from thesislab.errors import ThesislabError
 from thesislab.results import columns
 from thesislab.results.columns import View
+from thesislab.site.charts import selections
 from thesislab.site.frames import identities
 from thesislab.site.palette import colour_range
 from thesislab.site.pareto import pareto_front
@@ -45,9 +49,14 @@ class ChartSpec:
     colour_title: str = "Family"
     x: str = "latency_ms"
     x_title: str = "Latency (ms, log scale)"
+    x_lacks: str = "a latency measurement"
+    """What a row without an x value lacks, for the note listing the rows not drawn."""
     y: str = "accuracy"
     y_title: str = "Top-1 accuracy"
+    y_lacks: str = "an accuracy"
+    """What a row without a y value lacks."""
     y_format: str = ".1%"
+    """The tick labels' format of a linear y axis (logarithmic axes have their own)."""
     log_y: bool = False
     frontier: Literal["none", "all", "per_colour"] = "all"
     paired: bool = False
@@ -57,8 +66,6 @@ class ChartSpec:
     rule: Literal["diagonal", "zero"] | None = None
     selectors: tuple[str, ...] = ("device",)
     error_bars: bool = True
-    undrawn: str = "without a latency measurement"
-    """What the rows that cannot be drawn lack, for the note under the chart."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,11 @@ class Layout:
     choices: tuple[tuple[str, tuple[str, ...]], ...]
     defaults: tuple[tuple[str, str], ...]
     """The value each selector starts at."""
+    fixed: tuple[tuple[str, str], ...]
+    """(field, value) of the selector fields with a single value: no choice, but named."""
     has_reference: bool
+    has_own: bool
+    """Whether some drawn rows are not the reference layer's (thesislab's own, drawn filled)."""
     has_spread: bool
     """Whether some rows have a standard deviation over seeds to draw as error bars."""
     tooltip: tuple[str, ...]
@@ -80,9 +91,18 @@ class Layout:
     """Values of the shape field, in the order of the shapes (a pair's first point: circle)."""
 
 
-def _most_common(values: pd.Series) -> str:
+def most_common(values: pd.Series) -> str:
+    """The most common of `values` (as text), the first by name of those as common."""
     counts = values.astype(str).value_counts()
     return str(sorted(counts.index, key=lambda value: (-counts[value], value))[0])
+
+
+@dataclass(frozen=True)
+class Undrawn:
+    """Rows a chart cannot draw, and what they lack."""
+
+    lacks: str
+    rows: pd.DataFrame
 
 
 @dataclass
@@ -93,15 +113,33 @@ class Chart:
     rows: pd.DataFrame
     """Every row the chart is about; rows without an x or y value are not drawn."""
     max_points: int = MAX_POINTS
+    starts: Mapping[str, str] = field(default_factory=dict)
+    """Preferred starting values of selector fields (the site's default device): a selector
+    starts there where the chart has rows with that value, else at its most common value."""
+
+    def _drawable(self, column: str) -> pd.Series:
+        values = self.rows[column]
+        logarithmic = column == self.spec.x or (column == self.spec.y and self.spec.log_y)
+        return values.notna() & (values > 0) if logarithmic else values.notna()
 
     @cached_property
     def drawn(self) -> pd.DataFrame:
         """The rows with both coordinates, positive where the axis is logarithmic."""
-        spec, rows = self.spec, self.rows
-        keep = rows[spec.x].notna() & rows[spec.y].notna() & (rows[spec.x] > 0)
-        if spec.log_y:
-            keep &= rows[spec.y] > 0
-        return rows[keep].reset_index(drop=True)
+        keep = self._drawable(self.spec.x) & self._drawable(self.spec.y)
+        return self.rows[keep].reset_index(drop=True)
+
+    @cached_property
+    def undrawn(self) -> list[Undrawn]:
+        """The rows that are not drawn, grouped by what they lack: an x value, a y value or
+        both (a value a logarithmic axis cannot show counts as lacking)."""
+        spec = self.spec
+        has_x, has_y = self._drawable(spec.x), self._drawable(spec.y)
+        groups = [
+            (f"{spec.x_lacks} or {spec.y_lacks}", ~has_x & ~has_y),
+            (spec.x_lacks, ~has_x & has_y),
+            (spec.y_lacks, has_x & ~has_y),
+        ]
+        return [Undrawn(lacks, self.rows[mask]) for lacks, mask in groups if mask.any()]
 
     @property
     def empty(self) -> bool:
@@ -119,8 +157,25 @@ class Chart:
 
     @cached_property
     def defaults(self) -> dict[str, str]:
-        """The value each selector starts at: its most common value."""
-        return {column: _most_common(self.drawn[column]) for column in self.choices}
+        """The value each selector starts at: its value in `starts` where it has one, else its
+        most common value."""
+        return {
+            column: (
+                self.starts[column]
+                if self.starts.get(column) in values
+                else most_common(self.drawn[column])
+            )
+            for column, values in self.choices.items()
+        }
+
+    @cached_property
+    def fixed(self) -> dict[str, str]:
+        """The selector fields with a single value, and that value."""
+        return {
+            column: str(self.drawn[column].iloc[0])
+            for column in self.spec.selectors
+            if not self.drawn.empty and self.drawn[column].nunique() == 1
+        }
 
     @cached_property
     def has_reference(self) -> bool:
@@ -137,9 +192,9 @@ class Chart:
         if spec.frontier == "none" or drawn.empty:
             empty = [spec.x, spec.y, "scope", "group", "row", *self.choices]
             return pd.DataFrame(columns=list(dict.fromkeys(empty)))
-        scopes = {"all": drawn}
+        scopes = {selections.ALL: drawn}
         if self.has_reference:
-            scopes["own"] = drawn[~drawn["reference"]]
+            scopes[selections.OWN] = drawn[~drawn["reference"]]
         per_colour = spec.frontier == "per_colour"
         grouping = [*self.choices, *([spec.colour] if per_colour else [])]
         parts = []
@@ -190,7 +245,7 @@ class Chart:
         front = self.front
         if front.empty:
             return self.drawn.iloc[0:0]
-        chosen = front[(front["scope"] == "all") & (front["group"] == "all")]
+        chosen = front[(front["scope"] == selections.ALL) & (front["group"] == "all")]
         if chosen.empty:  # frontiers per colour: take the overall one of the starting selection
             selection = self.drawn
             for column, value in self.defaults.items():
@@ -223,20 +278,30 @@ class Chart:
         return [column for column in dict.fromkeys(wanted) if column in self.drawn.columns]
 
     @cached_property
+    def by_selection(self) -> list[selections.Selection]:
+        """The points drawn at each selection (`selections.selections`)."""
+        return selections.selections(self.drawn, self.choices, self.has_reference)
+
+    def at_start(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a per-selection dataset at the selectors' starting values, in scope
+        'all' (the reference layer is shown at first)."""
+        keep = rows["scope"] == selections.ALL
+        for column, value in self.defaults.items():
+            keep &= rows[column] == value
+        return rows[keep]
+
+    @cached_property
     def datasets(self) -> dict[str, pd.DataFrame]:
         """The data the specs refer to by name."""
-        import pandas as pd
-
+        spec, chosen = self.spec, self.by_selection
         data = {
             "points": self.shown[self._point_columns()],
             "front": self.front.drop(columns="row"),
+            "counts": selections.counts(chosen),
+            "padding": selections.padding(chosen, spec.x, spec.y, True, spec.log_y),
         }
-        if self.spec.rule == "diagonal":
-            # y = x where the axes' ranges overlap: it leaves each axis the range of its points
-            x, y = self.drawn[self.spec.x], self.drawn[self.spec.y]
-            low, high = max(float(x.min()), float(y.min())), min(float(x.max()), float(y.max()))
-            ends = [low, high] if low < high else []
-            data["diagonal"] = pd.DataFrame({self.spec.x: ends, self.spec.y: ends})
+        if spec.rule == "diagonal":
+            data["diagonal"] = selections.diagonals(chosen, spec.x, spec.y)
         return data
 
     def csv_rows(self) -> pd.DataFrame:
@@ -255,7 +320,9 @@ class Chart:
             colours=tuple(zip(*colour_range(drawn[self.spec.colour].astype(str)), strict=True)),
             choices=tuple((column, tuple(values)) for column, values in self.choices.items()),
             defaults=tuple(self.defaults.items()),
+            fixed=tuple(self.fixed.items()),
             has_reference=self.has_reference,
+            has_own=bool((~drawn["reference"]).any()),
             has_spread=bool(self.spec.y == "accuracy" and drawn["accuracy_std"].notna().any()),
             tooltip=tuple(
                 column.name

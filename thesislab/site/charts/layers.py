@@ -1,10 +1,13 @@
 """The layers of an accuracy-latency chart, one function each, drawn for a medium.
 
-A chart stacks, from the bottom: a dashed guide (y = 0 or y = x), error bars, the lines through
-pairs, the frontier's step line, and the points (thesislab's filled, the thesis's hollow). The
-layers are the same on the screen and in print; the points differ: on the screen they have
-tooltips and links to their model pages and fade but for a highlighted colour, in print they are
-smaller and static. The selectors and toggle that the layers obey are `controls`'.
+A chart stacks, from the bottom: invisible points that widen an axis too narrow to tick, a
+dashed guide (y = 0 or y = x), error bars, the lines through pairs, the frontier's step line, the
+points (thesislab's filled, the thesis's hollow, with a legend saying so) and, where a selection
+draws nothing, a line saying so. The layers are the same on the screen and in print; the points
+differ: on the screen they have tooltips and links to their model pages and fade but for a
+highlighted colour, in print they are smaller and static, and their legends wrap into as many
+columns as the figure's width holds. The selectors and toggle that the layers obey are
+`controls`'.
 """
 
 from __future__ import annotations
@@ -32,6 +35,22 @@ if TYPE_CHECKING:
 
 GUIDE_COLOUR = "#333333"
 _GUIDE = {"color": GUIDE_COLOUR, "strokeDash": [4, 3]}
+
+LOG_TICKS = ".3~r"
+"""Tick labels of logarithmic axes: at most three significant digits, no trailing zeros."""
+
+OWN_MARKS = "filled = thesislab"
+REFERENCE_MARKS = "hollow = 2019 thesis"
+"""The legend entries telling thesislab's results (filled marks) from the thesis's (hollow)."""
+_KEY_COLOUR = "#555555"
+
+_LEGEND_FONT_SIZE = 9
+_CHARACTER_WIDTH = 0.6
+"""A generous average width of a label's characters, in ems (Liberation Sans's are narrower)."""
+_ENTRY_EXTRA = 20
+"""A legend entry's width besides its label, in points: symbol, label offset, column padding."""
+_Y_AXIS_WIDTH = 60
+"""The room the y axis takes at the figure's left, where legends start, in points (at most)."""
 
 SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down"]
 """Point shapes, in the order they are given out."""
@@ -64,6 +83,7 @@ class Channels:
     y: alt.Y
     y_scale: alt.Scale
     colour_scale: alt.Scale
+    colour_legend: alt.Legend
     colour: alt.Color
     points: alt.NamedData
     """The `points` dataset, one object for every layer that draws it (Altair then names it
@@ -72,10 +92,13 @@ class Channels:
     """Filters keeping the rows at the selectors' values."""
     reference_shown: tuple[str, ...]
     """A filter hiding the reference layer's rows while its toggle is off, if there are any."""
+    medium: Medium
+    width: float
+    """The chart's width in points, axes and legends included."""
 
 
-def channels(layout: Layout) -> Channels:
-    """The axes, colours and filters of the chart `layout` describes."""
+def channels(layout: Layout, medium: Medium, width: float) -> Channels:
+    """The axes, colours and filters of the chart `layout` describes, `width` points wide."""
     import altair as alt
 
     spec = layout.spec
@@ -89,18 +112,43 @@ def channels(layout: Layout) -> Channels:
         if spec.log_y
         else alt.Scale(zero=False, padding=8)
     )
+    y_format = LOG_TICKS if spec.log_y else spec.y_format
+    colours = [value for value, _ in layout.colours]
+    colour_legend = legend(spec.colour_title, colours, medium, width)
     return Channels(
         layout=layout,
-        x=alt.X(f"{spec.x}:Q", title=spec.x_title, scale=x_scale),
-        y=alt.Y(
-            f"{spec.y}:Q", title=spec.y_title, scale=y_scale, axis=alt.Axis(format=spec.y_format)
-        ),
+        x=alt.X(f"{spec.x}:Q", title=spec.x_title, scale=x_scale, axis=alt.Axis(format=LOG_TICKS)),
+        y=alt.Y(f"{spec.y}:Q", title=spec.y_title, scale=y_scale, axis=alt.Axis(format=y_format)),
         y_scale=y_scale,
         colour_scale=colour_scale,
-        colour=alt.Color(f"{spec.colour}:N", title=spec.colour_title, scale=colour_scale),
+        colour_legend=colour_legend,
+        colour=alt.Color(
+            f"{spec.colour}:N", title=spec.colour_title, scale=colour_scale, legend=colour_legend
+        ),
         points=alt.NamedData(name="points"),
         selected=selection_filters(layout),
         reference_shown=reference_filters(layout),
+        medium=medium,
+        width=width,
+    )
+
+
+def legend(
+    title: str | None, labels: Sequence[str], medium: Medium, width: float, **properties: Any
+) -> alt.Legend:
+    """A legend; in print, in as many columns of entries as a figure `width` points wide holds
+    beside the y axis, so that no entry is cut off at its edge."""
+    import altair as alt
+
+    if medium == "screen":
+        return alt.Legend(title=title, **properties)
+    longest = max((len(label) for label in labels), default=1)
+    entry = longest * _CHARACTER_WIDTH * _LEGEND_FONT_SIZE + _ENTRY_EXTRA
+    return alt.Legend(
+        title=title,
+        columns=max(1, int((width - _Y_AXIS_WIDTH) // entry)),
+        labelLimit=0,  # never cut a label short: the columns leave room for the longest
+        **properties,
     )
 
 
@@ -125,10 +173,24 @@ def _layer(
     return alt.Chart(
         name=name,
         data=data,
-        mark=alt.MarkDef(clip=True, **mark),
+        mark=alt.MarkDef(**{"clip": True, **mark}),
         encoding=alt.FacetedEncoding(**encoding),
         transform=transform or alt.Undefined,
         params=params or alt.Undefined,
+    )
+
+
+def padding(shared: Channels) -> alt.Chart:
+    """Invisible points at the ends of an axis whose points span too little to be ticked (the
+    `padding` dataset): the axis takes their range."""
+    import altair as alt
+
+    return _layer(
+        "padding",
+        alt.NamedData(name="padding"),
+        {"type": "point", "opacity": 0},
+        {"x": shared.x, "y": shared.y},
+        [*shared.selected, *scope_filters(shared.layout)],
     )
 
 
@@ -142,7 +204,7 @@ def zero_rule() -> alt.Chart:
 
 
 def diagonal(shared: Channels) -> alt.Chart:
-    """The dashed line y = x, between the ends of the `diagonal` dataset."""
+    """The dashed line y = x, between the ends of the `diagonal` dataset at the selection."""
     import altair as alt
 
     return _layer(
@@ -150,6 +212,7 @@ def diagonal(shared: Channels) -> alt.Chart:
         alt.NamedData(name="diagonal"),
         {"type": "line", **_GUIDE},
         {"x": shared.x, "y": shared.y},
+        [*shared.selected, *scope_filters(shared.layout)],
     )
 
 
@@ -216,14 +279,36 @@ def frontier(shared: Channels) -> alt.Chart:
     )
 
 
-def points(shared: Channels, medium: Medium) -> alt.Chart:
+def marks_key(shared: Channels) -> alt.StrokeDash:
+    """The legend telling thesislab's filled marks from the thesis's hollow ones, for a chart
+    with the reference layer. Vega-Lite gives no channel that both fills a legend's symbols
+    differently and leaves the points' fill to the colour field, so the legend rides on the
+    points' stroke dash (solid for both) and fills its own symbols by their labels."""
+    import altair as alt
+
+    labels = [*([OWN_MARKS] if shared.layout.has_own else []), REFERENCE_MARKS]
+    fill = f"datum.value === {json.dumps(REFERENCE_MARKS)} ? 'transparent' : '{_KEY_COLOUR}'"
+    shown = legend(
+        None,
+        labels,
+        shared.medium,
+        shared.width,
+        symbolFillColor=alt.ExprRef(expr=fill),
+        symbolStrokeColor=_KEY_COLOUR,
+    )
+    return alt.StrokeDash(
+        "marks:N", scale=alt.Scale(domain=labels, range=[[1, 0]] * len(labels)), legend=shown
+    )
+
+
+def points(shared: Channels) -> alt.Chart:
     """Every point, in one layer (the legend binds to the highlighting only if no other layer
     sets an opacity): the thesis's results hollow, thesislab's filled. On the screen a point has
     a tooltip, a click opens its model page, a click on a legend entry fades the other colours,
     and the chart zooms and pans."""
     import altair as alt
 
-    spec, layout = shared.layout.spec, shared.layout
+    spec, layout, medium = shared.layout.spec, shared.layout, shared.medium
     encoding: dict[str, Any] = {
         "x": shared.x,
         "y": shared.y,
@@ -232,18 +317,29 @@ def points(shared: Channels, medium: Medium) -> alt.Chart:
             f"{spec.colour}:N",
             scale=shared.colour_scale,
             title=spec.colour_title,
-            condition={"test": "datum.reference", "value": "transparent"},
+            legend=shared.colour_legend,
+        ),
+        "fillOpacity": alt.FillOpacityValue(
+            value=1, condition={"test": "datum.reference", "value": 0}
         ),
         "opacity": highlight_opacity(medium),
     }
+    calculate = {}
+    if layout.has_reference:
+        encoding["strokeDash"] = marks_key(shared)
+        marks = f"datum.reference ? {json.dumps(REFERENCE_MARKS)} : {json.dumps(OWN_MARKS)}"
+        calculate["marks"] = marks
     if spec.shape:
         encoding["shape"] = alt.Shape(
             f"{spec.shape}:N",
             title=spec.shape_title,
             scale=alt.Scale(domain=list(layout.shapes), range=SHAPES[: len(layout.shapes)]),
+            legend=legend(spec.shape_title, layout.shapes, medium, shared.width),
         )
-    calculate, pointer = _pointer(layout) if medium == "screen" else ({}, {})
-    encoding.update(pointer)
+    if medium == "screen":
+        pointed, pointer = _pointer(layout)
+        calculate.update(pointed)
+        encoding.update(pointer)
     return _layer(
         "points",
         shared.points,
@@ -252,6 +348,38 @@ def points(shared: Channels, medium: Medium) -> alt.Chart:
         [*shared.selected, *shared.reference_shown],
         calculate=calculate,
         params=interactions(spec.colour, medium),
+    )
+
+
+_NOTHING_DRAWN: dict[Medium, tuple[str, str, int]] = {
+    "screen": (
+        "No result for this selection",
+        "Only the 2019 thesis has results here:\ntick the box below the chart to show them",
+        12,
+    ),
+    "print": ("No result for this selection", "Only the 2019 thesis has results here", 9),
+}
+"""What an empty selection says, in each medium: with nothing at all, with only the thesis's
+hidden results; and its font size."""
+
+
+def nothing_drawn(shared: Channels) -> alt.Chart:
+    """A line in the middle of the chart where the selection draws no point (the `counts`
+    dataset), saying so, and where the thesis's results are hidden there, how to show them."""
+    import altair as alt
+
+    nothing, hidden, size = _NOTHING_DRAWN[shared.medium]
+    return _layer(
+        "nothing_drawn",
+        alt.NamedData(name="counts"),
+        {"type": "text", "fontSize": size, "color": GUIDE_COLOUR, "lineBreak": "\n"},
+        {
+            "x": {"value": {"expr": "width / 2"}},
+            "y": {"value": {"expr": "height / 2"}},
+            "text": alt.Text("message:N"),
+        },
+        [*shared.selected, *scope_filters(shared.layout), "datum.points === 0"],
+        calculate={"message": f"datum.hidden > 0 ? {json.dumps(hidden)} : {json.dumps(nothing)}"},
     )
 
 
@@ -277,11 +405,11 @@ def _tooltip_text(column: Column) -> str:
     return f"isValid({value}) ? {text} : {json.dumps(MISSING)}"
 
 
-def layers(layout: Layout, medium: Medium) -> list[alt.Chart]:
-    """The chart's layers, bottom first."""
+def layers(layout: Layout, medium: Medium, width: float) -> list[alt.Chart]:
+    """The chart's layers, bottom first, for a chart `width` points wide."""
     spec = layout.spec
-    shared = channels(layout)
-    stacked = []
+    shared = channels(layout, medium, width)
+    stacked = [padding(shared)]
     if spec.rule == "zero":
         stacked.append(zero_rule())
     if spec.rule == "diagonal":
@@ -292,5 +420,7 @@ def layers(layout: Layout, medium: Medium) -> list[alt.Chart]:
         stacked.append(pair_lines(shared))
     if spec.frontier != "none":
         stacked.append(frontier(shared))
-    stacked.append(points(shared, medium))
+    stacked.append(points(shared))
+    if layout.choices or layout.has_reference:
+        stacked.append(nothing_drawn(shared))
     return stacked

@@ -1,10 +1,12 @@
 """A chart's Vega-Lite spec for the screen or for print, and the spec with its data.
 
 Both media stack the same layers (`thesislab.site.charts.layers`); print makes them static and
-sets the figure's size (8.5 cm wide) and fonts (9-10 pt). Data stays out of the specs: they name
-the datasets that `Chart.datasets` provides, so a page carries each chart's data once for both
-media, and a spec depends only on the chart's `Layout`, so building it with Altair (the slow part)
-happens once per layout, medium and process.
+sets the figure's width (a column's 8.5 cm, or any other), its fonts (9-10 pt) and a title naming
+what is shown (the device, and any other selector's value); its legends go under the plot, one
+above the other, and the figure grows as tall as they need. Data stays out of the specs: they
+name the datasets that `Chart.datasets` provides, so a page carries each chart's data once for
+both media, and a spec depends only on the chart's `Layout`, so building it with Altair (the slow
+part) happens once per layout, medium, width and process.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from thesislab.site.charts.controls import Medium, parameters
+from thesislab.site.charts.controls import Medium, parameters, selection_text
 from thesislab.site.charts.layers import layers
 
 if TYPE_CHECKING:
@@ -23,11 +25,22 @@ if TYPE_CHECKING:
     from thesislab.site.charts.data import Chart, Layout
 
 SCREEN_SIZE = (520, 340)
-PRINT_SIZE = (241, 227)
-"""8.5 cm by 8 cm in points (vl-convert draws one pixel per point), axes and legend included."""
+
+POINTS_PER_CM = 72 / 2.54
+"""Print sizes are in points (vl-convert draws one pixel per point)."""
+COLUMN_WIDTH_CM = 8.5
+"""A figure's width by default: one column of a two-column page."""
+PAGE_WIDTH_CM = 17.0
+"""A figure as wide as the page."""
+PLOT_HEIGHT = 0.62
+"""The plot's height in print, as a share of the figure's width..."""
+MAX_PLOT_HEIGHT_CM = 6.0
+"""...up to this height."""
+
+_TITLE: dict[str, Any] = {"anchor": "start", "fontSize": 9, "fontWeight": "normal", "offset": 4}
 
 _PRINT_PAGE: dict[str, Any] = {
-    "autosize": {"type": "fit", "contains": "padding"},
+    "autosize": {"type": "fit-x", "contains": "padding"},
     "config": {
         "font": "Liberation Sans, Arial, Helvetica, sans-serif",
         "axis": {
@@ -43,31 +56,47 @@ _PRINT_PAGE: dict[str, Any] = {
             "titleFontWeight": "normal",
             "orient": "bottom",
             "direction": "horizontal",
-            "columns": 2,
             "symbolSize": 30,
-            "labelLimit": 100,
+            # Vega's layout of the legends at the bottom: one under the other, from the left
+            # (an expression: Vega-Lite's schema takes no other form).
+            "layout": {
+                "expr": "{bottom: {direction: 'vertical', anchor: 'start', margin: 6, offset: 10}}"
+            },
         },
         "view": {"stroke": "#888888"},
     },
 }
-"""Print's fitting and fonts."""
+"""Print's fitting (the width is the figure's; its height grows with the legends) and fonts."""
+
+
+def print_size(width_cm: float) -> tuple[int, int]:
+    """The figure's width and the plot's height in points, for a figure `width_cm` wide."""
+    width = width_cm * POINTS_PER_CM
+    height = min(PLOT_HEIGHT * width, MAX_PLOT_HEIGHT_CM * POINTS_PER_CM)
+    return round(width), round(height)
 
 
 @lru_cache(maxsize=512)
-def spec_json(layout: Layout, medium: Medium = "screen") -> str:
-    """A chart's Vega-Lite spec (without data) as JSON text."""
-    return json.dumps(_stacked(layout, medium).to_dict(validate=False), separators=(",", ":"))
+def spec_json(layout: Layout, medium: Medium = "screen", width_cm: float = COLUMN_WIDTH_CM) -> str:
+    """A chart's Vega-Lite spec (without data) as JSON text; in print, `width_cm` wide."""
+    spec = _stacked(layout, medium, width_cm).to_dict(validate=False)
+    return json.dumps(spec, separators=(",", ":"))
 
 
-def _stacked(layout: Layout, medium: Medium) -> alt.LayerChart:
+def _stacked(layout: Layout, medium: Medium, width_cm: float) -> alt.LayerChart:
     import altair as alt
     from altair.utils.schemapi import debug_mode
 
-    width, height = PRINT_SIZE if medium == "print" else SCREEN_SIZE
-    page = _PRINT_PAGE if medium == "print" else {}
+    page: dict[str, Any] = {}
+    if medium == "print":
+        width, height = print_size(width_cm)
+        title = selection_text(layout)
+        page = {**_PRINT_PAGE, **({"title": {"text": {"expr": title}, **_TITLE}} if title else {})}
+    else:
+        width, height = SCREEN_SIZE
     with debug_mode(False):  # skip validating every object as it is made
         return alt.LayerChart(
-            layer=layers(layout, medium),
+            layer=layers(layout, medium, width),
             params=parameters(layout, medium),
             width=width,
             height=height,
@@ -76,11 +105,15 @@ def _stacked(layout: Layout, medium: Medium) -> alt.LayerChart:
 
 
 def vega_lite_json(
-    chart: Chart, medium: Medium = "print", selection: dict[str, str] | None = None
+    chart: Chart,
+    medium: Medium = "print",
+    selection: dict[str, str] | None = None,
+    width_cm: float = COLUMN_WIDTH_CM,
 ) -> str:
     """The Vega-Lite spec with its data inlined, as JSON text: what vl-convert renders.
-    `selection` sets selectors' starting values."""
-    return with_data(json.loads(spec_json(chart.layout_at(selection), medium)), chart.datasets)
+    `selection` sets selectors' starting values; in print, the figure is `width_cm` wide."""
+    spec = spec_json(chart.layout_at(selection), medium, width_cm)
+    return with_data(json.loads(spec), chart.datasets)
 
 
 def with_data(spec: dict[str, Any], tables: dict[str, pd.DataFrame]) -> str:
