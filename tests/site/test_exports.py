@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.site import device_records
 from tests.site.site_records import PI
 from tests.system_deps import require_executable
 from thesislab.errors import ThesislabError
@@ -20,6 +21,7 @@ from thesislab.site.charts.vega import COLUMN_WIDTH_CM, PAGE_WIDTH_CM, print_siz
 from thesislab.site.cli import chart_app
 from thesislab.site.exports import PNG_PPI
 from thesislab.site.pages import site_pages
+from thesislab.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +132,14 @@ def test_exporting_elsewhere_than_the_start_names_what_it_shows(results_options,
     said = _export(results_options, "overview", "--select", "device=local", "--out", str(out))
     assert said.strip().endswith("device local")
     assert "Device: local" in " ".join(_poppler("pdftotext", out).split())
+
+
+def test_a_chart_id_wins_over_the_page_of_the_same_name(tmp_path):
+    results = tmp_path / "results"
+    device_records.write_device_results(Store(results))
+    options = ["--results", str(results)]
+    listed = CliRunner().invoke(chart_app, ["list", *options], catch_exceptions=False).output
+    assert {"devices", "devices-front-local"} <= set(listed.split())  # both on the devices page
+    out = tmp_path / "devices.pdf"
+    said = _export(options, "devices", "--out", str(out))
+    assert out.is_file() and said.count("wrote") == 1

@@ -148,8 +148,8 @@ def chart_export(
     name: Annotated[
         str,
         typer.Argument(
-            help="Chart id (see `thesislab chart list`) or page (e.g. 'pruning/index'): "
-            "a page exports each of its charts."
+            help="Chart id (see `thesislab chart list`) or, where no chart has that id, page "
+            "(e.g. 'pruning/index'): a page exports each of its charts."
         ),
     ],
     output_format: Annotated[
@@ -195,7 +195,8 @@ def chart_export(
             f"expected --width between {MIN_WIDTH_CM:g} and {MAX_WIDTH_CM:g} (cm), got {width:g}"
         )
     charts = _charts(results)
-    chosen = [chart for page, chart in charts.values() if name in (chart.spec.chart_id, page)]
+    # A chart id first: the devices page holds the chart `devices` and others.
+    chosen = [charts[name][1]] if name in charts else [c for p, c in charts.values() if p == name]
     if not chosen:
         raise ThesislabError(
             f"expected a chart id or page among {', '.join(sorted(charts))} "

@@ -90,6 +90,13 @@ def _number(value: object) -> str:
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 
+def _correlation(value: object) -> str:
+    """A correlation coefficient, always to three decimals (1.000, not 1)."""
+    if _missing(value):
+        return MISSING
+    return f"{float(value):.3f}"  # type: ignore[arg-type]
+
+
 def _count_of(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
@@ -134,6 +141,7 @@ def environment() -> jinja2.Environment:
         points=_points,
         ms=_milliseconds,
         number=_number,
+        correlation=_correlation,
         ratio=_ratio,
         count_of=_count_of,
         text=_text,
