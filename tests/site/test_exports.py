@@ -112,7 +112,7 @@ def test_a_png_says_it_is_300_dpi(results_options, tmp_path):
     assert unit == 1 and per_metre_x == per_metre_y == round(PNG_PPI / 0.0254)
 
 
-def test_chart_list_says_what_each_figure_shows(results_options, charts):
+def test_chart_list_says_what_each_figure_shows(results_options, results_table):
     result = CliRunner().invoke(chart_app, ["list", *results_options], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -124,7 +124,15 @@ def test_chart_list_says_what_each_figure_shows(results_options, charts):
         ["stage:", "retrained", "(or", "pruned)"],
     ]
     listed = {line.split()[0] for line in lines if not line.startswith(" ")}
-    assert listed == {chart_id for chart_id, chart in charts.items() if not chart.empty}
+    pages = site_pages(results_table)
+    exported = {
+        chart.spec.chart_id
+        for page in pages
+        if page.exported  # not the sample runs' page
+        for chart in page.charts.values()
+        if not chart.empty
+    }
+    assert listed == exported and not all(page.exported for page in pages)
 
 
 def test_exporting_elsewhere_than_the_start_names_what_it_shows(results_options, tmp_path):
