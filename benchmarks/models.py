@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from thesislab.models.registry import architecture_key
-from thesislab.studies.spec import load_study
+from thesislab.studies.check import load_study
 
 REPO = Path(__file__).resolve().parents[1]
 ATLAS = REPO / "experiments" / "latency-atlas"

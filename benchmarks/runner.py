@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 from thesislab.store import Store
+from thesislab.studies.check import parse_study
 from thesislab.studies.executors import LocalExecutor, RayExecutor
 from thesislab.studies.ledger import JobResult, Ledger
 from thesislab.studies.plan import Job, job_key, plan
 from thesislab.studies.runner import execute
-from thesislab.studies.spec import parse_study
 
 
 def big_study() -> dict[str, object]:

@@ -16,8 +16,10 @@ def validation_message(error: pydantic.ValidationError) -> str:
     first = error.errors()[0]
     location = ".".join(str(part) for part in first["loc"]) or "(top level)"
     expected = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-    received = first.get("input")
-    shown = "an object" if isinstance(received, dict) else repr(received)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"field '{location}': {expected} (received {shown})"
+    return f"field '{location}': {expected} (received {shown(first.get('input'))})"
+
+
+def shown(value: object) -> str:
+    """A value as an error quotes what it received: short, on one line."""
+    text = "an object" if isinstance(value, dict) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -10,6 +10,7 @@ Layout::
     RESULTS/checkpoints/...      checkpoints of unfinished training runs
     RESULTS/lut/<device>/...     per-layer latency lookup tables
     RESULTS/jobs/<key>.json      the ledger of a study's finished jobs
+    RESULTS/locks/<name>.lock    the jobs (and devices) a run of a study holds while it runs them
 
 Every path in a results directory comes from `Store`; no other module joins a folder name to it.
 
@@ -60,6 +61,7 @@ TFLITE_DIR = "tflite"
 CHECKPOINTS_DIR = "checkpoints"
 LUT_DIR = "lut"
 LEDGER_DIR = "jobs"
+LOCKS_DIR = "locks"
 
 RESULTS_ROOT = Path("experiments")
 """The folder the commands that read results look in by default (every results directory under
@@ -150,6 +152,10 @@ class Store:
     def ledger_dir(self) -> Path:
         """The directory of the ledger of a study's finished jobs."""
         return self.root / LEDGER_DIR
+
+    def locks_dir(self) -> Path:
+        """The directory of the locks of the jobs (and devices) runs of a study hold."""
+        return self.root / LOCKS_DIR
 
     def relative(self, path: Path) -> str:
         """`path` as a record stores it: relative to the results directory, with `/`."""
@@ -249,6 +255,11 @@ class Store:
             for key, path in self._record_paths(KINDS)
             if key == identifier or (len(identifier) >= 6 and key.startswith(identifier))
         ]
+        if not matches and not self.root.is_dir():
+            raise ThesislabError(
+                f"expected an existing results folder, received {self.root} (looking for the "
+                f"record {identifier!r})"
+            )
         if len(matches) != 1:
             found = "no record" if not matches else f"{len(matches)} records"
             raise ThesislabError(

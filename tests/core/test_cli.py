@@ -164,3 +164,58 @@ def test_a_command_that_needs_the_ml_extra_names_it_in_one_line():
     assert done.returncode == 1, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'thesislab[ml]'" in lines[0], done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["results", "check"],
+        ["results", "table"],
+        ["site", "build"],
+        ["chart", "list"],
+        ["convert", "3f2a9c"],
+        ["lut", "show", "--family", "wideresnet"],
+    ],
+)
+def test_a_results_folder_that_does_not_exist_is_refused_in_one_line(tmp_path, command):
+    missing = tmp_path / "nope"
+    completed = thesislab(*command, "--results", str(missing), cwd=tmp_path)
+    assert completed.returncode == 1
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("error: ") and str(missing) in line
+    assert "existing" in line or "no such folder" in line
+    assert not missing.exists()
+
+
+FOLLOW_UPS = """
+from thesislab.commands import thesislab_command
+
+print(thesislab_command("results", "schema"))
+"""
+
+
+@pytest.mark.parametrize("environment_active", [True, False])
+def test_printed_follow_up_commands_work_as_printed(tmp_path, environment_active):
+    """With the virtual environment active (its bin folder first on PATH) or not."""
+    import os
+
+    bin_folder = str(Path(sys.executable).parent)
+    others = [part for part in os.environ["PATH"].split(os.pathsep) if part != bin_folder]
+    path = os.pathsep.join([bin_folder, *others] if environment_active else others)
+    printed = subprocess.run(
+        [sys.executable, "-c", FOLLOW_UPS],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PATH": path},
+    ).stdout.strip()
+    assert printed.startswith("thesislab " if environment_active else bin_folder)
+    completed = subprocess.run(
+        ["sh", "-c", printed],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PATH": path},
+    )
+    assert completed.returncode == 0, (printed, completed.stderr[-1000:])

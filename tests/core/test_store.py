@@ -260,8 +260,8 @@ def test_committed_records_point_to_files_where_the_store_puts_them():
 def test_content_keys_of_committed_runs_jobs_and_tables_are_unchanged(tmp_path):
     """Weights files are named by run key and ledger entries by job key: both still match."""
     from thesislab.latency.table import table_path
+    from thesislab.studies.check import load_study
     from thesislab.studies.plan import plan
-    from thesislab.studies.spec import load_study
     from thesislab.train.run import record_run_key
 
     store = Store(QUICKSTART)

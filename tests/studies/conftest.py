@@ -73,3 +73,13 @@ def cut_down(study_file: Path, data: str, entries: int | list[str]) -> dict[str,
         # measured once: re-measuring disagreeing passes is not what these tests are about
         stages["bench"]["protocol"] = {"preset": "quick", "remeasures": 0}
     return study
+
+
+@pytest.fixture
+def inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A device inventory with a device 'pi' besides 'local' (fake stages never reach it), for
+    this test and the processes it starts."""
+    path = tmp_path / "devices.yaml"
+    path.write_text(yaml.safe_dump({"devices": {"pi": {"host": "127.0.0.1", "user": "pi"}}}))
+    monkeypatch.setenv("THESISLAB_DEVICES", str(path))
+    return path

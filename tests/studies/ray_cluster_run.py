@@ -21,11 +21,11 @@ from ray import cloudpickle
 import tests.studies.fake_stages as fake_stages
 from tests.studies.test_runner import STUDY
 from thesislab.store import Store
+from thesislab.studies.check import parse_study
 from thesislab.studies.executors import RayExecutor
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute
-from thesislab.studies.spec import parse_study
 
 PORT = 6379
 ADDRESS = f"127.0.0.1:{PORT}"

@@ -12,11 +12,11 @@ from thesislab.models.registry import architecture_key
 from thesislab.records import ArtifactRecord, ModelRecord
 from thesislab.results.table import table
 from thesislab.store import Store
+from thesislab.studies.check import load_study, parse_study
 from thesislab.studies.executors import LocalExecutor
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute, status
-from thesislab.studies.spec import load_study, parse_study
 from thesislab.studies.stages import STAGE_FUNCTIONS
 
 ATLAS = REPO / "experiments" / "latency-atlas.yaml"

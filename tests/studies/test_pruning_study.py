@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from thesislab.studies.spec import Entry, PruneStage, load_study
+from thesislab.studies.check import load_study
+from thesislab.studies.spec import Entry, PruneStage
 
 STUDY = Path(__file__).resolve().parents[2] / "experiments" / "pruning.yaml"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from thesislab.studies.check import parse_study
 from thesislab.studies.jobs import RetrainParams, TrainParams
 from thesislab.studies.plan import plan
-from thesislab.studies.spec import parse_study
 from thesislab.train.recipe import load_recipe
 
 STUDY = {

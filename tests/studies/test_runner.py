@@ -1,9 +1,12 @@
 """The runner: skipping finished jobs, retries of infrastructure failures, user errors at once,
-failures named, Ray as an extra, and Ray giving the same results."""
+failures named, runs of one study sharing its jobs through their locks, Ctrl-C, Ray as an extra,
+and Ray giving the same results."""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,12 +19,12 @@ from tests.studies.fake_stages import FAKE_STAGES, model_stage
 from tests.system_deps import require_executable
 from thesislab.errors import ThesislabError
 from thesislab.store import Store
+from thesislab.studies.check import parse_study
 from thesislab.studies.executors import LocalExecutor
 from thesislab.studies.jobs import BenchParams
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute, status
-from thesislab.studies.spec import parse_study
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY: dict[str, object] = {
@@ -150,7 +153,7 @@ main()
 """
 
 
-def test_ray_executor_without_ray_names_the_extra(tmp_path):
+def test_ray_executor_without_ray_names_the_extra(tmp_path, inventory):
     study = tmp_path / "study.yaml"
     study.write_text(yaml.safe_dump(STUDY))
     completed = subprocess.run(
@@ -220,3 +223,128 @@ def test_ray_cluster_gives_the_same_results_as_local(tmp_path):
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     assert "nodes: 2" in completed.stdout
     assert snapshot(ray_dir) == snapshot(local_dir)
+
+
+FAKE_RUN = Path(__file__).with_name("fake_run.py")
+
+
+def fake_run(*args: str, **env: str) -> subprocess.Popen[str]:
+    """`thesislab ARGS` as a process of its own, with the fake stages (see `fake_run.py`)."""
+    return subprocess.Popen(
+        [sys.executable, str(FAKE_RUN), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO), **env},
+        start_new_session=True,
+    )
+
+
+def study_file(tmp_path: Path) -> Path:
+    path = tmp_path / "runner.yaml"
+    path.write_text(yaml.safe_dump(STUDY))
+    return path
+
+
+def test_two_runs_at_once_run_each_job_once(tmp_path, inventory):
+    results, start, calls = tmp_path / "results", tmp_path / "start", tmp_path / "calls"
+    start.mkdir()
+    env = {"FAKE_START_DIR": str(start), "FAKE_CALLS": str(calls), "FAKE_STAGE_S": "0.05"}
+    runs = [fake_run("run", str(study_file(tmp_path)), "-r", str(results), "-j", "2", **env)]
+    runs.append(fake_run("run", str(study_file(tmp_path)), "-r", str(results), "-j", "2", **env))
+    deadline = time.monotonic() + 120
+    while len(list(start.iterdir())) < 2:
+        assert all(run.poll() is None for run in runs), runs[0].communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the runs did not start"
+        time.sleep(0.05)
+    (start / "go").touch()
+    for run in runs:
+        _, errors = run.communicate(timeout=300)
+        assert run.returncode == 0, errors[-3000:]
+    started = [line.split() for line in calls.read_text().splitlines()]
+    keys = [key for key, _ in started]
+    jobs = plan(parse_study(STUDY))
+    assert sorted(keys) == sorted(job.key for job in jobs)  # every job once, in one run or other
+    assert {pid for _, pid in started} == {str(run.pid) for run in runs}  # both ran jobs
+    run_locally(tmp_path / "alone")
+    assert snapshot(results) == snapshot(tmp_path / "alone")
+    assert list(Store(results).locks_dir().iterdir()) == []
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from thesislab.store import Store
+from thesislab.studies.locks import Locks
+
+lock = Locks(Store(Path(sys.argv[1]))).take(sys.argv[2])
+print(type(lock).__name__, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_run_waits_for_a_job_another_holds_and_takes_over_a_killed_ones_lock(tmp_path):
+    """A process holds the lock of the first training job: the run does what does not need it,
+    names the holder while it waits, and once the holder is killed (-9) takes its lock over."""
+    import threading
+
+    from thesislab.studies.runner import Progress
+
+    jobs = plan(parse_study(STUDY))
+    first = jobs[0]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(tmp_path), first.key],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "Lock\n"
+        seen: list[Progress] = []
+        executor = LocalExecutor(FAKE_STAGES, tmp_path, workers=2)
+        run = threading.Thread(
+            target=execute, args=(jobs, Ledger(Store(tmp_path)), executor, 2, seen.append)
+        )
+        run.start()
+        deadline = time.monotonic() + 60
+        while not any(progress.held_by and progress.running == 0 for progress in seen):
+            assert run.is_alive() and time.monotonic() < deadline, "the run did not wait"
+            time.sleep(0.05)
+        [waiting] = {progress.held_by for progress in seen if progress.held_by}
+        assert waiting[0].startswith(f"the run of process {holder.pid} on {socket.gethostname()}")
+        assert status(jobs, Ledger(Store(tmp_path))).left[0] == first
+    finally:
+        holder.kill()
+        holder.wait()
+    run.join(timeout=60)
+    assert not run.is_alive()
+    assert status(jobs, Ledger(Store(tmp_path))).left == []
+    assert list(Store(tmp_path).locks_dir().iterdir()) == []
+
+
+def test_ctrl_c_says_what_finished_and_that_the_same_command_resumes(tmp_path, inventory):
+    results, calls = tmp_path / "results", tmp_path / "calls"
+    command = ("run", str(study_file(tmp_path)), "-r", str(results))
+    first = fake_run(*command, FAKE_CALLS=str(calls), FAKE_STAGE_S="0.5")
+    deadline = time.monotonic() + 120
+    while len(list(Store(results).ledger_dir().glob("*.json"))) < 3:
+        assert first.poll() is None, first.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "no job finished in time"
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
+    interrupted = time.monotonic()
+    _, errors = first.communicate(timeout=30)
+    assert time.monotonic() - interrupted < 5
+    assert first.returncode == 130
+    total = len(plan(parse_study(STUDY)))
+    done = len(list(Store(results).ledger_dir().glob("*.json")))
+    assert errors.splitlines()[-1] == (
+        f"interrupted: {done} of {total} jobs done, their records in {results}; "
+        f"the same command resumes the {total - done} left"
+    )
+    second = fake_run(*command)
+    output, errors = second.communicate(timeout=120)
+    assert second.returncode == 0, errors[-2000:]
+    assert output.splitlines()[-1] == f"{total} jobs done; records in {results}"
+    assert len(list(Store(results).ledger_dir().glob("*.json"))) == total

@@ -1,18 +1,23 @@
-"""Study specs: validation errors, defaults and overrides, and the plan they turn into."""
+"""Study specs: checked whole (every problem at once, each on its line), defaults and overrides, and
+the plan they turn into."""
 
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from thesislab.bench.devices import Inventory
 from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
+from thesislab.studies.check import Machine, StudyError, load_study, parse_study
 from thesislab.studies.jobs import BenchParams, Job, TrainParams
 from thesislab.studies.plan import plan
-from thesislab.studies.spec import load_study, parse_study
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,11 +56,11 @@ def test_defaults_and_overrides():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (study_with(recipes={}), r"field 'recipes': unknown key"),
-        (study_with(architectures=["res_d10_w16", "foonet_d3"]), r"architectures.1 .*foonet"),
+        (study_with(recipes={}), r"recipes: unknown key: did you mean 'recipe'\?"),
+        (study_with(architectures=["res_d10_w16", "foonet_d3"]), r"architectures.1.arch: .*foonet"),
         (
             study_with(architectures=[{"arch": "res_d10_w16", "stages": {"trian": {}}}]),
-            r"field 'architectures.0.stages.trian': unknown key",
+            r"architectures.0.stages.trian: unknown key: did you mean 'train'\?",
         ),
         (
             study_with(
@@ -90,12 +95,13 @@ def test_defaults_and_overrides():
             ),
             r"exactly one of",
         ),
-        (study_with(architectures=[]), r"field 'architectures': List should have at least 1 item"),
+        (study_with(architectures=[]), r"architectures: expected at least 1 item, received \[\]"),
         (
             study_with(
                 architectures=[{"arch": "res_d10_w16", "stages": {"bench": {"protocol": "lut"}}}]
             ),
-            r"architectures.0 .*protocol: expected one without a reference network, received 'lut'",
+            r"architectures.0.stages.bench.protocol: expected a protocol without a reference "
+            r"network, received 'lut'",
         ),
         (
             study_with(
@@ -106,7 +112,7 @@ def test_defaults_and_overrides():
                     }
                 ]
             ),
-            r"protocol field 'runz': unknown key",
+            r"bench.protocol.runz: unknown key: did you mean 'runs'\?",
         ),
     ],
 )
@@ -213,7 +219,9 @@ def test_pruning_settings_are_checked_before_anything_runs():
             "prune": [{"method": "netadapt", "targets": [{"macs": 0.5}], "settings": {"decay": 1}}]
         },
     }
-    with pytest.raises(ThesislabError, match=r"netadapt settings: field 'decay': unknown key"):
+    with pytest.raises(
+        ThesislabError, match=r"prune.0.settings.decay: unknown key: did you mean 'decay_rate'\?"
+    ):
         parse_study(study_with(architectures=[entry]))
 
 
@@ -228,7 +236,7 @@ def test_a_recipe_preset_with_overrides_plans_and_is_checked():
         ("thesis2019", "thesis2019", "exclusive")
     }
     assert sorted(r.epochs for r in recipes) == [1, 1, 3]  # the mobilenetv2 entry's own epochs
-    with pytest.raises(ThesislabError, match=r"tiny.yaml: architectures.0 .*unknown recipe preset"):
+    with pytest.raises(ThesislabError, match=r"tiny.yaml: recipe: unknown recipe preset"):
         parse_study(study_with(recipe={"preset": "thesis2020"}), origin="tiny.yaml")
 
 
@@ -253,3 +261,111 @@ def test_bench_jobs_hold_the_protocol_resolved(monkeypatch):
     monkeypatch.setitem(PRESETS, "quick", PRESETS["quick"].model_copy(update={"runs": 7}))
     after = {job.label: job.key for job in _bench_jobs(BASE)}
     assert after.keys() == before.keys() and not set(after.values()) & set(before.values())
+
+
+MISTAKES = """\
+name: mistakes
+data: ./nowhere
+recipe:
+  epochs: 2
+  lerning_rate: 0.1
+defaults:
+  seeds: [1]
+  stages:
+    train: {}
+    convert: {quantization: [fp32, int9]}
+    bench:
+      devices: [local, locl]
+      protocol: {preset: quick, runz: 3}
+architecures:
+  - res_d10_w16
+"""
+
+
+def test_a_study_is_checked_whole_each_problem_on_its_line(tmp_path):
+    path = tmp_path / "mistakes.yaml"
+    path.write_text(MISTAKES)
+    machine = Machine(Inventory(tmp_path / "devices.yaml"))
+    with pytest.raises(StudyError) as error:
+        load_study(path, machine)
+    assert error.value.problems == (
+        f"{path}:2: data: data source './nowhere': expected 'sample', 'keras', a directory or a "
+        ".zip / .tar[.*] archive, found nothing there",
+        f"{path}:5: recipe.lerning_rate: unknown key: did you mean 'learning_rate'?",
+        f"{path}:10: defaults.stages.convert.quantization.1: expected 'fp32', 'fp16', 'dynamic' "
+        "or 'int8', received 'int9'",
+        f"{path}:12: defaults.stages.bench.devices.1: unknown device 'locl': expected one of "
+        f"local (inventory {tmp_path / 'devices.yaml'})",
+        f"{path}:13: defaults.stages.bench.protocol.runz: unknown key: did you mean 'runs'?",
+        # named as read, and not also as the key 'architectures' missing
+        f"{path}:14: architecures: unknown key: did you mean 'architectures'?",
+    )
+    assert str(error.value) == f"{path}: 6 problems, the first: {error.value.problems[0]}"
+    # Without a machine, what the study needs of one (devices, data) is not checked.
+    with pytest.raises(StudyError) as error:
+        load_study(path)
+    assert len(error.value.problems) == 4
+
+
+def test_entries_with_problems_do_not_hide_each_others():
+    entries = [
+        "res_d10_w16",
+        {"arch": {"family": "wideresnet", "params": {"depht": 10}}},
+        {"arch": 5},
+        {"arch": "res_d16_w16", "stages": {"train": {"teacher": "big"}, "convert": None}},
+        {"arch": "res_d10_w16", "seeds": "one"},
+    ]
+    with pytest.raises(StudyError) as error:
+        parse_study(study_with(architectures=entries), origin="tiny.yaml")
+    assert [problem.partition(": ")[2].partition(":")[0] for problem in error.value.problems] == [
+        "architectures.1.arch",
+        "architectures.2.arch",
+        "architectures.3.stages",
+        "architectures.4.arch",
+        "architectures.4.seeds",
+    ]
+    assert error.value.problems[1].endswith("expected a mapping or a string, received 5")
+    assert error.value.problems[2].endswith("bench needs artifacts to measure: add 'convert'")
+    assert "used by several entries" in error.value.problems[3]
+
+
+def thesislab_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from thesislab.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+
+
+def test_an_unknown_device_fails_the_dry_run_and_the_run_before_anything_runs(tmp_path, inventory):
+    data = study_with(defaults={**BASE["defaults"], "seeds": [1]})
+    data["defaults"]["stages"]["bench"] = {"devices": ["local", "locl"]}
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "locl" in text)
+    expected = (
+        f"error: {path}:{line}: defaults.stages.bench.devices.1: unknown device 'locl': "
+        f"expected one of local, pi (inventory {inventory})"
+    )
+    for extra in (["--dry-run"], []):
+        completed = thesislab_cli(
+            "run", str(path), "-r", str(tmp_path / "results"), *extra, cwd=tmp_path
+        )
+        assert completed.returncode == 1
+        assert completed.stderr.splitlines() == [expected]
+        assert completed.stdout == ""
+    assert not (tmp_path / "results").exists()
+
+
+def test_several_problems_are_printed_each_on_a_line(tmp_path, inventory):
+    path = tmp_path / "mistakes.yaml"
+    path.write_text(MISTAKES)
+    completed = thesislab_cli("run", str(path), "--dry-run", cwd=tmp_path)
+    assert completed.returncode == 1
+    lines = completed.stderr.splitlines()
+    assert len(lines) == 7 and all(line.startswith(f"{path}:") for line in lines[:6])
+    assert lines[-1] == f"error: {path}: 6 problems, each on a line above; nothing was run"

@@ -16,11 +16,11 @@ import yaml
 from tests.studies.conftest import REPO, cut_down
 from thesislab.results.table import table
 from thesislab.store import Store
+from thesislab.studies.check import parse_study
 from thesislab.studies.executors import LocalExecutor
 from thesislab.studies.ledger import Ledger
 from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute
-from thesislab.studies.spec import parse_study
 from thesislab.studies.stages import STAGE_FUNCTIONS
 
 pytestmark = pytest.mark.slow

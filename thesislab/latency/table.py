@@ -13,6 +13,7 @@ spec uses any table of its device and family that covers all of its layers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from thesislab.commands import thesislab_command
 from thesislab.errors import ThesislabError
 from thesislab.keys import SPACED, content_key
 from thesislab.models.names import format_name
@@ -220,11 +222,27 @@ def require_table(results: Path | None, spec: ArchSpec, device: str | None) -> L
         )
     table = find_table(results, spec, device)
     if table is None:
+        missing = "" if results.is_dir() else " (no such folder)"
         raise ThesislabError(
-            f"no latency table for {format_name(spec)} on device {device!r} in {results}: "
-            f"expected one built by `thesislab lut build --device {device} --family {spec.family}`"
+            f"no latency table for {format_name(spec)} on device {device!r} in {results}"
+            f"{missing}: expected one built by `{build_command(results, spec, device)}`"
         )
     return table
+
+
+def build_command(results: Path, spec: ArchSpec, device: str) -> str:
+    """The `thesislab lut build` command that builds a table of `device` covering `spec` in
+    `results`: each parameter of the spec that is not its family's default given."""
+    from thesislab.models.registry import get_family
+
+    defaults = get_family(spec.family).defaults
+    words = ["lut", "build", "--device", device, "--family", spec.family]
+    for key, value in sorted(spec.params.items()):
+        if key in defaults and defaults[key] == value:
+            continue
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        words += ["--param", f"{key}={text}"]
+    return thesislab_command(*words, "--results", str(results))
 
 
 def predict_latency_ms(results: Path, spec: ArchSpec, device: str) -> float | None:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+
+from thesislab.errors import ThesislabError
+
+if TYPE_CHECKING:
+    from thesislab.studies.runner import PlanStatus
+    from thesislab.studies.spec import Study
+
+INTERRUPTED_EXIT_CODE = 130
+"""The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it."""
 
 
 class ExecutorName(StrEnum):
@@ -69,12 +80,9 @@ def run(
     from thesislab.studies.plan import plan
     from thesislab.studies.report import print_plan, progress_bar
     from thesislab.studies.runner import execute, status
-    from thesislab.studies.spec import load_study
     from thesislab.studies.stages import STAGE_FUNCTIONS, estimate_seconds
 
-    study = load_study(study_file)
-    if data is not None:
-        study = study.model_copy(update={"data": data})
+    study = _checked_study(study_file, data)
     results_dir = results or study.results_dir()
     all_jobs = plan(study)
     ledger = Ledger(Store(results_dir))
@@ -92,10 +100,44 @@ def run(
         )
     else:
         chosen = LocalExecutor(STAGE_FUNCTIONS, results_dir, workers=jobs, attempts=attempts)
-    with progress_bar(len(all_jobs)) as update:
-        execute(all_jobs, ledger, chosen, parallel=jobs, progress=update)
+    try:
+        with progress_bar(len(all_jobs)) as update:
+            execute(all_jobs, ledger, chosen, parallel=jobs, progress=update)
+    except KeyboardInterrupt:
+        _stop_interrupted(status(all_jobs, ledger), len(all_jobs), results_dir)
     typer.echo(f"{len(all_jobs)} jobs done; records in {results_dir}")
     if site:
         from thesislab.site.build import build_site, built_message
 
         typer.echo(built_message(build_site(added_results=[results_dir])))
+
+
+def _checked_study(study_file: Path, data: str | None) -> Study:
+    """The study, checked whole against this machine; with several problems, each is printed on
+    a line of its own before the error that nothing was run."""
+    from thesislab.bench.devices import Inventory
+    from thesislab.studies.check import Machine, StudyError, load_study
+
+    try:
+        return load_study(study_file, Machine(Inventory.load()), data=data)
+    except StudyError as error:
+        if len(error.problems) == 1:
+            raise
+        for problem in error.problems:
+            typer.echo(problem, err=True)
+        raise ThesislabError(
+            f"{study_file}: {len(error.problems)} problems, each on a line above; nothing was run"
+        ) from None
+
+
+def _stop_interrupted(plan_status: PlanStatus, total: int, results_dir: Path) -> NoReturn:
+    """Say what finished and how to resume, then end the process at once: a job's thread cannot
+    be stopped, and the locks of the jobs it was running end with the process."""
+    typer.echo(
+        f"interrupted: {len(plan_status.done)} of {total} jobs done, their records in "
+        f"{results_dir}; the same command resumes the {len(plan_status.left)} left",
+        err=True,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(INTERRUPTED_EXIT_CODE)

@@ -57,8 +57,10 @@ class Executor(Protocol):
         """Start `job`; the future holds its result or a `JobFailedError`."""
         ...
 
-    def close(self) -> None:
-        """Release the executor's workers."""
+    def close(self, wait: bool = True) -> None:
+        """Release the executor's workers. With `wait`, no job runs on afterwards (the local
+        executor lets those running finish; Ray's end with the driver's connection); without
+        it, the jobs not started are cancelled and those running are abandoned."""
         ...
 
 
@@ -82,8 +84,10 @@ class LocalExecutor:
             run_job, self._stage_functions, job, inputs, self._results_dir, self._attempts
         )
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True)
+    def close(self, wait: bool = True) -> None:
+        # A thread cannot be stopped: without `wait`, a job running goes on until this process
+        # ends (the runner keeps its locks, so no other run starts it meanwhile).
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
 class RayExecutor:
@@ -135,5 +139,6 @@ class RayExecutor:
         future: concurrent.futures.Future[JobResult] = reference.future()
         return future
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        # Ending the driver's connection ends its tasks, on a cluster started here or elsewhere.
         self._ray.shutdown()

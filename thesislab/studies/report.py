@@ -1,4 +1,5 @@
-"""What the runner shows: the plan of a dry run, and a progress bar of jobs done, running, left."""
+"""What the runner shows: the plan of a dry run, and a progress bar of jobs done, running, left
+and held by another run."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from thesislab.studies.jobs import Job
-from thesislab.studies.runner import PlanStatus, ProgressCallback
+from thesislab.studies.runner import PlanStatus, Progress, ProgressCallback
 
 
 def _duration(seconds: float) -> str:
@@ -45,20 +47,27 @@ def print_plan(jobs: list[Job], plan_status: PlanStatus, estimate: Callable[[Job
 
 @contextmanager
 def progress_bar(total: int) -> Iterator[ProgressCallback]:
-    """A Rich progress bar; the yielded callback takes (done, running, left)."""
+    """A Rich progress bar of the jobs, naming the other runs this one waits for."""
     columns = (
         TextColumn("jobs"),
         BarColumn(),
         TextColumn(
             "{task.completed}/{task.total} done, {task.fields[running]} running, "
-            "{task.fields[left]} left"
+            "{task.fields[left]} left{task.fields[waiting]}"
         ),
         TimeElapsedColumn(),
     )
-    with Progress(*columns) as progress:
-        task = progress.add_task("jobs", total=total, running=0, left=total)
+    with ProgressBar(*columns) as bar:
+        task = bar.add_task("jobs", total=total, running=0, left=total, waiting="")
 
-        def update(done: int, running: int, left: int) -> None:
-            progress.update(task, completed=done, running=running, left=left)
+        def update(progress: Progress) -> None:
+            waiting = f"; waiting for {', '.join(progress.held_by)}" if progress.held_by else ""
+            bar.update(
+                task,
+                completed=progress.done,
+                running=progress.running,
+                left=progress.left,
+                waiting=waiting,
+            )
 
         yield update

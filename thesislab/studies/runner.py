@@ -1,14 +1,23 @@
 """The runner: skips jobs the ledger holds, runs the rest as their inputs become ready, and
 records each finished job at once, so a killed run restarted resumes where it stopped.
 
-Two jobs never measure latency on one device at the same time: the scheduler holds a lock per
-device. A job that fails on every attempt stops the run with its name and its last error; the
-jobs already finished stay finished.
+Runs of one study on one results directory share its jobs: before a job starts, the runner takes
+the job's lock (`locks`), and a bench job its device's too; it lets go of them after writing the
+job's ledger entry. A job whose lock another run holds waits, and the runner looks again every
+`WAIT_POLL_S`: the job is then found done in the ledger, or, where the other run stopped without
+finishing it, run here. Two jobs never measure latency on one device at the same time, in one
+run or in two.
+
+A job that fails on every attempt stops the run with its name and its last error; the jobs
+already finished stay finished. An interrupted run (Ctrl-C) stops at once: what has not started
+is cancelled, and the jobs still running are abandoned with their locks, which this process holds
+until it ends (the next run takes them over and finds what they finished).
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,9 +25,25 @@ from thesislab.errors import ThesislabError
 from thesislab.studies.executors import Executor, JobFailedError
 from thesislab.studies.jobs import Job
 from thesislab.studies.ledger import JobResult, Ledger
+from thesislab.studies.locks import Holder, Lock, Locks
 
-ProgressCallback = Callable[[int, int, int], None]
-"""Called with (done, running, left) whenever a job starts or ends."""
+WAIT_POLL_S = 0.5
+"""How often a run waiting for jobs that another run holds looks at their locks again."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: jobs done, running here, held by other runs, and left."""
+
+    done: int
+    running: int
+    left: int
+    held_by: tuple[str, ...] = ()
+    """The other runs holding jobs this run waits for."""
+
+
+ProgressCallback = Callable[[Progress], None]
+"""Called whenever a job starts or ends, and while the run waits for another run."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,16 @@ def _failure_message(job: Job, error: BaseException) -> str:
     return f"job '{job.label}' failed: {first_line}"
 
 
+def lock_names(job: Job) -> list[str]:
+    """The locks a job holds while it runs: its own, and its device's."""
+    return [job.key] + ([f"device-{job.device}"] if job.device is not None else [])
+
+
+def _release(locks: list[Lock]) -> None:
+    for lock in locks:
+        lock.release()
+
+
 def execute(
     jobs: list[Job],
     ledger: Ledger,
@@ -61,12 +96,35 @@ def execute(
     plan_status = status(jobs, ledger)
     results = dict(plan_status.done)
     pending = list(plan_status.left)
-    running: dict[concurrent.futures.Future[JobResult], Job] = {}
+    running: dict[concurrent.futures.Future[JobResult], tuple[Job, list[Lock]]] = {}
     busy_devices: set[str] = set()
+    held: dict[str, Holder] = {}
+    locks = Locks(ledger.store)
+    interrupted = False
 
     def report() -> None:
         if progress is not None:
-            progress(len(results), len(running), len(pending))
+            holders = tuple(sorted({str(holder) for holder in held.values()}))
+            progress(Progress(len(results), len(running), len(pending), holders))
+
+    def start(job: Job) -> None:
+        """Take the job's locks and start it, or note who holds them; a job another run
+        finished meanwhile is done here too."""
+        taken = locks.take_all(lock_names(job))
+        if isinstance(taken, Holder):
+            held[job.key] = taken
+            return
+        held.pop(job.key, None)
+        pending.remove(job)
+        finished_elsewhere = ledger.result(job.key)
+        if finished_elsewhere is not None:
+            _release(taken)
+            results[job.key] = finished_elsewhere
+            return
+        if job.device is not None:
+            busy_devices.add(job.device)
+        inputs = [results[dep] for dep in job.deps]
+        running[executor.submit(job, inputs)] = (job, taken)
 
     report()
     try:
@@ -74,33 +132,44 @@ def execute(
             for job in list(pending):
                 if len(running) >= parallel:
                     break
-                if any(dep not in results for dep in job.deps) or job.device in busy_devices:
-                    continue
-                pending.remove(job)
-                if job.device is not None:
-                    busy_devices.add(job.device)
-                inputs = [results[dep] for dep in job.deps]
-                running[executor.submit(job, inputs)] = job
+                if all(dep in results for dep in job.deps) and job.device not in busy_devices:
+                    start(job)
             if not running:
-                stuck = ", ".join(job.label for job in pending[:3])
-                raise ThesislabError(f"jobs wait for inputs that no job produces: {stuck}")
+                if not pending:
+                    break
+                if not held:
+                    stuck = ", ".join(job.label for job in pending[:3])
+                    raise ThesislabError(f"jobs wait for inputs that no job produces: {stuck}")
+                report()
+                time.sleep(WAIT_POLL_S)
+                continue
             report()
             finished, _ = concurrent.futures.wait(
-                running, return_when=concurrent.futures.FIRST_COMPLETED
+                running,
+                timeout=WAIT_POLL_S if held else None,
+                return_when=concurrent.futures.FIRST_COMPLETED,
             )
             for future in finished:
-                job = running.pop(future)
+                job, taken = running.pop(future)
                 if job.device is not None:
                     busy_devices.discard(job.device)
                 try:
                     result = future.result()
                 except Exception as error:
+                    _release(taken)
                     raise ThesislabError(_failure_message(job, error)) from None
                 ledger.finish(job.key, job.label, result)
+                _release(taken)
                 results[job.key] = result
             report()
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         for future in running:
             future.cancel()
-        executor.close()
+        executor.close(wait=not interrupted)
+        if not interrupted:
+            for _, taken in running.values():
+                _release(taken)
     return results

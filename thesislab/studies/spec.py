@@ -3,9 +3,8 @@
 A study names its data source, a base recipe, a grid of architectures (thesis names or explicit
 specs) and seeds, and the stages to run for each entry. `defaults` apply to every entry; an entry
 may override its recipe, its seeds and, stage by stage, its stages. A recipe may start from a
-preset of `thesislab recipes list`: ``recipe: {preset: thesis2019, epochs: 30}``. Everything is
-validated before anything runs: unknown keys, unknown architectures, invalid recipes and stages
-whose input is missing are one-line errors.
+preset of `thesislab recipes list`: ``recipe: {preset: thesis2019, epochs: 30}``. This module is
+the schema; `check` reads a study file and checks it whole before anything runs.
 
 Example::
 
@@ -29,20 +28,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
 from thesislab.deploy.artifacts import STUDY_REPRESENTATIVE_SIZE
-from thesislab.errors import ThesislabError, validation_message
+from thesislab.errors import ThesislabError
 from thesislab.models.names import parse_name
 from thesislab.models.spec import ArchSpec
 from thesislab.presets import resolve_preset
 from thesislab.prune.target import LATENCY_METRICS, METRICS
 from thesislab.records import Protocol, Quantization
 from thesislab.store import RESULTS_ROOT
-from thesislab.train.recipe import FINE_TUNING, load_recipe
+from thesislab.train.recipe import FINE_TUNING
 from thesislab.training_recipe import KD_LAMBDA, TEMPERATURE, KdLambda, Temperature
 
 DEFAULT_QUANTIZATIONS: tuple[Quantization, ...] = ("fp32", "int8")
@@ -147,11 +144,11 @@ class BenchStage(_Strict):
         overrides = {} if isinstance(chosen, str) else dict(chosen)
         preset = chosen if isinstance(chosen, str) else overrides.pop("preset", None)
         if not isinstance(preset, str):
-            raise ThesislabError(f"protocol: expected a 'preset' name, received {chosen!r}")
+            raise ThesislabError(f"expected a 'preset' name, received {chosen!r}")
         protocol = resolve_preset(PRESETS, preset, overrides, "protocol", renamed="custom")
         if protocol.reference:
             raise ThesislabError(
-                f"protocol: expected one without a reference network, received {preset!r} "
+                f"expected a protocol without a reference network, received {preset!r} "
                 "(it times lookup tables: `thesislab lut`)"
             )
         return protocol
@@ -196,6 +193,20 @@ class Entry(_Strict):
         return self.arch if isinstance(self.arch, str) else self.arch.family
 
 
+def entry_data(entry: Any) -> Any:
+    """An entry as written, a name standing for ``{arch: NAME}``."""
+    return {"arch": entry} if isinstance(entry, str) else entry
+
+
+def merged_stages(defaults: Defaults, entry: Entry) -> Stages:
+    """The default stages, overridden stage by stage by those the entry names (an entry's
+    `convert: null` drops an inherited stage)."""
+    if entry.stages is None:
+        return defaults.stages
+    merged = {**defaults.stages.model_dump(), **entry.stages.model_dump(exclude_unset=True)}
+    return Stages.model_validate(merged)
+
+
 class Study(_Strict):
     """A whole study."""
 
@@ -211,11 +222,7 @@ class Study(_Strict):
     @classmethod
     def _entries_may_be_names(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("architectures"), list):
-            data = dict(data)
-            data["architectures"] = [
-                {"arch": entry} if isinstance(entry, str) else entry
-                for entry in data["architectures"]
-            ]
+            data = {**data, "architectures": [entry_data(entry) for entry in data["architectures"]]}
         return data
 
     def seeds_of(self, entry: Entry) -> list[int]:
@@ -223,15 +230,8 @@ class Study(_Strict):
         return entry.seeds or self.defaults.seeds
 
     def stages_of(self, entry: Entry) -> Stages:
-        """The default stages, overridden stage by stage by those the entry names (an entry's
-        `convert: null` drops an inherited stage)."""
-        if entry.stages is None:
-            return self.defaults.stages
-        merged = {
-            **self.defaults.stages.model_dump(),
-            **entry.stages.model_dump(exclude_unset=True),
-        }
-        return Stages.model_validate(merged)
+        """The entry's stages (see `merged_stages`)."""
+        return merged_stages(self.defaults, entry)
 
     def recipe_of(self, entry: Entry) -> dict[str, Any]:
         """The study recipe with the entry's overrides."""
@@ -243,73 +243,3 @@ class Study(_Strict):
             return Path(self.results)
         base = study_file.parent if study_file else RESULTS_ROOT
         return base / self.name
-
-
-def _check_references(study: Study) -> None:
-    from thesislab.models.registry import resolve
-    from thesislab.prune.methods import get_method
-
-    labels = [entry.label for entry in study.architectures]
-    for position, entry in enumerate(study.architectures):
-        where = f"architectures.{position} ({entry.label})"
-        try:
-            resolve(entry.spec)
-        except ThesislabError as error:
-            raise ThesislabError(f"{where}: {error}") from None
-        try:
-            load_recipe(None, **study.recipe_of(entry))
-        except ThesislabError as error:
-            raise ThesislabError(f"{where}: {error}") from None
-        if labels.count(entry.label) > 1:
-            raise ThesislabError(f"{where}: the name {entry.label!r} is used by several entries")
-        stages = study.stages_of(entry)
-        teacher = stages.train.teacher if stages.train else None
-        if teacher is not None and teacher not in labels:
-            raise ThesislabError(
-                f"{where}: expected the teacher to be an entry of the study "
-                f"({', '.join(labels)}), received {teacher!r}"
-            )
-        if teacher == entry.label:
-            raise ThesislabError(f"{where}: an entry cannot be its own teacher")
-        if stages.train is not None and stages.untrained is not None:
-            raise ThesislabError(f"{where}: expected 'train' or 'untrained', received both")
-        if stages.train is None and stages.prune:
-            raise ThesislabError(f"{where}: prune needs a trained model: add 'train'")
-        if stages.train is None and stages.untrained is None and stages.convert:
-            raise ThesislabError(f"{where}: convert needs a model: add 'train' or 'untrained'")
-        if stages.bench is not None and stages.convert is None:
-            raise ThesislabError(f"{where}: bench needs artifacts to measure: add 'convert'")
-        if stages.bench is not None:
-            try:
-                stages.bench.resolved_protocol()
-            except ThesislabError as error:
-                raise ThesislabError(f"{where}: {error}") from None
-        for prune_stage in stages.prune:
-            try:
-                get_method(prune_stage.method).validate(prune_stage.settings)
-            except ThesislabError as error:
-                raise ThesislabError(f"{where}: {error}") from None
-
-
-def parse_study(data: Any, origin: str = "study") -> Study:
-    """Validate a study given as plain data; errors are one line naming `origin` and the field."""
-    try:
-        study = Study.model_validate(data)
-    except pydantic.ValidationError as error:
-        raise ThesislabError(f"{origin}: {validation_message(error)}") from None
-    try:
-        _check_references(study)
-    except ThesislabError as error:
-        raise ThesislabError(f"{origin}: {error}") from None
-    return study
-
-
-def load_study(path: Path) -> Study:
-    """Read and validate `experiments/<study>.yaml`."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ThesislabError(f"cannot read study {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ThesislabError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from None
-    return parse_study(data, origin=str(path))
