@@ -11,11 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from thesislab.models.spec import ArchSpec
 from thesislab.store import Store
 from thesislab.studies.check import parse_study
 from thesislab.studies.executors import LocalExecutor, RayExecutor
+from thesislab.studies.jobs import Job, UntrainedParams
 from thesislab.studies.ledger import JobResult, Ledger
-from thesislab.studies.plan import Job, job_key, plan
+from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute
 
 
@@ -46,8 +48,9 @@ def trivial(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
 
 
 def trivial_jobs(count: int) -> list[Job]:
+    arch = ArchSpec(family="wideresnet", params={"depth": 10, "width": 16})
     return [
-        Job(job_key("train", {"index": index}, ()), "train", f"job {index}", {"index": index})
+        Job.of(f"job {index}", UntrainedParams(name=f"job {index}", arch=arch, seed=index))
         for index in range(count)
     ]
 
@@ -56,7 +59,7 @@ def time_executor(name: str, count: int) -> tuple[float, float]:
     """(seconds to start the executor, seconds to run `count` trivial jobs on it)."""
     with tempfile.TemporaryDirectory() as directory:
         results = Path(directory)
-        stages = {"train": trivial}
+        stages = {"untrained": trivial}
         start = time.perf_counter()
         executor = RayExecutor(stages, results) if name == "ray" else LocalExecutor(stages, results)
         started = time.perf_counter()
