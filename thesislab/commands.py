@@ -24,4 +24,3 @@ def thesislab_command(*arguments: str) -> str:
     program = Path(sys.executable).with_name(PROGRAM)
     spelt = _spelt(program, PROGRAM) if program.is_file() else PROGRAM
     return shlex.join([spelt, *arguments])
-
