@@ -66,6 +66,14 @@ def test_quickstart_killed_then_resumed(tmp_path, tiny_data):
     assert frame["latency_ms"].notna().all() and frame["accuracy"].notna().all()
     dry = thesislab("run", str(study_file), "--results", str(results), "--dry-run")
     assert f"{len(jobs)} done, 0 left" in dry.communicate(timeout=120)[0]
+    # A bench job stopped after its measurements were recorded measures nothing again.
+    measurements = sorted(path.name for path in (results / "measurement").iterdir())
+    for job in jobs:
+        if job.stage == "bench":
+            (ledger / f"{job.key}.json").unlink()
+    execute(jobs, Ledger(Store(results)), LocalExecutor(STAGE_FUNCTIONS, results))
+    assert sorted(path.name for path in (results / "measurement").iterdir()) == measurements
+    assert len(list(ledger.iterdir())) == len(jobs)
 
 
 @pytest.mark.parametrize(

@@ -86,29 +86,40 @@ def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobRe
 
 
 def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
-    """Measure all the input artifacts on one device, in the protocol's shuffled passes, with
-    the latency the device's lookup table predicts where there is one."""
+    """Measure the input artifacts on one device, in the protocol's shuffled passes, with the
+    latency the device's lookup table predicts where there is one. An artifact already measured
+    there under the protocol (by a run of this job that was stopped) keeps its measurement, so
+    a job's measurements are never written twice."""
     from thesislab.bench.devices import Inventory
-    from thesislab.bench.measure import bench
+    from thesislab.bench.measure import bench, recorded_measurements
     from thesislab.latency.table import predict_artifacts
 
     params = job.params_of(BenchParams)
     store = Store(results_dir)
     artifact_ids = [converted.output("artifact_id") for converted in inputs]
-    outcome = bench(
-        store,
-        artifact_ids,
-        Inventory.load().get(params.device),
-        params.protocol,
-        predicted_ms=predict_artifacts(store, artifact_ids, params.device),
-    )
-    if outcome.failures:
-        refused = "; ".join(f"{key[:12]}: {reason}" for key, reason in outcome.failures.items())
-        raise ThesislabError(
-            f"{len(outcome.failures)} of {len(artifact_ids)} artifacts could not be measured "
-            f"on {params.device}: {refused}"
+    measured = {
+        artifact: identifier
+        for artifact, (identifier, _) in recorded_measurements(
+            store, artifact_ids, params.device, params.protocol
+        ).items()
+    }
+    missing = [artifact for artifact in artifact_ids if artifact not in measured]
+    if missing:
+        outcome = bench(
+            store,
+            missing,
+            Inventory.load().get(params.device),
+            params.protocol,
+            predicted_ms=predict_artifacts(store, missing, params.device),
         )
-    return JobResult(tuple(identifier for identifier, _ in outcome.measurements), ())
+        if outcome.failures:
+            refused = "; ".join(f"{key[:12]}: {reason}" for key, reason in outcome.failures.items())
+            raise ThesislabError(
+                f"{len(outcome.failures)} of {len(artifact_ids)} artifacts could not be measured "
+                f"on {params.device}: {refused}"
+            )
+        measured |= {record.artifact_id: identifier for identifier, record in outcome.measurements}
+    return JobResult(tuple(measured[artifact] for artifact in artifact_ids), ())
 
 
 def prune_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResult:
