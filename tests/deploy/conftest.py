@@ -1,5 +1,6 @@
-"""Fixtures of the conversion tests: a small learnable data set as a data source, and a tiny
-network trained on it for a few steps, recorded in a results directory."""
+"""Fixtures of the conversion tests: a small learnable data set as a data source, a tiny network
+trained on it for a few steps, recorded in a results directory, and its conversion to every
+variant (made once, shared by the tests that read them)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.tiny import trained_tiny_model, write_image_folder
+from thesislab.deploy.convert import Variant, convert
 from thesislab.models.spec import ArchSpec
 from thesislab.records import Dataset, ModelRecord
 from thesislab.store import Store
@@ -15,6 +17,15 @@ from thesislab.store import Store
 TRAIN_IMAGES = 400
 TEST_IMAGES = 300
 STEPS = 40
+REPRESENTATIVE_IMAGES = 200
+ALL_VARIANTS = [
+    Variant("fp32"),
+    Variant("fp16"),
+    Variant("dynamic"),
+    Variant("int8", "int8"),
+    Variant("int8", "uint8"),
+    Variant("int8", "float32"),
+]
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +49,15 @@ def trained_model(data_source: Path, cache: Path):
 
         data = load_data(data_source)
     return trained_tiny_model(data.train.images, data.train.labels, STEPS), data
+
+
+@pytest.fixture(scope="session")
+def converted(trained_model) -> dict[Variant, bytes]:
+    """The trained model (pixel values in) as every variant, full int8 calibrated on its first
+    `REPRESENTATIVE_IMAGES` training images."""
+    model, data = trained_model
+    representative = data.train.images[:REPRESENTATIVE_IMAGES].astype("float32")
+    return {variant: convert(model, variant, representative) for variant in ALL_VARIANTS}
 
 
 @pytest.fixture

@@ -13,11 +13,12 @@ import typer
 from typer.testing import CliRunner
 
 from tests.deploy.tiny import MEAN, STD
+from tests.tflite_files import operators
 from thesislab.bench.hosts import sha256_file
 from thesislab.deploy import evaluate
 from thesislab.deploy.artifacts import deploy_data, make_artifacts
 from thesislab.deploy.cli import convert as convert_command
-from thesislab.deploy.convert import Variant, convert
+from thesislab.deploy.convert import Variant
 from thesislab.errors import ThesislabError
 from thesislab.records import ArtifactRecord, Dataset, InputStatistics, ModelRecord
 from thesislab.store import Store
@@ -27,9 +28,7 @@ pytestmark = pytest.mark.slow
 
 def ops_before_first_convolution(content: bytes) -> list[str]:
     """The names of the ops a TFLite graph runs before its first CONV_2D."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    names = [op["op_name"] for op in Interpreter(model_content=content)._get_ops_details()]
+    names = operators(content)
     assert "CONV_2D" in names
     return names[: names.index("CONV_2D")]
 
@@ -69,10 +68,10 @@ def test_artifacts_are_written_evaluated_and_recorded_once(
     assert len(list((store.files_dir() / "tflite").iterdir())) == 2
 
 
-def test_an_artifact_normalising_in_its_graph_still_evaluates(trained_model):
+def test_an_artifact_normalising_in_its_graph_still_evaluates(trained_model, converted):
     model, data = trained_model
     images, labels = data.test.images[:40], data.test.labels[:40]
-    content = convert(model, Variant("fp32"))
+    content = converted[Variant("fp32")]
     record = ArtifactRecord(model_id="m", quantization="fp32")
     assert record.input_normalisation == "in_graph"
     assert {"SUB", "MUL"} <= set(ops_before_first_convolution(content))

@@ -1,4 +1,5 @@
-"""TFLite conversion of each variant and the accuracy of each with LiteRT."""
+"""TFLite conversion of each variant, with its weights frozen into the file, and the accuracy of
+each with LiteRT."""
 
 from __future__ import annotations
 
@@ -6,19 +7,15 @@ import numpy as np
 import pydantic
 import pytest
 
+from tests.deploy.conftest import ALL_VARIANTS
+from tests.tflite_files import VARIABLE_OPERATORS, assert_weights_frozen, operators
 from thesislab.deploy import evaluate
 from thesislab.deploy.convert import Variant, convert, parse_variants
 from thesislab.errors import ThesislabError
 from thesislab.records import ArtifactRecord, InputStatistics
 
-ALL_VARIANTS = [
-    Variant("fp32"),
-    Variant("fp16"),
-    Variant("dynamic"),
-    Variant("int8", "int8"),
-    Variant("int8", "uint8"),
-    Variant("int8", "float32"),
-]
+BYTES_PER_WEIGHT = {"fp32": 4, "fp16": 2, "dynamic": 1, "int8": 1}
+"""The least a kernel value takes in a file of each quantization."""
 
 
 def test_parse_variants():
@@ -36,13 +33,31 @@ def test_parse_variants():
 
 
 @pytest.mark.slow
-def test_every_variant_converts_and_keeps_its_accuracy(trained_model):
+def test_every_variant_holds_its_weights_as_constants(trained_model, converted):
+    model, _ = trained_model
+    for variant in ALL_VARIANTS:
+        assert_weights_frozen(converted[variant], model, BYTES_PER_WEIGHT[variant.quantization])
+
+
+@pytest.mark.slow
+def test_the_weight_check_refuses_a_file_that_reads_its_variables(trained_model):
+    import tensorflow as tf
+
+    model, _ = trained_model
+    function = tf.function(lambda images: model(images, training=False))
+    traced = function.get_concrete_function(tf.TensorSpec(model.inputs[0].shape))
+    unfrozen = tf.lite.TFLiteConverter.from_concrete_functions([traced], model).convert()
+    assert VARIABLE_OPERATORS & set(operators(unfrozen))
+    with pytest.raises(AssertionError):
+        assert_weights_frozen(unfrozen, model, 4)
+
+
+@pytest.mark.slow
+def test_every_variant_converts_and_keeps_its_accuracy(trained_model, converted):
     model, data = trained_model
     inputs = data.test.images.astype(np.float32)
     labels = data.test.labels
     keras_accuracy = float(np.mean(np.argmax(model.predict(inputs, verbose=0), -1) == labels))
-    representative = data.train.images[:200].astype(np.float32)
-    converted = {v: convert(model, v, representative) for v in ALL_VARIANTS}
     accuracies = {v: evaluate.accuracy(content, inputs, labels) for v, content in converted.items()}
 
     assert 0.75 < keras_accuracy < 1.0  # learnt, not trivially
@@ -55,20 +70,20 @@ def test_every_variant_converts_and_keeps_its_accuracy(trained_model):
 
 
 @pytest.mark.slow
-def test_tensor_types_and_fp32_logits(trained_model):
+def test_tensor_types_and_fp32_logits(trained_model, converted):
     from ai_edge_litert.interpreter import Interpreter
 
     model, data = trained_model
     inputs = data.test.images[:8].astype(np.float32)
-    representative = data.train.images[:50].astype(np.float32)
     for variant, dtype in (
         (Variant("int8", "uint8"), np.uint8),
         (Variant("int8", "int8"), np.int8),
+        (Variant("int8", "float32"), np.float32),
     ):
-        interpreter = Interpreter(model_content=convert(model, variant, representative))
+        interpreter = Interpreter(model_content=converted[variant])
         assert interpreter.get_input_details()[0]["dtype"] == dtype
         assert interpreter.get_output_details()[0]["dtype"] == dtype
-    interpreter = Interpreter(model_content=convert(model, Variant("fp32")))
+    interpreter = Interpreter(model_content=converted[Variant("fp32")])
     interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], inputs.shape)
     interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], inputs)

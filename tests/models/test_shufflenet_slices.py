@@ -5,10 +5,10 @@ from __future__ import annotations
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter
 
 from tests.models.zoo_cases import images, randomize
+from tests.tflite_files import operators, outputs
+from thesislab.deploy.convert import Variant, convert
 from thesislab.errors import ThesislabError
 from thesislab.models.registry import build_model, plan_of, resolve
 from thesislab.models.spec import ArchSpec
@@ -36,20 +36,7 @@ def _copy_grouped_weights(grouped: keras.Model, sliced: keras.Model, groups: int
 
 
 def _conv_ops(content: bytes) -> int:
-    interpreter = Interpreter(model_content=content)
-    return sum(op["op_name"] == "CONV_2D" for op in interpreter._get_ops_details())
-
-
-def _logits(content: bytes, batch: np.ndarray) -> np.ndarray:
-    interpreter = Interpreter(model_content=content, num_threads=1)
-    interpreter.allocate_tensors()
-    source, target = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    outputs = []
-    for image in batch:
-        interpreter.set_tensor(source["index"], image[None])
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(target["index"])[0])
-    return np.stack(outputs)
+    return operators(content).count("CONV_2D")
 
 
 def test_default_is_one_grouped_convolution_and_other_values_are_refused():
@@ -70,10 +57,10 @@ def test_sliced_variant_has_g_convolutions_per_layer_and_the_same_logits():
     np.testing.assert_allclose(sliced.predict(batch, verbose=0), expected, rtol=1e-4, atol=1e-4)
 
     units = len(plan_of(_spec()).blocks)
-    sliced_tflite = tf.lite.TFLiteConverter.from_keras_model(sliced).convert()
-    grouped_tflite = tf.lite.TFLiteConverter.from_keras_model(grouped).convert()
+    sliced_tflite = convert(sliced, Variant("fp32"))
+    grouped_tflite = convert(grouped, Variant("fp32"))
     # The stem, then per unit a compress and an expand layer of `groups` convolutions each.
     assert _conv_ops(sliced_tflite) == 1 + 2 * units * PARAMS["groups"]
     assert _conv_ops(grouped_tflite) == 1 + 2 * units
-    np.testing.assert_allclose(_logits(sliced_tflite, batch), expected, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(_logits(grouped_tflite, batch), expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(outputs(sliced_tflite, batch), expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(outputs(grouped_tflite, batch), expected, rtol=1e-4, atol=1e-4)

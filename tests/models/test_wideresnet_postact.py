@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from tests.models.zoo_cases import images, randomize
+from tests.tflite_files import outputs
+from thesislab.deploy.convert import Variant, convert
 from thesislab.errors import ThesislabError
 from thesislab.models.counting import count_spec
 from thesislab.models.registry import build_model, resolve
@@ -112,22 +114,9 @@ def test_bad_block_layouts_are_refused():
 
 @pytest.mark.slow
 def test_converts_to_tflite_and_agrees_with_keras():
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
     model = build_model(_postact(10, 8, dropout=0.3))
     randomize(model)
     batch = images(2)
     expected = model.predict(batch, verbose=0)
-    interpreter = Interpreter(
-        model_content=tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    )
-    interpreter.allocate_tensors()
-    source = interpreter.get_input_details()[0]["index"]
-    target = interpreter.get_output_details()[0]["index"]
-    outputs = []
-    for image in batch:
-        interpreter.set_tensor(source, image[None])
-        interpreter.invoke()
-        outputs.append(interpreter.get_tensor(target)[0])
-    np.testing.assert_allclose(np.stack(outputs), expected, rtol=1e-4, atol=1e-4)
+    found = outputs(convert(model, Variant("fp32")), batch)
+    np.testing.assert_allclose(found, expected, rtol=1e-4, atol=1e-4)

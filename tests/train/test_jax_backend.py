@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.tflite_files import outputs
 from tests.train.conftest import TINY_MOBILENET, run_train
 from thesislab.data import load_data
+from thesislab.deploy.convert import Variant, convert
 from thesislab.records import ModelRecord
 from thesislab.store import Store
 from thesislab.train.network import load_network
@@ -17,9 +19,6 @@ pytestmark = pytest.mark.slow
 
 
 def test_jax_training_converts_under_tensorflow(tmp_path: Path, small_data: Path) -> None:
-    import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
-
     run_train(
         TINY_MOBILENET,
         *("--data", str(small_data), "--results", str(tmp_path)),
@@ -36,11 +35,5 @@ def test_jax_training_converts_under_tensorflow(tmp_path: Path, small_data: Path
     accuracy = float(np.mean(np.argmax(logits, axis=-1) == test.labels))
     assert accuracy == pytest.approx(record.accuracy, abs=1e-9)
 
-    interpreter = Interpreter(
-        model_content=tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    )
-    interpreter.allocate_tensors()
-    (source,), (target,) = interpreter.get_input_details(), interpreter.get_output_details()
-    interpreter.set_tensor(source["index"], images[:1])
-    interpreter.invoke()
-    np.testing.assert_allclose(interpreter.get_tensor(target["index"]), logits[:1], atol=1e-4)
+    found = outputs(convert(model, Variant("fp32")), images[:1])
+    np.testing.assert_allclose(found, logits[:1], atol=1e-4)

@@ -1,14 +1,18 @@
 """TFLite conversion of a Keras model: fp32, float16, dynamic-range int8 and full int8.
 
-Always `tf.lite.TFLiteConverter.from_keras_model` (a concrete function converted unfrozen gives a
-file without weights). Full int8 calibrates on a representative set of training images and can
-take and give int8 or uint8 tensors (the 2019 thesis used uint8) or keep float32 ones.
+The converter takes the model's inference function traced once (a concrete function) and freezes
+its variables into constants in memory (`experimental_lower_to_saved_model = False`): the same
+operators, weights and quantization parameters as `from_keras_model`, which exports a SavedModel
+to disk first, in a fraction of the time (`benchmarks/convert.py`). Without freezing, the file
+would read its weights from variables that nothing initialises. The file has no signature and its
+tensors have the traced function's names, so its bytes differ from those of a file made through
+a SavedModel (see CONTRIBUTING.md, "Converting"). Full int8 calibrates on a representative set of
+training images and can take and give int8 or uint8 tensors (the 2019 thesis used uint8) or keep
+float32 ones.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ from thesislab.records import Quantization
 if TYPE_CHECKING:
     import keras
     import numpy as np
+    import tensorflow as tf
+    from tensorflow.types.experimental import ConcreteFunction
 
 IoDtype = Literal["float32", "int8", "uint8"]
 QUANTIZATIONS: tuple[Quantization, ...] = get_args(Quantization)
@@ -65,14 +71,27 @@ def parse_variants(quantizations: str, int8_io: IoDtype) -> list[Variant]:
     return [Variant(name, int8_io if name == "int8" else "float32") for name in chosen]
 
 
-def convert(
-    model: keras.Model, variant: Variant, representative: np.ndarray | None = None
-) -> bytes:
-    """The TFLite flatbuffer of `model` as `variant`; full int8 needs `representative` inputs."""
+def _inference(model: keras.Model) -> ConcreteFunction:
+    """The model's inference-mode call on its one input, traced (any batch size)."""
+    import tensorflow as tf
+
+    if len(model.inputs) != 1:
+        raise ThesislabError(
+            f"TFLite conversion: expected a model with one input, received {len(model.inputs)}"
+        )
+    [source] = model.inputs
+    signature = [tf.TensorSpec(source.shape, source.dtype)]
+    function = tf.function(lambda inputs: model(inputs, training=False), input_signature=signature)
+    return function.get_concrete_function()
+
+
+def configure(
+    converter: tf.lite.TFLiteConverter, variant: Variant, representative: np.ndarray | None
+) -> None:
+    """Set `converter`'s options for `variant`; full int8 calibrates on `representative`."""
     import numpy as np
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if variant.quantization != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant.quantization == "fp16":
@@ -93,9 +112,19 @@ def convert(
         if variant.io_dtype != "float32":
             converter.inference_input_type = tf.as_dtype(variant.io_dtype)
             converter.inference_output_type = tf.as_dtype(variant.io_dtype)
+
+
+def convert(
+    model: keras.Model, variant: Variant, representative: np.ndarray | None = None
+) -> bytes:
+    """The TFLite flatbuffer of `model` as `variant`; full int8 needs `representative` inputs."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([_inference(model)], model)
+    converter.experimental_lower_to_saved_model = False  # weights frozen in, not variables
+    configure(converter, variant, representative)
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-            # the exporter prints the signature; the converter warns of unused input statistics
+        with warnings.catch_warnings():  # the converter warns of unused input statistics
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             flatbuffer: bytes = converter.convert()
     except Exception as error:  # the converter raises many types, all with a message
