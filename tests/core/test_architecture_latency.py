@@ -11,50 +11,13 @@ import sys
 import pytest
 from pydantic import ValidationError
 
+from tests.record_writers import deploy, measure, untrained
 from thesislab.models.names import parse_name
-from thesislab.models.registry import resolve
-from thesislab.records import (
-    ArtifactRecord,
-    DeviceInfo,
-    LatencyStats,
-    MeasurementRecord,
-    ModelRecord,
-    Protocol,
-    Source,
-)
+from thesislab.records import ModelRecord, Source
 from thesislab.results.table import table
 from thesislab.store import Store
 
 THESIS = Source(name="thesis-2019", reference="NatGr/Master_Thesis")
-
-
-def _model(store: Store, name: str, **fields: object) -> str:
-    spec = parse_name(name).spec
-    return store.write(ModelRecord(name=name, architecture=spec, **fields))
-
-
-def _artifact(store: Store, model_id: str, quantization: str, accuracy: float | None = None):
-    return store.write(
-        ArtifactRecord(model_id=model_id, quantization=quantization, accuracy=accuracy)
-    )
-
-
-def _measure(store: Store, artifact_id: str, device: str, ms: float) -> str:
-    return store.write(
-        MeasurementRecord(
-            artifact_id=artifact_id,
-            device=DeviceInfo(name=device),
-            runtime="ai-edge-litert",
-            protocol=Protocol(name="thesis2019", runs=50),
-            latency=LatencyStats(mean_ms=ms),
-        )
-    )
-
-
-def _untrained(store: Store, name: str, quantization: str, device: str, ms: float) -> None:
-    spec = resolve(parse_name(name).spec)  # resolved, as the untrained stage records it
-    model_id = store.write(ModelRecord(name=name, architecture=spec, seed=0, weights="untrained"))
-    _measure(store, _artifact(store, model_id, quantization, accuracy=0.1), device, ms)
 
 
 @pytest.fixture
@@ -67,14 +30,18 @@ def results(tmp_path):
         ("mobilenetv1_d12_w64", 0.935, ("fp32", "int8")),
         ("mobilenetv1_d15_w32", 0.91, ("fp32",)),
     ):
+        spec = parse_name(name).spec
         for seed in (1, 2):
-            model_id = _model(thesis, name, seed=seed, accuracy=accuracy, source=THESIS)
+            model = ModelRecord(
+                name=name, architecture=spec, seed=seed, accuracy=accuracy, source=THESIS
+            )
             for quantization in quantizations:
-                artifact_id = _artifact(thesis, model_id, quantization)
-                _measure(thesis, artifact_id, "raspberry-pi-3b", 150.0)
+                artifact_id = deploy(thesis, model, quantization)
+                measure(thesis, artifact_id, "raspberry-pi-3b", 150.0)
     own = Store(tmp_path / "atlas")
-    _untrained(own, "mobilenetv1_d12_w64", "fp32", "local", 4.0)
-    _untrained(own, "res_d10_w16", "fp32", "local", 1.0)
+    # artifacts of random weights with an accuracy the table must not show
+    untrained(own, "mobilenetv1_d12_w64", "fp32", "local", 4.0, artifact_accuracy=0.1)
+    untrained(own, "res_d10_w16", "fp32", "local", 1.0, artifact_accuracy=0.1)
     return [thesis.root, own.root]
 
 

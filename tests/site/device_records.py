@@ -22,17 +22,9 @@ no accuracy, local only).
 
 from __future__ import annotations
 
+from tests.record_writers import measure, untrained
 from thesislab.models.names import parse_name
-from thesislab.models.registry import resolve
-from thesislab.records import (
-    ArtifactRecord,
-    DeviceInfo,
-    LatencyStats,
-    MeasurementRecord,
-    ModelRecord,
-    Protocol,
-    Source,
-)
+from thesislab.records import ArtifactRecord, ModelRecord, Source
 from thesislab.store import Store
 
 PI = "raspberry-pi-3b"
@@ -62,27 +54,6 @@ FRONT_AT_PI = 5
 FRONT_LOCALLY = 5
 
 
-def _measure(store: Store, artifact_id: str, device: str, ms: float) -> None:
-    store.write(
-        MeasurementRecord(
-            artifact_id=artifact_id,
-            device=DeviceInfo(name=device),
-            runtime="ai-edge-litert 2.3",
-            protocol=Protocol(threads=1, warmup_runs=5, runs=50),
-            latency=LatencyStats(mean_ms=ms * 1.01, median_ms=ms),
-        )
-    )
-
-
-def _untrained(store: Store, name: str, quantization: str, device: str, ms: float) -> None:
-    """An untrained network of `name`'s architecture (resolved, as the untrained stage records
-    it), timed on `device`."""
-    spec = resolve(parse_name(name).spec)
-    model_id = store.write(ModelRecord(name=name, architecture=spec, seed=0, weights="untrained"))
-    artifact_id = store.write(ArtifactRecord(model_id=model_id, quantization=quantization))
-    _measure(store, artifact_id, device, ms)
-
-
 def write_device_results(store: Store) -> None:
     """The records of the table above."""
     models: dict[str, str] = {}
@@ -96,13 +67,13 @@ def write_device_results(store: Store) -> None:
             model_id=models[name], quantization=quantization, accuracy=accuracy, source=THESIS
         )
         artifact_id = store.write(artifact)
-        _measure(store, artifact_id, PI, pi)
+        measure(store, artifact_id, PI, pi)
         if name == UNTRAINED_LOCALLY and local is not None:
-            _untrained(store, name, quantization, LOCAL, local)
+            untrained(store, name, quantization, LOCAL, local)
         elif local is not None:
-            _measure(store, artifact_id, LOCAL, local)
+            measure(store, artifact_id, LOCAL, local)
     own = ModelRecord(name=OWN, architecture=parse_name(OWN).spec, seed=1, accuracy=0.97)
     own_artifact = ArtifactRecord(model_id=store.write(own), quantization="fp32", accuracy=0.97)
     own_id = store.write(own_artifact)
     for device, ms in OWN_LATENCIES.items():
-        _measure(store, own_id, device, ms)
+        measure(store, own_id, device, ms)

@@ -17,20 +17,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tests.record_writers import deploy, measure
 from thesislab.models.spec import ArchSpec
-from thesislab.records import (
-    ArtifactRecord,
-    Dataset,
-    DeviceInfo,
-    Environment,
-    EpochStats,
-    LatencyStats,
-    Lineage,
-    MeasurementRecord,
-    ModelRecord,
-    Protocol,
-    Pruning,
-)
+from thesislab.records import Dataset, Environment, EpochStats, Lineage, ModelRecord, Pruning
 from thesislab.store import Store
 
 PI = "raspberry-pi-3b"
@@ -89,29 +78,12 @@ def _history(final: float) -> list[EpochStats]:
 
 
 def _deploy(store: Store, model: ModelRecord, latencies: dict[str, float]) -> str:
-    model_id = store.write(model)
-    artifact = store.write(
-        ArtifactRecord(model_id=model_id, quantization="fp32", accuracy=model.accuracy)
-    )
+    """`model` with an fp32 artifact of its accuracy measured at `latencies` (ms by device);
+    the model's id."""
+    artifact_id = deploy(store, model, accuracy=model.accuracy)
     for device, ms in latencies.items():
-        store.write(
-            MeasurementRecord(
-                artifact_id=artifact,
-                device=DeviceInfo(name=device),
-                runtime="ai-edge-litert 2.3.0 (python)",
-                protocol=Protocol(name="quick", threads=1, warmup_runs=5, runs=50, passes=2),
-                latency=LatencyStats(
-                    mean_ms=ms * 1.01,
-                    median_ms=ms,
-                    p5_ms=ms * 0.98,
-                    p95_ms=ms * 1.05,
-                    std_ms=ms * 0.02,
-                    init_ms=ms * 20,
-                    first_ms=ms * 1.3,
-                ),
-            )
-        )
-    return model_id
+        measure(store, artifact_id, device, ms)
+    return store.write(model)
 
 
 def write_lineage_results(store: Store) -> None:

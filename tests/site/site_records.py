@@ -12,20 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.record_writers import deploy, measure
 from thesislab.data.sample import SAMPLE_NAME
 from thesislab.models.registry import resolve
 from thesislab.models.spec import ArchSpec
-from thesislab.records import (
-    ArtifactRecord,
-    Dataset,
-    DeviceInfo,
-    LatencyStats,
-    Lineage,
-    MeasurementRecord,
-    ModelRecord,
-    Protocol,
-    Pruning,
-)
+from thesislab.records import ArtifactRecord, Dataset, Lineage, ModelRecord, Pruning, Quantization
 from thesislab.results.roles import ROLE_FILE
 from thesislab.store import Store
 
@@ -47,27 +38,10 @@ NEWEST = datetime(2030, 1, 1, tzinfo=UTC)
 """When the sample run and the calibration network were made: after every published record."""
 
 
-def _measure(
-    store: Store, artifact_id: str, device: str, ms: float, predicted: float | None = None
-):
-    store.write(
-        MeasurementRecord(
-            artifact_id=artifact_id,
-            device=DeviceInfo(name=device),
-            runtime="ai-edge-litert 2.3",
-            protocol=Protocol(threads=1, warmup_runs=5, runs=50),
-            latency=LatencyStats(mean_ms=ms * 1.01, median_ms=ms),
-            predicted_latency_ms=predicted,
-        )
-    )
-
-
-def _deploy(store: Store, model: ModelRecord, quantization: str = "fp32") -> str:
-    model_id = store.write(model)
+def _deploy(store: Store, model: ModelRecord, quantization: Quantization = "fp32") -> str:
+    """An artifact of `model`, int8 a little less accurate than the model."""
     accuracy = (model.accuracy or 0.0) - (0.004 if quantization == "int8" else 0.0)
-    return store.write(
-        ArtifactRecord(model_id=model_id, quantization=quantization, accuracy=accuracy)
-    )
+    return deploy(store, model, quantization, accuracy)
 
 
 def write_own_results(store: Store) -> None:
@@ -76,13 +50,13 @@ def write_own_results(store: Store) -> None:
         name="mobilenetv2_d9_er4_w16_own", architecture=SMALL, seed=1, accuracy=0.925
     )
     fp32 = _deploy(store, small)
-    _measure(store, fp32, LOCAL, 3.1)
-    _measure(store, fp32, PI, 30.0)
-    _measure(store, _deploy(store, small, "int8"), LOCAL, 1.2)
+    measure(store, fp32, LOCAL, 3.1)
+    measure(store, fp32, PI, 30.0)
+    measure(store, _deploy(store, small, "int8"), LOCAL, 1.2)
     teacher = ModelRecord(
         name=HOSTILE_NAME, architecture=LARGE, seed=1, accuracy=0.95, params=2_000_000
     )
-    _measure(store, _deploy(store, teacher), PI, 60.0)
+    measure(store, _deploy(store, teacher), PI, 60.0)
     student = ModelRecord(
         name="mobilenetv2_d9_er4_w16_own_KD",
         architecture=SMALL,
@@ -90,13 +64,13 @@ def write_own_results(store: Store) -> None:
         accuracy=0.93,
         lineage=Lineage(distilled=True, teacher_id=store.write(teacher)),
     )
-    _measure(store, _deploy(store, student), LOCAL, 3.1)
+    measure(store, _deploy(store, student), LOCAL, 3.1)
     strange = ModelRecord(
         name="strange-family-net",
         architecture=ArchSpec(family=HOSTILE_FAMILY, params={"depth": 3}),
         accuracy=0.8,
     )
-    _measure(store, _deploy(store, strange), LOCAL, 2.0)
+    measure(store, _deploy(store, strange), LOCAL, 2.0)
     pruned = ModelRecord(
         name="wrn-40-2-netadapt-own",
         architecture=ArchSpec(family="wideresnet", params={"depth": 40, "width": 32}),
@@ -104,7 +78,7 @@ def write_own_results(store: Store) -> None:
         lineage=Lineage(stage="retrained", pruning=Pruning(method="netadapt")),
         created_at=NEWEST_PUBLISHED,
     )
-    _measure(store, _deploy(store, pruned), LOCAL, 10.0, predicted=9.5)
+    measure(store, _deploy(store, pruned), LOCAL, 10.0, predicted_ms=9.5)
     write_sample_run(store)
 
 
@@ -122,8 +96,8 @@ def write_sample_run(store: Store) -> None:
         created_at=NEWEST,
     )
     artifact = _deploy(store, sample)
-    _measure(store, artifact, LOCAL, 0.0123)
-    _measure(store, artifact, PI, 0.0123)
+    measure(store, artifact, LOCAL, 0.0123)
+    measure(store, artifact, PI, 0.0123)
 
 
 def write_calibration_results(store: Store) -> None:
@@ -142,4 +116,4 @@ def write_calibration_results(store: Store) -> None:
     artifact = store.write(
         ArtifactRecord(model_id=store.write(network), quantization="int8", created_at=NEWEST)
     )
-    _measure(store, artifact, PI, 0.0456, predicted=0.05)
+    measure(store, artifact, PI, 0.0456, predicted_ms=0.05)
