@@ -109,7 +109,7 @@ def test_a_committed_entry_has_its_files_remade_and_keeps_its_measurements(tmp_p
             artifact = artifacts[identifier]
             path = store.resolve(artifact.path or "")
             assert artifact.sha256 == sha256_file(path)
-            assert artifact.quantization == job.params["quantization"]
+            assert artifact.quantization == job.params.quantization
     assert {a.model_id for a in artifacts.values()} == {
         i for i, r in kept.items() if isinstance(r, ModelRecord)
     }
