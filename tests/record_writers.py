@@ -58,15 +58,18 @@ def measure(
 
 def untrained(
     store: Store,
-    name: str,
-    quantization: Quantization,
+    architecture: str,
     device: str,
     ms: float,
+    *,
+    quantization: Quantization = "fp32",
+    name: str | None = None,
     artifact_accuracy: float | None = None,
 ) -> str:
-    """Write an untrained network of `name`'s architecture (resolved, as the untrained stage
-    records it) with an artifact (of `artifact_accuracy`, which the table must ignore) measured
-    on `device` at `ms`; the measurement's id."""
-    spec = resolve(parse_name(name).spec)
-    model = ModelRecord(name=name, architecture=spec, seed=0, weights="untrained")
+    """Write an untrained network of the named architecture (resolved, as the untrained stage
+    records it; the record named `name`, by default the architecture's name) with an artifact
+    (of `artifact_accuracy`, which the table must ignore) measured on `device` at `ms`; the
+    measurement's id."""
+    spec = resolve(parse_name(architecture).spec)
+    model = ModelRecord(name=name or architecture, architecture=spec, seed=0, weights="untrained")
     return measure(store, deploy(store, model, quantization, artifact_accuracy), device, ms)

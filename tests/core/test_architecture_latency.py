@@ -40,8 +40,8 @@ def results(tmp_path):
                 measure(thesis, artifact_id, "raspberry-pi-3b", 150.0)
     own = Store(tmp_path / "atlas")
     # artifacts of random weights with an accuracy the table must not show
-    untrained(own, "mobilenetv1_d12_w64", "fp32", "local", 4.0, artifact_accuracy=0.1)
-    untrained(own, "res_d10_w16", "fp32", "local", 1.0, artifact_accuracy=0.1)
+    untrained(own, "mobilenetv1_d12_w64", "local", 4.0, artifact_accuracy=0.1)
+    untrained(own, "res_d10_w16", "local", 1.0, artifact_accuracy=0.1)
     return [thesis.root, own.root]
 
 

@@ -6,19 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.record_writers import deploy, untrained
 from thesislab.data.sample import SAMPLE_NAME
 from thesislab.errors import ThesislabError
 from thesislab.models.names import parse_name
-from thesislab.models.registry import resolve
-from thesislab.records import (
-    ArtifactRecord,
-    Dataset,
-    DeviceInfo,
-    LatencyStats,
-    MeasurementRecord,
-    ModelRecord,
-    Protocol,
-)
+from thesislab.records import Dataset, ModelRecord
 from thesislab.results.roles import ROLE_FILE, Role
 from thesislab.results.table import table
 from thesislab.store import Store
@@ -30,28 +22,7 @@ def _trained(store: Store, name: str, seed: int = 1, dataset: Dataset | None = N
     model = ModelRecord(
         name=name, architecture=parse_name(name).spec, seed=seed, accuracy=0.9, dataset=dataset
     )
-    return store.write(ArtifactRecord(model_id=store.write(model), quantization="fp32"))
-
-
-def _measure(store: Store, artifact_id: str, device: str, ms: float) -> None:
-    store.write(
-        MeasurementRecord(
-            artifact_id=artifact_id,
-            device=DeviceInfo(name=device),
-            runtime="ai-edge-litert",
-            protocol=Protocol(runs=50),
-            latency=LatencyStats(mean_ms=ms, median_ms=ms),
-        )
-    )
-
-
-def _untrained(store: Store, name: str, device: str, ms: float, suffix: str = "") -> None:
-    """An untrained network of the architecture `name`, named `name` + `suffix`."""
-    spec = resolve(parse_name(name).spec)
-    untrained = ModelRecord(name=name + suffix, architecture=spec, seed=0, weights="untrained")
-    model_id = store.write(untrained)
-    artifact_id = store.write(ArtifactRecord(model_id=model_id, quantization="fp32"))
-    _measure(store, artifact_id, device, ms)
+    return deploy(store, model)
 
 
 def _declare(store: Store, role: str) -> None:
@@ -80,7 +51,7 @@ def test_a_model_trained_on_the_sample_is_a_sample_run_whatever_its_folder_decla
 def test_a_results_directory_declares_the_role_of_its_models(tmp_path):
     calibration = Store(tmp_path / "calibration")
     _declare(calibration, "calibration")
-    _untrained(calibration, "res_d40_w32", "local", 5.0)
+    untrained(calibration, "res_d40_w32", "local", 5.0)
     plain = Store(tmp_path / "plain")
     _trained(plain, "res_d10_w16")
     assert _roles(table([calibration.root, plain.root])) == {
@@ -141,9 +112,9 @@ def test_an_untrained_network_lends_its_latency_to_its_own_role_or_from_publishe
     calibration = Store(tmp_path / "calibration")
     _declare(calibration, "calibration")
     for name, ms in (("mobilenetv1_d12_w64", 7.0), ("mobilenetv1_d15_w32", 3.0)):
-        _untrained(calibration, name, "calibration-board", ms, suffix="_unpruned_seed0")
+        untrained(calibration, name, "calibration-board", ms, name=f"{name}_unpruned_seed0")
     atlas = Store(tmp_path / "atlas")
-    _untrained(atlas, "mobilenetv1_d15_w32", "local", 4.0)
+    untrained(atlas, "mobilenetv1_d15_w32", "local", 4.0)
     frame = table([published.root, sample.root, calibration.root, atlas.root])
     lent = frame[frame["latency_from"] == "architecture"]
     assert sorted(zip(lent["name"], lent["device"], lent["role"], strict=True)) == [

@@ -69,7 +69,7 @@ def write_device_results(store: Store) -> None:
         artifact_id = store.write(artifact)
         measure(store, artifact_id, PI, pi)
         if name == UNTRAINED_LOCALLY and local is not None:
-            untrained(store, name, quantization, LOCAL, local)
+            untrained(store, name, LOCAL, local, quantization=quantization)
         elif local is not None:
             measure(store, artifact_id, LOCAL, local)
     own = ModelRecord(name=OWN, architecture=parse_name(OWN).spec, seed=1, accuracy=0.97)
