@@ -114,10 +114,11 @@ def test_the_thesis_variant_runs_its_schedule_unclamped(trained: Trained) -> Non
     )
     record = Store(trained.results).get(identifier)
     assert isinstance(record, ModelRecord) and record.lineage.pruning is not None
-    pruning = record.lineage.pruning.settings
-    history = pruning["history"]
-    assert pruning["cost"] <= pruning["limit"]
-    first = (pruning["start"] - pruning["limit"]) / 4
+    results = record.lineage.pruning.results
+    assert results is not None
+    history = results.history
+    assert results.cost <= results.limit
+    first = (results.start - results.limit) / 4
     for k, step in enumerate(history):
         assert step["asked"] == pytest.approx(first * 0.9**k)
         assert step["saved"] > step["asked"]
