@@ -16,6 +16,8 @@ from thesislab.options import InventoryOption
 from thesislab.records import Protocol
 
 if TYPE_CHECKING:
+    from thesislab.bench.measure import BenchOutcome
+    from thesislab.records import MeasurementRecord, Protocol
     from thesislab.store import Store
 
 devices_app = typer.Typer(
@@ -253,15 +255,13 @@ def bench(
     """
     from datetime import UTC, datetime
 
-    from rich.console import Console
     from rich.progress import Progress
-    from rich.table import Table
 
     from thesislab.bench.devices import Inventory
     from thesislab.bench.hosts import LinkLostError
     from thesislab.bench.measure import BenchOutcome, recorded_measurements, resolve_artifacts
     from thesislab.bench.measure import bench as measure
-    from thesislab.bench.protocol import pass_spread, resolve_protocol
+    from thesislab.bench.protocol import resolve_protocol
     from thesislab.store import Store
 
     chosen = resolve_protocol(
@@ -320,9 +320,26 @@ def bench(
             raise typer.Exit(130) from None
         except LinkLostError as lost:
             raise ThesislabError(f"{lost}; {stopped()}") from None
+    _report(wanted, earlier, outcome, chosen, spec.name)
+
+
+def _report(
+    wanted: list[str],
+    earlier: dict[str, tuple[str, MeasurementRecord]],
+    outcome: BenchOutcome,
+    protocol: Protocol,
+    device: str,
+) -> None:
+    """Print the measurements (those kept from before and those just made), the warnings and
+    the failures; a failure ends the command with an error."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from thesislab.bench.protocol import pass_spread
+
     now = {record.artifact_id: (identifier, record) for identifier, record in outcome.measurements}
     table = Table(
-        "artifact", "measurement", f"{chosen.statistic} ms", "mean ms", "spread", "attempts"
+        "artifact", "measurement", f"{protocol.statistic} ms", "mean ms", "spread", "attempts"
     )
     for key in wanted:
         if key not in earlier and key not in now:
@@ -341,7 +358,7 @@ def bench(
     console.print(table)
     if earlier:
         console.print(
-            f"{len(earlier)} of {len(wanted)} artifacts were measured on {spec.name} under this "
+            f"{len(earlier)} of {len(wanted)} artifacts were measured on {device} under this "
             "protocol before: their measurements are kept (--again measures them anew)",
             highlight=False,
         )
@@ -352,7 +369,7 @@ def bench(
     if outcome.failures:
         raise ThesislabError(
             f"{len(outcome.failures)} of {len(wanted)} artifacts could not be "
-            f"measured on {spec.name} (each listed above with its reason)"
+            f"measured on {device} (each listed above with its reason)"
         )
 
 
