@@ -126,6 +126,21 @@ def execute(
         inputs = [results[dep] for dep in job.deps]
         running[executor.submit(job, inputs)] = (job, taken)
 
+    def finish(future: concurrent.futures.Future[JobResult]) -> None:
+        """Record a finished job in the ledger and release its locks; a failed one stops the
+        run with its error."""
+        job, taken = running.pop(future)
+        if job.device is not None:
+            busy_devices.discard(job.device)
+        try:
+            result = future.result()
+        except Exception as error:
+            _release(taken)
+            raise ThesislabError(_failure_message(job, error)) from None
+        ledger.finish(job.key, job.label, result)
+        _release(taken)
+        results[job.key] = result
+
     report()
     try:
         while pending or running:
@@ -150,17 +165,7 @@ def execute(
                 return_when=concurrent.futures.FIRST_COMPLETED,
             )
             for future in finished:
-                job, taken = running.pop(future)
-                if job.device is not None:
-                    busy_devices.discard(job.device)
-                try:
-                    result = future.result()
-                except Exception as error:
-                    _release(taken)
-                    raise ThesislabError(_failure_message(job, error)) from None
-                ledger.finish(job.key, job.label, result)
-                _release(taken)
-                results[job.key] = result
+                finish(future)
             report()
     except KeyboardInterrupt:
         interrupted = True
