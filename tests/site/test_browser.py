@@ -31,7 +31,8 @@ from tests.site.test_roles import OWN_PAGE
 from tests.system_deps import require_executable
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.links import model_page
-from thesislab.site.pages import site_pages, slug
+from thesislab.site.page import slug
+from thesislab.site.pages import site_pages
 from thesislab.store import records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

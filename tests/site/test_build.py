@@ -26,7 +26,8 @@ from thesislab.errors import ThesislabError
 from thesislab.results.table import table
 from thesislab.site.cli import chart_app, site_app
 from thesislab.site.links import model_page
-from thesislab.site.pages import site_pages, slug
+from thesislab.site.page import slug
+from thesislab.site.pages import site_pages
 
 pytestmark = pytest.mark.slow
 

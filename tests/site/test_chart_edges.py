@@ -19,7 +19,8 @@ from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
 from thesislab.site.charts.vega import vega_lite_json
 from thesislab.site.exports import chart_file
 from thesislab.site.links import model_page
-from thesislab.site.pages import HOME, default_device, site_pages, slug
+from thesislab.site.page import HOME, slug
+from thesislab.site.pages import default_device, site_pages
 from thesislab.site.render import relative_url, render_page
 
 

@@ -20,10 +20,11 @@ from thesislab.models.counting import count_spec
 from thesislab.models.names import parse_name
 from thesislab.results.columns import MISSING
 from thesislab.results.table import MEASURED, OF_ARCHITECTURE, table
-from thesislab.site import frames
+from thesislab.site import latency_frames
 from thesislab.site.catalogue import Catalogue
+from thesislab.site.latency_pages import ATLAS_COMMAND
 from thesislab.site.model_pages import model_pages
-from thesislab.site.pages import ATLAS_COMMAND, site_pages
+from thesislab.site.pages import site_pages
 from thesislab.site.render import render_page
 from thesislab.store import Store, records
 
@@ -165,8 +166,8 @@ def test_the_front_on_another_device_matches_the_hand_checked_fixture(page, html
     assert front["of_architecture"] == 1
     changes = front["changes"]
     assert list(zip(changes["name"], changes["quantization"], changes["change"], strict=True)) == [
-        (*network, frames.ENTERS) for network in fixture.ENTERING
-    ] + [(*network, frames.LEAVES) for network in fixture.LEAVING]
+        (*network, latency_frames.ENTERS) for network in fixture.ENTERING
+    ] + [(*network, latency_frames.LEAVES) for network in fixture.LEAVING]
     assert list(changes["latency_from"]) == [OF_ARCHITECTURE, MEASURED]
     chart = page.charts[front["chart"]]
     assert chart.spec.title == f"2019 accuracies at {fixture.LOCAL} latencies"
@@ -182,7 +183,7 @@ def test_the_front_on_another_device_matches_the_hand_checked_fixture(page, html
 
 def test_the_page_works_without_latency_from(results_frame):
     """A table from before latencies could come from an architecture: every row measured."""
-    compared = frames.device_comparison(results_frame.drop(columns="latency_from"))
+    compared = latency_frames.device_comparison(results_frame.drop(columns="latency_from"))
     assert len(compared) == 9 and (compared["latency_from"] == MEASURED).all()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.site.site_records import HOSTILE_NAME, LOCAL, PI
 from thesislab.results.roles import Role
-from thesislab.site import frames
+from thesislab.site import frames, latency_frames
 from thesislab.site.palette import NO_METHOD, colour_of, colour_range
 
 
@@ -53,7 +53,7 @@ def test_fp32_and_int8_of_one_configuration_pair_up_per_device(prepared):
 
 
 def test_models_measured_on_two_devices_pair_up_the_thesis_device_first(prepared):
-    compared = frames.device_comparison(prepared)
+    compared = latency_frames.device_comparison(prepared)
     assert list(compared[["name", "first_device", "device"]].itertuples(index=False)) == [
         ("mobilenetv2_d9_er4_w16_own", PI, LOCAL)
     ]
@@ -80,7 +80,9 @@ def test_change_against_uniform_matches_interpolation_on_the_same_device(prepare
 
 
 def test_lookup_table_summary_per_device(prepared):
-    summary = frames.prediction_summary(frames.predicted(prepared)).set_index("device")
+    summary = latency_frames.prediction_summary(latency_frames.predicted(prepared)).set_index(
+        "device"
+    )
     assert (summary.loc[PI, "family"], summary.loc[PI, "source"]) == ("wideresnet", "thesis-2019")
     assert summary.loc[PI, "results"] == 135
     assert summary.loc[PI, "correlation"] > 0.99

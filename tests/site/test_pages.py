@@ -16,7 +16,8 @@ from thesislab.results.table import table
 from thesislab.site import frames, payload
 from thesislab.site.charts.data import Chart, ChartSpec
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, print_size, spec_json, vega_lite_json
-from thesislab.site.pages import HOME, site_pages, slug
+from thesislab.site.page import HOME, slug
+from thesislab.site.pages import site_pages
 from thesislab.site.render import render_page
 
 

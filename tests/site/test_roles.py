@@ -14,7 +14,9 @@ from thesislab.results.roles import Role
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.cli import chart_app
 from thesislab.site.exports import chart_file
-from thesislab.site.pages import HOME, LOOKUP, MODELS_INDEX, SAMPLES, site_pages
+from thesislab.site.links import MODELS_INDEX
+from thesislab.site.page import HOME, LOOKUP, SAMPLES
+from thesislab.site.pages import site_pages
 from thesislab.store import records
 
 PUBLISHED_NAME = "mobilenetv2_d9_er4_w16_own"

@@ -14,7 +14,7 @@ from scipy import stats
 
 from thesislab.models.counting import count_spec
 from thesislab.models.spec import ArchSpec
-from thesislab.site import frames
+from thesislab.site import frames, latency_frames
 from thesislab.site.pages import site_pages
 from thesislab.site.render import render_page
 
@@ -39,7 +39,7 @@ def _table(device: str = "box", family: str = "mobilenetv2") -> pd.DataFrame:
 
 
 def test_a_tables_errors_and_the_share_within_5_and_10_percent():
-    summary = frames.prediction_summary(_table()).iloc[0]
+    summary = latency_frames.prediction_summary(_table()).iloc[0]
     assert summary["results"] == 6
     assert summary["mean_relative_error"] == pytest.approx((0.04 + 0.075 + 0.1875 + 0.02) / 6)
     assert summary["within_5"] == pytest.approx(4 / 6)
@@ -48,7 +48,7 @@ def test_a_tables_errors_and_the_share_within_5_and_10_percent():
 
 
 def test_what_macs_alone_give_on_the_same_networks():
-    summary = frames.prediction_summary(_table()).iloc[0]
+    summary = latency_frames.prediction_summary(_table()).iloc[0]
     macs, measured = np.array(MACS[:5]), np.array(MEASURED[:5])
     assert summary["macs_results"] == 5
     assert summary["macs_spearman"] == pytest.approx(0.9)  # 1 - 6 * 2 / (5 * 24)
@@ -57,7 +57,7 @@ def test_what_macs_alone_give_on_the_same_networks():
     def squared_error(factor: float) -> float:
         return float((((factor * macs - measured) / measured) ** 2).sum())
 
-    fitted = frames.proportional_to_macs(pd.Series(macs), pd.Series(measured)).to_numpy()
+    fitted = latency_frames.proportional_to_macs(pd.Series(macs), pd.Series(measured)).to_numpy()
     factor = fitted[0] / macs[0]
     assert np.allclose(fitted, factor * macs)
     for nudge in (0.99, 1.01):  # the fit's factor is the best one for the relative error
@@ -70,7 +70,7 @@ def test_what_macs_alone_give_on_the_same_networks():
 
 def test_latencies_proportional_to_macs_are_fitted_exactly():
     exact = _table().assign(macs=[latency * 1e5 for latency in MEASURED])
-    summary = frames.prediction_summary(exact).iloc[0]
+    summary = latency_frames.prediction_summary(exact).iloc[0]
     assert summary["macs_spearman"] == pytest.approx(1)
     assert summary["macs_mean_relative_error"] == pytest.approx(0, abs=1e-12)
     assert summary["macs_within_10"] == 1
@@ -78,7 +78,7 @@ def test_latencies_proportional_to_macs_are_fitted_exactly():
 
 def test_without_macs_there_is_nothing_to_compare():
     unknown = _table().assign(macs=math.nan)
-    summary = frames.prediction_summary(unknown).iloc[0]
+    summary = latency_frames.prediction_summary(unknown).iloc[0]
     assert summary["macs_results"] == 0
     assert math.isnan(summary["macs_spearman"]) and math.isnan(summary["macs_mean_relative_error"])
 

@@ -30,7 +30,8 @@ from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.charts.data import Chart
 from thesislab.site.model_pages import ModelPage, model_pages
-from thesislab.site.pages import HOME, Page, site_pages
+from thesislab.site.page import HOME, Page
+from thesislab.site.pages import site_pages
 from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page
 
 PACKAGE_ASSETS = Path(__file__).parent / "assets"

@@ -26,8 +26,8 @@ from thesislab.records import Quantization
 from thesislab.results.roles import Role
 from thesislab.site import payload
 from thesislab.site.links import model_page
+from thesislab.site.page import LOOKUP, SAMPLES
 from thesislab.site.page_files import write_pages
-from thesislab.site.pages import LOOKUP, SAMPLES
 from thesislab.site.render import environment, relative_url
 
 if TYPE_CHECKING:

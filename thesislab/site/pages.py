@@ -10,63 +10,26 @@ Rendering them is `render`'s job; everything here is data.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from thesislab.differences import DIFFERENCES
 from thesislab.records import json_schema
 from thesislab.results.columns import View, columns
 from thesislab.results.roles import Role
-from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
+from thesislab.site.latency_pages import devices_page, lookup_page
 from thesislab.site.links import MODELS_INDEX, model_page
+from thesislab.site.page import HOME, LOOKUP, SAMPLES, UNFINISHED_STAGE, Page, slug
 from thesislab.site.palette import NO_METHOD
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from thesislab.site.catalogue import Catalogue
-
-HOME = "index.md"
-
-UNFINISHED_STAGE = "pruned"
-"""Pruned networks before fine-tuning or retraining: shown on the pruning pages only."""
-
-
-@dataclass
-class Page:
-    """One generated page (or, for `HOME`, the generated part of the home page)."""
-
-    path: str
-    """Path of the page's Markdown source relative to the docs directory, e.g. 'devices.md'."""
-    title: str
-    template: str
-    section: str | None = None
-    """Navigation section the page belongs to; None for a top-level page."""
-    charts: dict[str, Chart] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
-    exported: bool = True
-    """Whether its charts are figures for a document (downloads, `thesislab chart export`)."""
-
-
-def slug(name: str) -> str:
-    """A file-name-safe form of a family or method name, unique per name (and never 'index',
-    the name of the sections' overview pages)."""
-    simple = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-    if simple == name and simple != "index":
-        return simple
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    return f"{simple}-{digest}" if simple else digest
-
-
-def _natural(values: pd.Series) -> pd.Series:
-    """Sort keys that put 'random2' before 'random10': numbers in text compared as numbers."""
-    return values.astype(str).str.replace(r"\d+", lambda found: found[0].zfill(12), regex=True)
 
 
 def seed_spread(frame: pd.DataFrame) -> float:
@@ -117,9 +80,6 @@ def _news(frame: pd.DataFrame, catalogue: Catalogue) -> dict[str, Any]:
 def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
     families = catalogue.by_family(set(frame["config_id"]))
     return Page(MODELS_INDEX, "Models", "models.j2", context={"families": families})
-
-
-SAMPLES = "samples.md"
 
 
 def _samples(rows: pd.DataFrame) -> Page:
@@ -307,136 +267,6 @@ def _paired_page(
     )
 
 
-ATLAS_COMMAND = "thesislab run experiments/latency-atlas.yaml"
-"""The study that times every thesis architecture on this machine (and on the devices it lists)."""
-
-
-def _device_comparison(compared: pd.DataFrame) -> Chart:
-    """Latency on the second device of a pair against the first, one point per configuration."""
-    pairs = compared["devices"].unique()
-    first, second = (
-        (str(compared["first_device"].iloc[0]), str(compared["device"].iloc[0]))
-        if len(pairs) == 1
-        else ("the pair's first device", "its second device")
-    )
-    return Chart(
-        ChartSpec(
-            "devices",
-            "Latency on one device against another",
-            shape="quantization",
-            shape_title="Quantization",
-            x="first_latency_ms",
-            x_title=f"Latency on {first} (ms, log scale)",
-            y="latency_ms",
-            y_title=f"Latency on {second} (ms, log scale)",
-            log_y=True,
-            frontier="none",
-            rule="diagonal",
-            selectors=("devices",),
-            error_bars=False,
-        ),
-        compared,
-    )
-
-
-def _thesis_front(fronts: pd.DataFrame, device: str) -> Chart:
-    """The thesis's 2019 accuracies at `device`'s latencies (`frames.thesis_fronts`)."""
-    return Chart(
-        ChartSpec(
-            f"devices-front-{slug(device)}",
-            f"2019 accuracies at {device} latencies",
-            shape="quantization",
-            shape_title="Quantization",
-            x_title=f"Latency on {device} (ms, log scale)",
-        ),
-        fronts.assign(reference=False),  # every point is the thesis's: no layer to hide
-    )
-
-
-def _devices(frame: pd.DataFrame) -> Page:
-    compared = frames.device_comparison(frames.with_macs(frame))
-    charts = {"comparison": _device_comparison(compared)}
-    fronts = []
-    finished = compared[compared["stage"] != UNFINISHED_STAGE]
-    for device in sorted(set(finished["device"]) - {frames.REFERENCE_DEVICE}):
-        rows = frames.thesis_fronts(finished, device)
-        if rows.empty:
-            continue
-        chart = _thesis_front(rows, device)
-        charts[chart.spec.chart_id] = chart
-        fronts.append(
-            {
-                "device": device,
-                "chart": chart.spec.chart_id,
-                "networks": len(rows),
-                "of_architecture": int((rows["latency_from"] == OF_ARCHITECTURE).sum()),
-                "before": int(rows["front_before"].sum()),
-                "after": int(rows["front_after"].sum()),
-                "changes": frames.front_changes(rows),
-            }
-        )
-    return Page(
-        "devices.md",
-        "Devices",
-        "devices.j2",
-        charts=charts,
-        context={
-            "counts": frames.counts(frame, ["device"]),
-            "compared": compared,
-            "correlations": frames.rank_correlations(compared),
-            "ratios": frames.ratio_summary(compared),
-            "of_architecture": int((compared["latency_from"] == OF_ARCHITECTURE).sum()),
-            "fronts": fronts,
-            "reference_device": frames.REFERENCE_DEVICE,
-            "atlas": ATLAS_COMMAND,
-        },
-    )
-
-
-LOOKUP = "lookup-tables.md"
-
-
-def _lookup(frame: pd.DataFrame) -> Page:
-    """Predicted against measured latency, of published results and calibration networks."""
-    rows = frames.predicted(frames.with_macs(frame))
-    networks = frame[frame["role"] == Role.CALIBRATION]
-    error = (networks["latency_predicted_ms"] - networks["latency_ms"]) / networks["latency_ms"]
-    networks = networks.assign(prediction_error=error.round(3) + 0.0)  # + 0.0: no '-0.0 %'
-    return Page(
-        LOOKUP,
-        "Lookup tables",
-        "lookup.j2",
-        charts={
-            "lookup": Chart(
-                ChartSpec(
-                    "lookup-tables",
-                    "Predicted against measured latency",
-                    colour="device",
-                    colour_title="Device",
-                    shape="source",
-                    shape_title="Source",
-                    selectors=("family",),
-                    x="latency_predicted_ms",
-                    x_title="Predicted latency (ms, log scale)",
-                    y="latency_ms",
-                    y_title="Measured latency (ms, log scale)",
-                    log_y=True,
-                    frontier="none",
-                    rule="diagonal",
-                    error_bars=False,
-                ),
-                rows,
-            )
-        },
-        context={
-            "summary": frames.prediction_summary(rows),
-            "networks": networks.sort_values(
-                ["family", "name", "quantization", "device"], key=_natural
-            ),
-        },
-    )
-
-
 def results_table(prepared: pd.DataFrame) -> dict[str, str]:
     """The all-results table as the page script receives it: its columns (name, title, format)
     as JSON and its rows, compressed."""
@@ -499,8 +329,8 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
             frames.quantization_pairs(published),
             shape_title="Quantization",
         ),
-        _devices(published),
-        _lookup(prepared[prepared["role"] != Role.SAMPLE]),
+        devices_page(published),
+        lookup_page(prepared[prepared["role"] != Role.SAMPLE]),
         *reproduced,
         Page(
             "differences.md",

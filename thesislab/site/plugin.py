@@ -43,7 +43,7 @@ from thesislab.errors import ThesislabError
 from thesislab.site.build import SCRIPTS, STYLESHEETS, GeneratedSite, check_results, generate
 from thesislab.site.links import MODELS_INDEX
 from thesislab.site.model_pages import Shell, write_model_pages
-from thesislab.site.pages import HOME
+from thesislab.site.page import HOME
 from thesislab.site.worker import WorkerError
 from thesislab.store import RESULTS_ROOT
 

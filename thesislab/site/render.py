@@ -26,7 +26,7 @@ from thesislab.site import payload
 from thesislab.site.charts.data import Chart
 from thesislab.site.charts.vega import spec_json
 from thesislab.site.links import MODELS_INDEX, model_page
-from thesislab.site.pages import Page, slug
+from thesislab.site.page import Page, slug
 
 if TYPE_CHECKING:
     import jinja2
