@@ -3,8 +3,9 @@
 The defaults are thesislab's own: 200 epochs of SGD with Nesterov momentum 0.9, batch 128,
 learning rate 0.1 on a per-step cosine schedule, weight decay 1e-4 on kernels, random crops from
 images padded by 4 pixels (reflection) and horizontal flips, inputs normalised with the thesis's
-CIFAR-10 channel statistics. Every model record keeps the recipe that trained it
-(`records.TrainingRecipe`); `train.recipe` loads one from a preset, a file and options.
+CIFAR-10 channel statistics, epochs of full batches only, bfloat16 on a GPU. Every model record
+keeps the recipe that trained it (`records.TrainingRecipe`); `train.recipe` loads one from a
+preset, a file and options.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ Precision = Literal["auto", "float32", "bfloat16"]
 Schedule = Literal["cosine", "cosine_per_epoch", "constant", "multistep"]
 DecayScope = Literal["kernels", "thesis2019", "all"]
 CropOffsets = Literal["inclusive", "exclusive"]
+CropFill = Literal["reflect", "zeros"]
+LastBatch = Literal["drop", "keep"]
 
 
 KdLambda = Annotated[float, Field(ge=0.0, le=1.0, description="Weight of the label loss.")]
@@ -81,6 +84,11 @@ class Recipe(BaseModel):
         default="inclusive",
         description="inclusive: shifts -p..+p; exclusive: -p..p-1 (2p offsets per axis).",
     )
+    crop_fill: CropFill = Field(
+        default="reflect",
+        description="What pads an image before a crop: its reflection (OpenCV's reflect-101), "
+        "or black pixels (torchvision's RandomCrop with padding).",
+    )
     flip: bool = Field(default=True, description="Random horizontal flips.")
     mean: tuple[float, float, float] = Field(
         default=(125.3, 123.0, 113.9), description="Per-channel input mean, in pixel values."
@@ -90,6 +98,12 @@ class Recipe(BaseModel):
     )
     precision: Precision = Field(
         default="auto", description="auto = bfloat16 on a GPU, float32 elsewhere."
+    )
+    last_batch: LastBatch = Field(
+        default="drop",
+        description="drop: an epoch is the full batches of the shuffled images; keep: and one "
+        "more of the images left over (PyTorch's and Keras's epochs: 391 steps of 50,000 images "
+        "at batch 128).",
     )
     seed: int = Field(default=0, ge=0)
     validation_size: int = Field(
@@ -112,6 +126,15 @@ class Recipe(BaseModel):
         return (
             positions - 1 if self.crop_offsets == "exclusive" and self.crop_padding else positions
         )
+
+    def steps_per_epoch(self, images: int) -> int:
+        """Training steps in an epoch over `images` images (see `last_batch`)."""
+        full, left = divmod(images, self.batch_size)
+        return full + (1 if left and self.last_batch == "keep" else 0)
+
+    def images_per_epoch(self, images: int) -> int:
+        """How many of `images` images an epoch trains on."""
+        return min(images, self.steps_per_epoch(images) * self.batch_size)
 
     @property
     def peak_learning_rate(self) -> float:

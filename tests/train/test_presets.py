@@ -1,5 +1,5 @@
-"""The thesis's recipe presets: their weight-decay scope, batch norm, crops and schedules, loading
-them with overrides, and `thesislab recipes list|show`."""
+"""The thesis's recipe presets: their weight-decay scope, batch norm, crops, schedules, precision,
+epochs and fine-tuning, loading them with overrides, and `thesislab recipes list|show`."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from thesislab.train.decay import decay_rates
 from thesislab.train.engine import learning_rate
 from thesislab.train.network import build_network, load_network, save_network, zoo_network
 from thesislab.train.presets import PRESETS
-from thesislab.train.recipe import load_recipe
+from thesislab.train.recipe import fine_tuning_recipe, load_recipe
 from thesislab.training_recipe import Recipe
 
 
@@ -151,6 +151,56 @@ def test_training_with_a_preset_records_it_whole(tmp_path: Path, small_data: Pat
     result = train_model(parse_name(TINY_MOBILENET).spec, recipe, load_data(small_data), tmp_path)
 
     stored = Recipe.model_validate(result.record.recipe_fields)
-    assert stored == recipe.model_copy(update={"precision": stored.precision})  # "auto" resolved
+    assert stored == recipe
     assert result.record.recipe_fields["name"] == "thesis2019-pytorch"
     assert result.record.accuracy is not None
+
+
+def test_the_thesis_presets_train_in_float32() -> None:
+    assert {load_recipe(preset=name).precision for name in PRESETS} == {"float32"}
+    assert Recipe().precision == "auto"  # thesislab's own: bfloat16 on a GPU
+
+
+def test_a_thesis_epoch_of_50000_images_at_batch_128_has_391_steps() -> None:
+    for name in PRESETS:
+        recipe = load_recipe(preset=name, batch_size=128)
+        assert recipe.steps_per_epoch(50_000) == 391, name
+        assert recipe.images_per_epoch(50_000) == 50_000, name
+    assert Recipe().steps_per_epoch(50_000) == 390  # thesislab's own: full batches only
+    assert Recipe().images_per_epoch(50_000) == 49_920
+    assert Recipe(last_batch="keep").steps_per_epoch(50_048) == 391  # nothing left over
+
+
+def test_the_fine_tuning_preset_has_no_nesterov_and_decays_biases_and_batch_norm() -> None:
+    thesis = fine_tuning_recipe({"preset": "thesis2019-fine-tuning"})
+    assert (thesis.name, thesis.nesterov, thesis.momentum) == ("thesis2019-fine-tuning", False, 0.9)
+    assert (thesis.epochs, thesis.learning_rate, thesis.schedule) == (20, 8e-4, "constant")
+    rates = _rates(thesis)
+    assert rates["head_logits/bias"] == rates["stem_bn/gamma"] == rates["stem_bn/beta"] == 5e-4
+    assert set(rates.values()) == {5e-4}
+    own = fine_tuning_recipe()  # thesislab's own, beside it: Nesterov, kernels only
+    assert own.nesterov and own.name is None and (own.epochs, own.learning_rate) == (20, 8e-4)
+    assert _rates(own)["stem_bn/gamma"] == _rates(own)["head_logits/bias"] == 0.0
+    assert fine_tuning_recipe({"preset": "thesis2019-fine-tuning", "epochs": 3}).epochs == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("last_batch", "steps"), [("keep", 4), ("drop", 3)])
+def test_an_epoch_keeps_its_last_partial_batch_where_asked(
+    tmp_path: Path, last_batch: str, steps: int
+) -> None:
+    from rich.console import Console
+
+    from thesislab.data import load_data
+    from thesislab.train.engine import engine_class
+    from thesislab.train.loop import fit
+
+    train = load_data().train.take(np.arange(100))
+    recipe = load_recipe(epochs=2, batch_size=32, last_batch=last_batch)
+    network = build_network(parse_name(TINY_MOBILENET).spec, recipe, mixed_precision=False)
+    engine = engine_class()(network, None, recipe, train, recipe.steps_per_epoch(len(train)))
+
+    done = fit(engine, recipe, train, None, tmp_path / "run.npz", Console(quiet=True))
+
+    assert int(engine.optimizer.iterations) == 2 * steps
+    assert done.images == 2 * min(100, steps * 32)

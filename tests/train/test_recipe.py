@@ -79,3 +79,10 @@ def test_retraining_keeps_the_parents_recipe_on_every_image() -> None:
     retraining = load_recipe(None, **retraining_recipe(parent))
     assert retraining.validation_size == 0
     assert retraining.model_dump() == {**parent, "validation_size": 0}
+
+
+def test_a_retraining_preset_replaces_the_parents_recipe_but_its_seed() -> None:
+    parent = {"preset": "morphnet2019", "learning_rate": 0.01, "seed": 2}
+    retraining = retraining_recipe(parent, {"preset": "thesis2019-pytorch"})
+    assert retraining == {"preset": "thesis2019-pytorch", "seed": 2, "validation_size": 0}
+    assert retraining_recipe(parent, {"epochs": 5}) == {**parent, "epochs": 5, "validation_size": 0}

@@ -83,3 +83,17 @@ def test_distillation_loss_formula(kd_lambda: float, temperature: float) -> None
     loss = distillation_loss(labels, student, teacher, kd_lambda, temperature)
     assert float(loss) == pytest.approx(expected, rel=1e-5)
     assert not math.isclose(expected, hard)
+
+
+def test_zero_padded_crops_are_torchvisions_random_crop_with_padding() -> None:
+    rng = np.random.default_rng(3)
+    images = rng.integers(1, 256, size=(16, 32, 32, 3), dtype=np.uint8)
+    offsets, flips = draw(rng, 16, positions=9, flip=True)
+
+    augmented = np.asarray(augment(images, offsets, flips, padding=4, fill="zeros"))
+
+    padded = np.pad(images, ((0, 0), (4, 4), (4, 4), (0, 0)), mode="constant")
+    crops = np.stack([padded[i, y : y + 32, x : x + 32] for i, (y, x) in enumerate(offsets)])
+    expected = np.where(flips[:, None, None, None] > 0, crops[:, :, ::-1], crops)
+    np.testing.assert_array_equal(augmented, expected.astype(np.float32))
+    assert (augmented == 0).any() and (offsets != 4).any()

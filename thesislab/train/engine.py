@@ -4,10 +4,11 @@ An `Engine` owns a model, its optimizer and the training images placed on the de
 its users (the training loop, pruning's search trainer) one training step on a batch of indices,
 the running metrics of the epoch, predictions and accuracy, and its state as NumPy arrays (for
 checkpoints). A `StepExtension` adds to every step what a user needs beyond plain training: model
-inputs besides the images, a penalty in the loss, and sums of the gradients with respect to those
-inputs (pruning's channel masks, MorphNet's regulariser, Fisher saliency). The backend-specific
-part, how gradients are taken and variables updated, lives in one small module per backend;
-`engine_class` picks it from `keras.backend.backend()`.
+inputs besides the images, a penalty in the loss, sums of the gradients with respect to those
+inputs, and variables a step leaves as they are (pruning's channel masks, MorphNet's regulariser,
+Fisher saliency, the layers the thesis's table-driven Fisher pruning stopped training). The
+backend-specific part, how gradients are taken and variables updated, lives in one small module
+per backend; `engine_class` picks it from `keras.backend.backend()`.
 """
 
 from __future__ import annotations
@@ -139,6 +140,12 @@ class StepExtension:
         """What one step adds to each sum, from the gradients of the loss at the probes."""
         return []
 
+    def frozen(self, arguments: Sequence[Any]) -> Any | None:
+        """A flag per trainable variable, from the arguments: where it is 1, a step leaves the
+        variable as it was (its optimizer state moves on, unused). None: every variable trains,
+        and steps copy nothing."""
+        return None
+
 
 class Engine(abc.ABC):
     """A model, its optimizer and its training set on the device; see the module docstring."""
@@ -168,8 +175,13 @@ class Engine(abc.ABC):
 
     def batch(self, images: Any, labels: Any, indices: Any, offsets: Any, flips: Any) -> Any:
         """The augmented images and the labels of one batch (inside the compiled step)."""
+        recipe = self.recipe
         pixels = augment(
-            ops.take(images, indices, axis=0), offsets, flips, self.recipe.crop_padding
+            ops.take(images, indices, axis=0),
+            offsets,
+            flips,
+            recipe.crop_padding,
+            recipe.crop_fill,
         )
         return pixels, ops.take(labels, indices, axis=0)
 
@@ -196,6 +208,13 @@ class Engine(abc.ABC):
         """The loss plus the extension's penalty, if it has one."""
         penalty = self.extension.penalty(trainable, arguments)
         return loss if penalty is None else loss + penalty
+
+    def kept(self, before: Sequence[Any], after: Sequence[Any], flags: Any) -> list[Any]:
+        """The variables after a step, each frozen one (`StepExtension.frozen`) as before it."""
+        return [
+            ops.where(flags[position] > 0, old, new)
+            for position, (old, new) in enumerate(zip(before, after, strict=True))
+        ]
 
     def decayed(self, gradients: Sequence[Any], variables: Sequence[Any]) -> list[Any]:
         """Gradients with the L2 weight-decay term `decay · w` added."""

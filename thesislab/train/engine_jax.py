@@ -78,9 +78,11 @@ class JaxEngine(Engine):
         (_, (loss, logits, non_trainable)), (gradients, probe_gradients) = jax.value_and_grad(
             minimised, argnums=(0, 1), has_aux=True
         )(trainable, self.extension.probes(arguments))
-        trainable, optimizer_variables = self.optimizer.stateless_apply(
+        updated, optimizer_variables = self.optimizer.stateless_apply(
             optimizer_variables, self.decayed(gradients, trainable), trainable
         )
+        frozen = self.extension.frozen(arguments)
+        trainable = updated if frozen is None else self.kept(trainable, updated, frozen)
         running = [
             total + increment
             for total, increment in zip(

@@ -1,10 +1,13 @@
 """The training step under the TensorFlow backend: a `tf.function` with a gradient tape.
 
 The training images stay in one uint8 tensor; each step gathers its batch by index, augments it and
-updates the Keras variables in place. XLA (`jit_compile`) is off: it is slower on CPUs.
+updates the Keras variables in place; a step is compiled per batch size (an epoch that keeps its
+last partial batch has two). XLA (`jit_compile`) is off: it is slower on CPUs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -23,29 +26,34 @@ class TensorflowEngine(Engine):
         self.correct = tf.Variable(0, dtype=tf.int64)
         self.seen = tf.Variable(0, dtype=tf.int64)
         self.running = [tf.Variable(tf.zeros(shape)) for shape in self.extension.sum_shapes()]
-        batch = self.recipe.batch_size
-        arguments = [
+        self._arguments = [
             tf.TensorSpec(array.shape, tf.as_dtype(array.dtype))
             for array in self.extension.arguments()
         ]
-        self._train_step = tf.function(
-            self._step,
-            input_signature=[
-                tf.TensorSpec([batch], tf.int32),
-                tf.TensorSpec([batch, 2], tf.int32),
-                tf.TensorSpec([batch], tf.int32),
-                arguments,
-            ],
-            jit_compile=False,
-        )
+        self._train_steps: dict[int, Callable[..., None]] = {}
         self._predict = tf.function(
             self._classes,
             input_signature=[
-                tf.TensorSpec([batch, *self.train.images.shape[1:]], tf.uint8),
-                arguments,
+                tf.TensorSpec([self.recipe.batch_size, *self.train.images.shape[1:]], tf.uint8),
+                self._arguments,
             ],
             jit_compile=False,
         )
+
+    def _train_step(self, size: int) -> Callable[..., None]:
+        """The compiled step of batches of `size` images (an epoch's last may be smaller)."""
+        if size not in self._train_steps:
+            self._train_steps[size] = tf.function(
+                self._step,
+                input_signature=[
+                    tf.TensorSpec([size], tf.int32),
+                    tf.TensorSpec([size, 2], tf.int32),
+                    tf.TensorSpec([size], tf.int32),
+                    self._arguments,
+                ],
+                jit_compile=False,
+            )
+        return self._train_steps[size]
 
     def _step(
         self, indices: tf.Tensor, offsets: tf.Tensor, flips: tf.Tensor, arguments: list[tf.Tensor]
@@ -60,7 +68,13 @@ class TensorflowEngine(Engine):
             loss = self.loss(labels, logits, teacher_logits)
             minimised = self.minimised(loss, variables, arguments)
         gradients = tape.gradient(minimised, [*variables, *probes])
+        frozen = self.extension.frozen(arguments)
+        before = None if frozen is None else [tf.identity(variable.value) for variable in variables]
         self.optimizer.apply(self.decayed(gradients[: len(variables)], variables), variables)
+        if before is not None:
+            after = [variable.value for variable in variables]
+            for variable, value in zip(variables, self.kept(before, after, frozen), strict=True):
+                variable.assign(value)
         increments = self.extension.increments(gradients[len(variables) :])
         for running, increment in zip(self.running, increments, strict=True):
             running.assign_add(increment)
@@ -75,7 +89,7 @@ class TensorflowEngine(Engine):
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
 
     def train_step(self, indices: np.ndarray, offsets: np.ndarray, flips: np.ndarray) -> None:
-        self._train_step(indices, offsets, flips, self.extension.arguments())
+        self._train_step(len(indices))(indices, offsets, flips, self.extension.arguments())
 
     def metrics(self) -> tuple[float, float]:
         seen = max(int(self.seen.numpy()), 1)

@@ -52,13 +52,13 @@ def _train_epoch(
     loss = train_accuracy = float("nan")
     speed = 0.0
     started = last_fetch = time.perf_counter()
-    for step in range(len(train) // batch_size):
+    for step in range(recipe.steps_per_epoch(len(train))):
         batch = slice(step * batch_size, (step + 1) * batch_size)
         engine.train_step(order[batch], offsets[batch], flips[batch])
         now = time.perf_counter()
         if now - last_fetch >= METRICS_INTERVAL_S:
             loss, train_accuracy = engine.metrics()
-            speed = (step + 1) * batch_size / (now - started)
+            speed = min((step + 1) * batch_size, len(train)) / (now - started)
             last_fetch = now
         progress.update(
             task,
@@ -86,7 +86,8 @@ def fit(
     console: Console,
 ) -> Checkpoint:
     """Train to `recipe.epochs`, resuming from `checkpoint_path` if it exists; return the state."""
-    steps = len(train) // recipe.batch_size
+    steps = recipe.steps_per_epoch(len(train))
+    images = recipe.images_per_epoch(len(train))
     if steps == 0:
         raise ThesislabError(
             f"batch size {recipe.batch_size} is larger than the {len(train)} training images"
@@ -124,12 +125,12 @@ def fit(
             done.epoch = epoch
             done.seconds += seconds
             done.step_seconds += step_seconds
-            done.images += steps * recipe.batch_size
+            done.images += images
             done.state = engine.state()
             save_checkpoint(checkpoint_path, done)
             shown = "" if validation_accuracy is None else f"  val {validation_accuracy:.3f}"
             progress.console.print(
                 f"epoch {epoch}/{recipe.epochs}  loss {loss:.4f}  acc {train_accuracy:.3f}{shown}"
-                f"  {steps * recipe.batch_size / step_seconds:,.0f} img/s  {seconds:.1f} s"
+                f"  {images / step_seconds:,.0f} img/s  {seconds:.1f} s"
             )
     return done

@@ -4,7 +4,9 @@ Each preset is a `training_recipe.Recipe` named after itself; `recipe.load_recip
 when given ``preset=NAME`` (a `preset:` key in a YAML recipe, ``--recipe-preset`` on the command
 line, ``recipe: {preset: NAME}`` in a study), and any other field given overrides it. Paths are
 the thesis repository's: T/ = `training_from_scratch/`, N/ = `NetAdapt/`, P/ = `pytorch-prunes/`,
-M/ = `morph_net/`.
+M/ = `morph_net/`. Every preset trains in float32, as the thesis did, and keeps the last partial
+batch of an epoch, as Keras's `Sequence` (T/KDDataGenerator.py:57-59), PyTorch's `DataLoader`
+(P/train.py:174) and MorphNet's epoch count (M/cifar10.py:58) did: 391 steps of 50,000 images.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ PRESETS: dict[str, Recipe] = {
         crop_padding=4,
         crop_offsets="exclusive",
         validation_size=0,
+        precision="float32",
+        last_batch="keep",
     ),
     # P/train.py, N/train.py: PyTorch SGD (weight decay 5e-4 on every parameter, in the gradient),
     # MultiStepLR at epochs 60, 120, 160, PyTorch's batch norm (momentum 0.1, epsilon 1e-5), crops
@@ -51,6 +55,8 @@ PRESETS: dict[str, Recipe] = {
         crop_padding=4,
         crop_offsets="inclusive",
         validation_size=0,
+        precision="float32",
+        last_batch="keep",
     ),
     # M/cifar10.py: plain gradient descent, 0.1 × 0.2 every 53 epochs (a staircase), no weight
     # decay besides MorphNet's regulariser.
@@ -68,6 +74,29 @@ PRESETS: dict[str, Recipe] = {
         crop_padding=4,
         crop_offsets="inclusive",
         validation_size=0,
+        precision="float32",
+        last_batch="keep",
+    ),
+    # N/prune.py:85-87,187-191 (N/utils/training_fcts.py:69-113): fine-tuning a pruned network
+    # with PyTorch SGD, learning rate 8e-4, momentum 0.9 without Nesterov, weight decay 5e-4 on
+    # every parameter, on the PyTorch recipe's augmentation and batch norm.
+    "thesis2019-fine-tuning": Recipe(
+        name="thesis2019-fine-tuning",
+        epochs=20,
+        batch_size=128,
+        learning_rate=8e-4,
+        schedule="constant",
+        momentum=0.9,
+        nesterov=False,
+        weight_decay=5e-4,
+        weight_decay_scope="all",
+        bn_momentum=0.9,
+        bn_epsilon=1e-5,
+        crop_padding=4,
+        crop_offsets="inclusive",
+        validation_size=0,
+        precision="float32",
+        last_batch="keep",
     ),
 }
 """Every preset by name; see the module docstring."""

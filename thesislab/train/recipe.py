@@ -65,13 +65,24 @@ def load_recipe(path: Path | None = None, **overrides: Any) -> Recipe:
         raise ThesislabError(f"{origin}: {error}") from None
 
 
-def retraining_recipe(parent: dict[str, Any]) -> dict[str, Any]:
+def retraining_recipe(
+    parent: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The recipe of retraining a pruned network: the recipe (and seed) that trained its parent,
-    on every training image (the thesis held images out for its pruning searches only)."""
-    return {**parent, "validation_size": 0}
+    on every training image (the thesis held images out for its pruning searches only), updated
+    by `overrides`; where they name a preset, that preset replaces the parent's recipe, its seed
+    kept (the thesis retrained MorphNet's networks with `thesis2019-pytorch`)."""
+    given = dict(overrides or {})
+    base = parent
+    if given.get("preset"):
+        base = {key: value for key, value in parent.items() if key == "seed"}
+    return {**base, "validation_size": 0, **given}
 
 
 def fine_tuning_recipe(overrides: dict[str, Any] | None = None) -> Recipe:
-    """The recipe of fine-tuning: `FINE_TUNING` updated by `overrides` (any recipe fields), in
-    float32, the precision of the weights it trains on."""
-    return load_recipe(None, **{**FINE_TUNING, **(overrides or {}), "precision": "float32"})
+    """The recipe of fine-tuning: `FINE_TUNING` updated by `overrides` (any recipe fields), or,
+    where they name a preset (the thesis's PyTorch fine-tuning: `thesis2019-fine-tuning`), that
+    preset updated by the rest; in float32, the precision of the weights it trains on."""
+    given = dict(overrides or {})
+    base = {} if given.get("preset") else FINE_TUNING
+    return load_recipe(None, **{**base, **given, "precision": "float32"})

@@ -201,7 +201,7 @@ def train_model(
     else:
         model = load_network(start)
     teacher = load_network(teacher_path) if teacher_path is not None else None
-    steps_per_epoch = len(train) // recipe.batch_size
+    steps_per_epoch = recipe.steps_per_epoch(len(train))
     engine = engine_class()(model, teacher, recipe, train, steps_per_epoch)
     checkpoint_path = store.checkpoint_path(key)
     console.print(
