@@ -1,5 +1,6 @@
 """Fisher pruning's thesis variants on fresh all-prunable WideResNets and a few images: Crowley et
-al.'s block-internal removals, one per `prune_every` steps, and the latency-table saliency."""
+al.'s block-internal removals, one per `prune_every` steps, and the latency-table saliency, whose
+narrowed layers stop training."""
 
 from __future__ import annotations
 
@@ -16,18 +17,20 @@ from thesislab.models.names import parse_name
 from thesislab.models.structure import structure_of
 from thesislab.prune.fisher import FisherSettings, fisher, group_saliency, normalized_score
 from thesislab.prune.masking import masked_network
-from thesislab.prune.search import Context
+from thesislab.prune.search import Context, search_recipe
 from thesislab.prune.target import Target, make_budget
 from thesislab.prune.trainer import SearchTrainer
+from thesislab.prune.weights import sliced_variables
 from thesislab.train.network import build_network
 from thesislab.train.recipe import load_recipe
 
 IMAGES = 64
 
 
-def _context(keep: float, name: str = TINY_WRN) -> Context:
+def _context(keep: float, name: str = TINY_WRN, block: str = "preact") -> Context:
     spec = parse_name(name).spec
-    spec = spec.model_copy(update={"params": {**spec.params, "all_prunable": True}})
+    params = {**spec.params, "all_prunable": True, "block": block}
+    spec = spec.model_copy(update={"params": params})
     structure = structure_of(spec)
     recipe = load_recipe(batch_size=16, epochs=1)
     network = build_network(spec, recipe, mixed_precision=False)
@@ -106,3 +109,82 @@ def test_table_variant_averages_the_saliency_over_the_places_of_a_tied_layer() -
     )
     outcome = fisher(context, settings)
     assert context.budget.within([len(channels) for channels in outcome.kept])
+
+
+def test_a_removal_slices_the_layers_the_thesis_rebuilt() -> None:
+    context = _context(keep=0.99, block="postact")
+    structure = context.structure
+
+    def sliced(name: str) -> list[str]:
+        group = structure.group_index(name)
+        return [v.path for v in sliced_variables(context.network, structure, group)]
+
+    # N/models/wideresnet.py:414-418: Conv_0 with its batch norm, the first block's conv and skip
+    assert sliced("stem") == [
+        "stem_conv/kernel",
+        "stem_bn/gamma",
+        "stem_bn/beta",
+        "stage1_block0_conv1/kernel",
+        "stage1_block0_projection/kernel",
+    ]
+    # lines 446-450: Conv_x_y_1 with its batch norm, and Conv_x_y_2's input
+    assert sliced("stage2_block0_conv1") == [
+        "stage2_block0_conv1/kernel",
+        "stage2_block0_mid_bn/gamma",
+        "stage2_block0_mid_bn/beta",
+        "stage2_block0_conv2/kernel",
+    ]
+    # lines 420-444: the skip and every Conv_x_i_2 with its batch norm, and the classifier's input
+    assert set(sliced("stage3")) == {
+        "stage3_block0_conv2/kernel",
+        "stage3_block0_projection/kernel",
+        "stage3_block0_post_bn/gamma",
+        "stage3_block0_post_bn/beta",
+        "head_logits/kernel",
+    }
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_the_table_variant_stops_training_what_it_narrowed(
+    monkeypatch: pytest.MonkeyPatch, freeze: bool
+) -> None:
+    context = _context(keep=0.99, block="postact")
+    initial = {variable.path: np.array(variable) for variable in context.network.trainable_weights}
+    first: dict[str, np.ndarray] = {}
+    set_mask = SearchTrainer.set_mask
+
+    def remembered(self: SearchTrainer, group: int, mask: np.ndarray) -> None:
+        if not first:  # the layers the first removal narrows, as they are then
+            self.sync()
+            sliced = sliced_variables(context.network, context.structure, group)
+            first.update((variable.path, np.array(variable)) for variable in sliced)
+        set_mask(self, group, mask)
+
+    monkeypatch.setattr(SearchTrainer, "set_mask", remembered)
+    settings = FisherSettings(
+        normalize="macs",
+        tied="mean",
+        negative_savings="divide",
+        freeze_pruned=freeze,
+        channels_removed=3,
+        prune_every=2,
+        batch_size=16,
+    )
+
+    outcome = fisher(context, settings)
+
+    assert len(outcome.history) == 3  # two more removals, four more steps, after the first
+    after = {variable.path: np.array(variable) for variable in context.network.trainable_weights}
+    assert first and len(first) < len(after)
+    for path, value in first.items():
+        assert np.array_equal(after[path], value) == freeze, path
+    for path in after.keys() - first.keys():
+        assert not np.array_equal(after[path], initial[path]), path  # the others trained on
+
+
+def test_crowleys_pruning_phase_crops_zero_padded_images() -> None:
+    parent = load_recipe(preset="thesis2019-pytorch")
+    crowley = search_recipe(FisherSettings(layers="block_internal", crop_fill="zeros"), parent)
+    assert (crowley.crop_fill, crowley.crop_positions, crowley.nesterov) == ("zeros", 9, False)
+    assert crowley.weight_decay_scope == "all" and crowley.weight_decay == 5e-4
+    assert search_recipe(FisherSettings(), parent).crop_fill == "reflect"  # the model's own

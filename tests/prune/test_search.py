@@ -1,4 +1,5 @@
-"""The search's training: Fisher saliency and MorphNet's regulariser, under TensorFlow and JAX."""
+"""The search's training: Fisher saliency, MorphNet's regulariser and frozen variables, under
+TensorFlow and JAX."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from thesislab.prune.masking import masked_network, zoo_network
 from thesislab.prune.morphnet import channel_costs
 from thesislab.prune.target import cost_function
 from thesislab.prune.trainer import Penalty, SearchTrainer
-from thesislab.prune.weights import channel_scales, scale_variables
+from thesislab.prune.weights import channel_scales, scale_variables, sliced_variables
 from thesislab.train.network import build_network
 from thesislab.train.recipe import load_recipe
 
@@ -45,6 +46,52 @@ def zeroed_channel_saliency(data: str) -> tuple[float, float, int]:
     trainer.run(3)
     saliency = trainer.fisher()[view.groups.index(1)]
     return float(saliency[5]), float(np.min(np.delete(saliency, 5))), trainer.steps
+
+
+def frozen_variables_stay(data: str) -> tuple[bool, bool]:
+    """Two steps, then the variables a removal from stage2_block0_conv1 slices are frozen and two
+    more steps run: whether those kept their values, and whether every other one moved."""
+    spec = parse_name(TINY_WRN).spec
+    structure = structure_of(spec)
+    recipe = load_recipe(batch_size=32, learning_rate=0.05, schedule="constant")
+    network = build_network(spec, recipe, mixed_precision=False)
+    view = masked_network(network, structure, structure.default_widths)
+    trainer = SearchTrainer(view, recipe, load_data(data).train, freezing=True)
+    trainer.run(2)
+    frozen = sliced_variables(network, structure, structure.group_index("stage2_block0_conv1"))
+    trainer.freeze(frozen)
+    trainer.sync()
+    before = {variable.path: np.array(variable) for variable in network.trainable_weights}
+    trainer.run(2)
+    trainer.sync()
+    after = {variable.path: np.array(variable) for variable in network.trainable_weights}
+    names = {variable.path for variable in frozen}
+    kept = all(np.array_equal(after[path], before[path]) for path in names)
+    moved = all(not np.array_equal(after[path], before[path]) for path in after.keys() - names)
+    return kept, moved
+
+
+def test_frozen_variables_keep_their_values(small_data: Path) -> None:
+    assert frozen_variables_stay(str(small_data)) == (True, True)
+
+
+@pytest.mark.slow
+def test_frozen_variables_keep_their_values_under_jax(small_data: Path) -> None:
+    code = (
+        "from tests.prune.test_search import frozen_variables_stay\n"
+        f"print(*frozen_variables_stay({str(small_data)!r}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-2:] == ["True", "True"]
 
 
 def _trainer(network, structure, penalty: Penalty | None = None, **recipe) -> SearchTrainer:

@@ -15,11 +15,15 @@ settings give the thesis's two variants:
   a block (the layers whose width 0 removes their block, WideResNet's ``conv1``) are removed, by
   their saliency alone;
 - the latency-table one (``normalize="latency_ms"``, ``tied="mean"``,
-  ``negative_savings="divide"``, on an ``all_prunable`` WideResNet): each place a channel enters a
-  convolution has a mask of its own and a tied layer's saliency is the mean over those places; it
-  is divided by what removing the channel saves in the table's latency, and a saving of zero or
-  less is divided by as it is, as the thesis did: a negative saving (an irregularity of the table)
-  gives a negative score, removed first, and a zero saving is never chosen.
+  ``negative_savings="divide"``, ``freeze_pruned=True``, on an ``all_prunable`` WideResNet):
+  each place a channel enters a convolution has a mask of its own and a tied layer's saliency is
+  the mean over those places; it is divided by what removing the channel saves in the table's
+  latency, and a saving of zero or less is divided by as it is, as the thesis did: a negative
+  saving (an irregularity of the table) gives a negative score, removed first, and a zero saving
+  is never chosen. The thesis rebuilt every layer a removal narrowed, and the optimiser it had
+  made once never saw the new layers' weights (N/fisher_prune.py:77-78 and
+  N/models/wideresnet.py:409-523): from its first narrowing on, a layer stopped training.
+  ``freeze_pruned`` does the same; thesislab trains every weight through the masks otherwise.
 
 With ``normalize`` but the default ``negative_savings="skip"``, a channel whose removal saves
 nothing is never removed.
@@ -45,6 +49,7 @@ from thesislab.prune.search import (
 )
 from thesislab.prune.target import Cost, cost_function
 from thesislab.prune.trainer import SearchTrainer
+from thesislab.prune.weights import sliced_variables
 
 PROGRESS_EVERY = 25
 """Removals between progress lines."""
@@ -78,6 +83,11 @@ class FisherSettings(SearchSettings):
     )
     channels_removed: int | None = Field(
         default=None, ge=1, description="Channels to remove at least, besides meeting the target."
+    )
+    freeze_pruned: bool = Field(
+        default=False,
+        description="Stop training the layers a removal narrows (those producing the channel, "
+        "its batch normalisations, those it enters), as the table-driven thesis run did.",
     )
 
 
@@ -158,7 +168,12 @@ def fisher(context: Context, settings: FisherSettings) -> Outcome:
     widths = list(context.widths)
     alive = [np.ones(width, dtype=bool) for width in widths]
     masked = masked_network(context.network, structure, widths, per_place=settings.tied == "mean")
-    trainer = SearchTrainer(masked, search_recipe(settings, context.recipe), context.data.train)
+    trainer = SearchTrainer(
+        masked,
+        search_recipe(settings, context.recipe),
+        context.data.train,
+        freezing=settings.freeze_pruned,
+    )
     history: list[list[object]] = []
     removals = 0
     wanted = settings.channels_removed or 0
@@ -168,6 +183,8 @@ def fisher(context: Context, settings: FisherSettings) -> Outcome:
         alive[group][channels] = False
         widths = narrowed(widths, group, len(channels))
         trainer.set_mask(group, alive[group])
+        if settings.freeze_pruned:
+            trainer.freeze(sliced_variables(context.network, structure, group))
         trainer.reset_fisher()
         removals += 1
         history.extend([structure.groups[group].name, int(channel)] for channel in channels)

@@ -8,7 +8,8 @@ returned without recomputing):
   weights, test accuracy right after pruning), linked to its parent and to the method and settings
   (`lineage.pruning`, which also holds the method's history);
 - `train_pruned`: the pruned weights trained on -> the `fine_tuned` model, or the pruned
-  architecture trained from scratch -> the `retrained` model.
+  architecture trained from scratch -> the `retrained` model (its channel counts in another
+  block layout where asked, as the thesis retrained its pruned WideResNets).
 
 Both are runs of `train.train_model` (from the pruned weights, or from a fresh initialisation),
 which writes their records and finds them again.
@@ -20,6 +21,7 @@ fine-tuned record's recipe names the weights it started from (`initial_weights`)
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ from rich.console import Console
 
 from thesislab.errors import ThesislabError
 from thesislab.keys import content_key
+from thesislab.models.spec import ArchSpec, ParamValue
 from thesislab.records import (
     PRUNING_DETAILS,
     Dataset,
@@ -61,11 +64,14 @@ def _model(store: Store, model_id: str, needs_weights: bool = True) -> tuple[str
     return record_id(record), record
 
 
-def _trained_with(record: ModelRecord) -> Recipe | None:
-    """The recipe that trained `record`: the default one for a model without a recipe, none for
-    an imported one."""
+def _trained_with(store: Store, record: ModelRecord) -> Recipe | None:
+    """The recipe that trained `record`, or, for a pruned model (which has none), its nearest
+    ancestor's: the default one where no record of the line holds a recipe, none for an imported
+    one."""
     from thesislab.training_recipe import Recipe
 
+    while record.recipe is None and record.lineage.parent_id is not None:
+        record = store.get(record.lineage.parent_id, ModelRecord)
     if isinstance(record.recipe, ImportedRecipe):
         return None
     return record.recipe or Recipe()
@@ -128,7 +134,7 @@ def prune_model(
         structure,
         widths,
         network,
-        _trained_with(parent),
+        _trained_with(store, parent),
         budget,
         data,
         store.root,
@@ -199,6 +205,24 @@ def _find_pruned(store: Store, parent_id: str, method: str, asked: dict[str, Any
     return found[0][0] if found else None
 
 
+def retrained_architecture(pruned: ArchSpec, params: Mapping[str, ParamValue]) -> ArchSpec:
+    """The network a pruned architecture is retrained as: its widths, with `params` in place of
+    the family parameters they name (``{"block": "preact"}``: the thesis retrained its pruned
+    post-activation WideResNets as pre-activation ones). The parameters must keep the prunable
+    layers, for the widths to mean the same channels."""
+    from thesislab.models.registry import prunable_layers, resolve
+
+    changed = pruned.model_copy(update={"params": {**pruned.params, **params}})
+    if [layer.name for layer in prunable_layers(changed)] != [
+        layer.name for layer in prunable_layers(pruned)
+    ]:
+        raise ThesislabError(
+            f"retraining parameters {dict(params)}: expected parameters that keep the pruned "
+            "network's prunable layers, received ones that change them"
+        )
+    return resolve(changed)
+
+
 def train_pruned(
     store_root: Path,
     pruned_id: str,
@@ -206,13 +230,15 @@ def train_pruned(
     recipe: dict[str, Any] | None = None,
     data_source: str | None = None,
     *,
+    params: Mapping[str, ParamValue] | None = None,
     console: Console | None = None,
 ) -> str:
     """Train a pruned model's follow-up `stage` and return its model id: `fine_tuned` trains the
     pruned weights on with `recipe.FINE_TUNING` updated by `recipe`; `retrained` trains the
     pruned architecture from scratch with the recipe of `recipe`'s fields (default: the
-    thesis's). Any recipe fields may be given (epochs, learning_rate, seed, ...). An interrupted
-    call resumes, a finished one returns the stored record."""
+    thesis's), as the network of `params` where given (`retrained_architecture`). Any recipe
+    fields may be given (epochs, learning_rate, seed, ...). An interrupted call resumes, a
+    finished one returns the stored record."""
     from thesislab.data import load_images
     from thesislab.train.recipe import fine_tuning_recipe, load_recipe
     from thesislab.train.run import train_model
@@ -221,11 +247,19 @@ def train_pruned(
     fine_tuning = stage == "fine_tuned"
     chosen = fine_tuning_recipe(recipe) if fine_tuning else load_recipe(None, **(recipe or {}))
     pruned_id, pruned = _model(store, pruned_id, needs_weights=fine_tuning)
+    what = "fine-tuning" if fine_tuning else "retraining"
     if chosen.distillation is not None:
-        what = "fine-tuning" if fine_tuning else "retraining"
         raise ThesislabError(f"{what}: expected a recipe without distillation")
+    architecture = pruned.architecture
+    if params:
+        if fine_tuning:
+            raise ThesislabError(
+                f"fine-tuning: expected the pruned network's own parameters (its weights are "
+                f"trained on), received {dict(params)}"
+            )
+        architecture = retrained_architecture(architecture, params)
     result = train_model(
-        pruned.architecture,
+        architecture,
         chosen,
         load_images(pruned, data_source),
         store.root,

@@ -22,7 +22,7 @@ from thesislab.models.spec import ArchSpec
 from thesislab.models.structure import Structure
 from thesislab.prune.target import Budget
 from thesislab.train.recipe import FINE_TUNING
-from thesislab.training_recipe import Recipe
+from thesislab.training_recipe import CropFill, Recipe
 
 if TYPE_CHECKING:
     import keras
@@ -46,11 +46,15 @@ class SearchSettings(Settings):
     momentum: float = Field(default=Recipe.model_fields["momentum"].default, ge=0.0, lt=1.0)
     weight_decay: float = Field(default=FINE_TUNING["weight_decay"], ge=0.0)
     batch_size: int | None = Field(default=None, ge=1, description="Default: the model's.")
+    crop_fill: CropFill | None = Field(
+        default=None,
+        description="The crops' padding; default: the model's (Crowley et al.'s pruning: zeros).",
+    )
 
 
 def search_recipe(settings: SearchSettings, trained_with: Recipe | None) -> Recipe:
     """The recipe of the search's training steps: constant learning rate, the model's
-    augmentation and batch size unless the settings give one."""
+    augmentation and batch size unless the settings give them."""
     base = trained_with or Recipe()
     batch_size = settings.batch_size or base.batch_size
     return base.model_copy(
@@ -66,6 +70,7 @@ def search_recipe(settings: SearchSettings, trained_with: Recipe | None) -> Reci
             "label_smoothing": 0.0,
             "distillation": None,
             "seed": settings.seed,
+            "crop_fill": settings.crop_fill or base.crop_fill,
         }
     )
 

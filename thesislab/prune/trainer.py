@@ -12,7 +12,9 @@ cross-entropy plus the penalty, and adds, for every mask input, the Fisher signa
     Δ_k = 1/2 · mean over images n of g_nk²,   g_nk = Σ_ij a_nkij · ∂(−log q(y_n | x_n)) / ∂a_nkij
 
 where g_nk is the gradient of image n's loss with respect to its mask entry k. `fisher()` returns
-the sum of Δ over the steps since `reset_fisher()`.
+the sum of Δ over the steps since `reset_fisher()`. A trainer built with `freezing` also stops
+training the variables it is told to (`freeze`), as the thesis's table-driven Fisher pruning
+stopped training the layers it rebuilt.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Penalty:
     def __call__(self, variables: Sequence[Any], weights: Any) -> Any:
         total = ops.zeros(())
         for group, positions in enumerate(self.scales):
+            if not positions:  # nothing the norm reaches: a removed block, a stage without BN
+                continue
             stacked = ops.stack([self._norms(variables[position]) for position in positions])
             total = total + weights[group] * ops.sum(ops.max(stacked, axis=0))
         return total
@@ -72,6 +76,7 @@ class SearchTrainer(StepExtension):
         train: Split,
         penalty: Penalty | None = None,
         steps_per_epoch: int = 1,
+        freezing: bool = False,
     ) -> None:
         if len(train) < recipe.batch_size:
             raise ThesislabError(
@@ -84,6 +89,10 @@ class SearchTrainer(StepExtension):
         self.penalty_term = penalty
         self.masks = [np.ones(width, dtype=np.float32) for width in masked.widths]
         self.penalty_weights = np.zeros(len(penalty.scales) if penalty else 1, dtype=np.float32)
+        self.freezing = freezing
+        self.variables = list(masked.model.trainable_variables)
+        self.frozen_flags = np.zeros(len(self.variables), dtype=np.float32)
+        """1 for each trainable variable that `freeze` stopped (with `freezing` only)."""
         self.steps = 0
         """Steps since the last `reset_fisher`."""
         self._rng = np.random.default_rng(recipe.seed)
@@ -95,14 +104,20 @@ class SearchTrainer(StepExtension):
     # The step extension: masks in, a penalty on the loss, Fisher sums out.
 
     def arguments(self) -> list[np.ndarray]:
-        return [*self.masks, self.penalty_weights]
+        return [*self.masks, self.penalty_weights, self.frozen_flags]
 
     def probes(self, arguments: Sequence[Any]) -> list[Any]:
         size = self.recipe.batch_size
-        return [ops.broadcast_to(mask[None], (size, mask.shape[0])) for mask in arguments[:-1]]
+        masks = arguments[: len(self.masks)]
+        return [ops.broadcast_to(mask[None], (size, mask.shape[0])) for mask in masks]
 
     def penalty(self, trainable: Sequence[Any], arguments: Sequence[Any]) -> Any | None:
-        return None if self.penalty_term is None else self.penalty_term(trainable, arguments[-1])
+        if self.penalty_term is None:
+            return None
+        return self.penalty_term(trainable, arguments[len(self.masks)])
+
+    def frozen(self, arguments: Sequence[Any]) -> Any | None:
+        return arguments[len(self.masks) + 1] if self.freezing else None
 
     def sum_shapes(self) -> list[tuple[int, ...]]:
         return [(width,) for width in self.masked.widths]
@@ -118,6 +133,15 @@ class SearchTrainer(StepExtension):
         for position, owner in enumerate(self.masked.groups):
             if owner == group:
                 self.masks[position] = mask.astype(np.float32)
+
+    def freeze(self, variables: Sequence[Any]) -> None:
+        """Stop training `variables` (of the masked network): later steps leave them as they are
+        (needs `freezing`)."""
+        if not self.freezing:
+            raise ThesislabError("search trainer: expected one built with freezing to freeze")
+        for variable in variables:
+            position = next(i for i, known in enumerate(self.variables) if known is variable)
+            self.frozen_flags[position] = 1.0
 
     def run(self, steps: int) -> None:
         """Train `steps` batches."""

@@ -89,6 +89,28 @@ def thin_network(
     return thinner, rebuilt
 
 
+def sliced_variables(
+    network: keras.Model, structure: Structure, group: int
+) -> list[keras.Variable]:
+    """The trainable weights a removal of prunable layer `group`'s channels slices: those with
+    the group's channels along one of their axes (the layers the thesis rebuilt to remove a
+    channel: those producing it, its batch normalisations, and those it enters)."""
+    found = []
+    for layer in zoo_network(network).layers:
+        info = structure.by_name.get(layer.name)
+        if info is None or not layer.weights:
+            continue
+        axes = weight_classes(info, [tuple(weight.shape) for weight in layer.weights])
+        for weight, classes in zip(layer.weights, axes, strict=True):
+            if weight.trainable and any(
+                structure.group_of_class.get(channel_class) == group
+                for channel_class in classes
+                if channel_class is not None
+            ):
+                found.append(weight)
+    return found
+
+
 def _weight_of(layer: keras.layers.Layer, suffix: str) -> keras.Variable | None:
     return next((w for w in layer.weights if w.path.endswith(f"/{suffix}")), None)
 
