@@ -122,3 +122,36 @@ def test_conversion_uses_tensorflow_whatever_the_backend_setting():
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "tensorflow"
+
+
+def test_the_quantization_study_converts_full_int8_as_the_thesis_did(
+    model_store: tuple[Store, str], data_source: Path
+):
+    """quantization.yaml's int8: uint8 input and output, every training image calibrating
+    (T/posttrain_quantize_model.py:27-39)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from tests.conftest import REPO_ROOT
+    from thesislab.studies.check import load_study
+    from thesislab.studies.jobs import ConvertParams, Job
+    from thesislab.studies.ledger import JobResult
+    from thesislab.studies.plan import plan
+    from thesislab.studies.stages import convert_stage
+
+    store, model_id = model_store
+    study = load_study(REPO_ROOT / "experiments" / "quantization.yaml")
+    conversions = {job.params_of(ConvertParams) for job in plan(study) if job.stage == "convert"}
+    [params] = [params for params in conversions if params.quantization == "int8"]
+    assert (params.int8_io, params.representative_size) == ("uint8", 50_000)
+    others = {params.int8_io for params in conversions if params.quantization != "int8"}
+    assert others == {"int8"}  # the default: no other conversion's key names an int8 dtype
+    job = Job.of("convert int8", params.model_copy(update={"data": str(data_source)}))
+
+    made = convert_stage(job, [JobResult((model_id,), (("model_id", model_id),))], store.root)
+
+    artifact = store.get(made.output("artifact_id"), ArtifactRecord)
+    assert (artifact.quantization, artifact.io_dtype) == ("int8", "uint8")
+    interpreter = Interpreter(model_path=str(store.resolve(str(artifact.path))))
+    assert interpreter.get_input_details()[0]["dtype"] == np.uint8
+    assert interpreter.get_output_details()[0]["dtype"] == np.uint8
+    assert artifact.accuracy is not None and artifact.accuracy > 0.5

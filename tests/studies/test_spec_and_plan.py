@@ -16,7 +16,14 @@ from thesislab.bench.devices import Inventory
 from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
 from thesislab.studies.check import Machine, StudyError, load_study, parse_study
-from thesislab.studies.jobs import BenchParams, Job, TrainParams
+from thesislab.studies.jobs import (
+    BenchParams,
+    ConvertParams,
+    Job,
+    RetrainParams,
+    TrainParams,
+    job_key,
+)
 from thesislab.studies.plan import plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -369,3 +376,46 @@ def test_several_problems_are_printed_each_on_a_line(tmp_path, inventory):
     lines = completed.stderr.splitlines()
     assert len(lines) == 7 and all(line.startswith(f"{path}:") for line in lines[:6])
     assert lines[-1] == f"error: {path}: 6 problems, each on a line above; nothing was run"
+
+
+def _pruning_entry(*stages: dict) -> dict:
+    return {"arch": "res_d10_w16", "stages": {"prune": list(stages)}}
+
+
+def test_the_thesis_variants_of_a_prune_stage_are_checked_before_anything_runs():
+    uniform = {"method": "uniform", "targets": [{"channels": 0.5}]}
+    cases = [
+        ({**uniform, "start": "first"}, r"prune.0.start: expected the name of an earlier prune"),
+        ({**uniform, "retrain_recipe": {"preset": "x"}}, r"unknown recipe preset 'x'"),
+        ({**uniform, "fine_tune_recipe": {"preset": "x"}}, r"unknown recipe preset 'x'"),
+        ({**uniform, "retrain_params": {"all_prunable": True}}, r"keep the pruned network's"),
+    ]
+    for stage, message in cases:
+        with pytest.raises(ThesislabError, match=message):
+            parse_study(study_with(architectures=[_pruning_entry(stage)]))
+
+
+def test_a_stage_that_starts_from_another_prunes_its_pruned_model_seed_by_seed():
+    first = {"method": "uniform", "name": "first", "targets": [{"channels": 0.5}]}
+    second = {**first, "name": "second", "start": "first", "retrain_params": {"dropout": 0.1}}
+    jobs = plan(parse_study(study_with(architectures=[_pruning_entry(first, second)])))
+    by_label = {job.label: job for job in jobs}
+    for seed in (1, 2):
+        pruned = by_label[f"prune second seed {seed}"]
+        assert pruned.deps == (by_label[f"prune first seed {seed}"].key,)
+        retrain = by_label[f"retrain second seed {seed}"]
+        assert retrain.params_of(RetrainParams).arch_params == {"dropout": 0.1}
+        assert by_label[f"retrain first seed {seed}"].params_of(RetrainParams).arch_params == {}
+
+
+def test_a_parameter_at_its_default_leaves_the_job_key_as_it_was():
+    params = ConvertParams(quantization="int8", representative_size=200, data="sample")
+    assert params.key_content() == {
+        "quantization": "int8",
+        "representative_size": 200,
+        "data": "sample",
+    }
+    uint8 = params.model_copy(update={"int8_io": "uint8"})
+    assert job_key(uint8, ()) != job_key(params, ())
+    retrain = RetrainParams(recipe={"seed": 1}, data="sample")
+    assert retrain.key_content() == {"recipe": {"seed": 1}, "data": "sample"}

@@ -122,27 +122,38 @@ def reduced_stage(stage: dict) -> dict:
     if settings.pop("device", None):
         settings["normalize"] = "macs"
     targets = [{"macs": 0.5} if "latency" in target else target for target in stage["targets"]]
-    return {
+    short = {"epochs": 1, "batch_size": 50}
+    reduced = {
         **stage,
         "targets": targets,
         "settings": settings,
-        "fine_tune_recipe": {"epochs": 1, "batch_size": 50},
+        "fine_tune_recipe": {**stage.get("fine_tune_recipe", {}), **short},
     }
+    if "retrain_recipe" in stage:
+        reduced["retrain_recipe"] = {**stage["retrain_recipe"], **short}
+    return reduced
+
+
+SECOND_PASS = "morphnet-res-40-2-rs=6e-9-tresh=5e-4_pass2"
 
 
 def test_thesis_pruning_study_runs_at_reduced_size(tmp_path, tiny_data):
-    """The first run of every method of the pruning study, with its own settings, on a WRN-10-1
-    (all layers prunable, post-activation) instead of a WRN-40-2, one epoch of everything."""
+    """The first run of every method of the pruning study (MorphNet's: the first pass of its
+    second pass) and MorphNet's second pass, with their own settings, on a WRN-10-1 (all layers
+    prunable, post-activation) instead of a WRN-40-2, one epoch of everything."""
     data = cut_down(
         REPO / "experiments" / "pruning.yaml", tiny_data, ["res-40-2", "morphnet-res-40-2"]
     )
     for entry in data["architectures"]:
         entry["arch"]["params"].update(depth=10, width=16)
         entry["recipe"] = {**entry.get("recipe", {}), **data["recipe"]}
-        first: dict[str, dict] = {}
+        chosen: dict[str, dict] = {}
         for stage in entry["stages"]["prune"]:
-            first.setdefault(stage["method"], stage)
-        entry["stages"]["prune"] = [reduced_stage(stage) for stage in first.values()]
+            chosen.setdefault(stage["method"], stage)
+            if stage["name"] == SECOND_PASS:
+                [start] = [s for s in entry["stages"]["prune"] if s["name"] == stage["start"]]
+                chosen.update(morphnet=start, second=stage)  # one morphnet run: its first
+        entry["stages"]["prune"] = [reduced_stage(stage) for stage in chosen.values()]
     study = parse_study(data, origin="pruning")
     jobs = plan(study)
     execute(jobs, Ledger(Store(tmp_path)), LocalExecutor(STAGE_FUNCTIONS, tmp_path))
@@ -156,3 +167,16 @@ def test_thesis_pruning_study_runs_at_reduced_size(tmp_path, tiny_data):
     assert pruned["latency_ms"].notna().all()
     unpruned = frame[frame["pruning_method"].isna()]
     assert (pruned["macs"] < unpruned["macs"].max()).all()
+    # Retrained (and so measured) as the pre-activation network of the pruned channel counts.
+    layouts = {
+        stage: {json.loads(spec)["params"]["block"] for spec in rows["architecture"]}
+        for stage, rows in pruned.groupby("stage")
+    }
+    assert layouts == {"pruned": {"postact"}, "fine_tuned": {"postact"}, "retrained": {"preact"}}
+    records = Store(tmp_path).load(["model"])
+    second = [record for record in records.values() if record.name == SECOND_PASS]
+    assert second  # one a seed of the entry
+    for record in second:
+        first = records[str(record.lineage.parent_id)]
+        assert first.lineage.stage == "pruned"
+        assert (first.name, first.seed) == (SECOND_PASS.removesuffix("_pass2"), record.seed)

@@ -5,10 +5,11 @@ The check covers the schema (unknown keys, named as read with the closest valid 
 keys; values of the wrong type or out of range) and what the schema cannot see: every
 architecture reads as a network of the zoo; every recipe, with its preset, resolves; every
 protocol, with its preset, resolves and times no reference network (those measure lookup tables:
-`thesislab lut`); every pruning method exists and takes its settings; every teacher is an entry of
-the study; every entry's stages have their inputs; no two entries share a name. Given the
-`Machine` the study is to run on, also that every device is in its inventory and the data source
-can be read there.
+`thesislab lut`); every pruning method exists and takes its settings, every prune stage's
+fine-tuning and retraining recipes resolve, its retraining parameters fit the entry's network and
+the stage it starts from comes before it; every teacher is an entry of the study; every entry's
+stages have their inputs; no two entries share a name. Given the `Machine` the study is to run
+on, also that every device is in its inventory and the data source can be read there.
 
 What validates of a study with problems is still checked (an entry with a problem of its own does
 not hide the others'), so that a study's mistakes are found in one pass.
@@ -162,10 +163,11 @@ class _Checker:
         if self.machine is not None and source != KERAS:  # Keras downloads what it lacks
             self.attempt(("data",), lambda: resolve(source, download=False))
 
-    def architecture(self, entry: Entry, path: KeyPath) -> None:
+    def architecture(self, entry: Entry, path: KeyPath) -> bool:
+        """Whether the entry's architecture reads as a network of the zoo."""
         from thesislab.models.registry import resolve
 
-        self.attempt((*path, "arch"), lambda: resolve(entry.spec))
+        return self.attempt((*path, "arch"), lambda: resolve(entry.spec)) is not None
 
     def stages(self, stages: Stages, path: KeyPath, labels: list[str] | None) -> None:
         """The stages written at `path`: teachers, pruning methods, protocols, devices."""
@@ -178,8 +180,11 @@ class _Checker:
                     f"received {teacher!r}",
                 )
             )
+        earlier: list[str] = []
         for position, prune_stage in enumerate(stages.prune):
-            self.prune(prune_stage, (*path, "prune", position))
+            self.prune(prune_stage, (*path, "prune", position), earlier)
+            if prune_stage.name is not None:
+                earlier.append(prune_stage.name)
         if stages.bench is not None:
             bench = stages.bench
             protocol_path = (*path, "bench", "protocol")
@@ -194,13 +199,40 @@ class _Checker:
                         (*path, "bench", "devices", position), partial(inventory.get, device)
                     )
 
-    def prune(self, stage: PruneStage, path: KeyPath) -> None:
+    def prune(self, stage: PruneStage, path: KeyPath, earlier: list[str]) -> None:
+        """A prune stage: its method and settings, the recipes of what follows it, and the
+        earlier stage of the same list it starts from (`earlier`: their names)."""
         from thesislab.prune.methods import get_method
+        from thesislab.train.recipe import FINE_TUNING
 
         method = self.attempt((*path, "method"), lambda: get_method(stage.method))
         settings_path = (*path, "settings")
         if method is not None and self.keys_known(stage.settings, settings_path, method.settings):
             self.attempt(settings_path, lambda: method.validate(stage.settings))
+        fine_tuning = stage.fine_tune_recipe
+        base = {} if PRESET_KEY in fine_tuning else FINE_TUNING
+        self.recipe(fine_tuning, (*path, "fine_tune_recipe"), base)
+        self.recipe(stage.retrain_recipe, (*path, "retrain_recipe"), {})
+        if stage.start is not None and stage.start not in earlier:
+            self.problems.append(
+                Problem(
+                    (*path, "start"),
+                    f"expected the name of an earlier prune stage of the list "
+                    f"({', '.join(earlier) or 'none has a name'}), received {stage.start!r}",
+                )
+            )
+
+    def retraining(self, entry: Entry, stages: Stages, path: KeyPath) -> None:
+        """That the parameters each prune stage retrains the entry's network with (the stages
+        at `path`) keep its prunable layers."""
+        from thesislab.prune.run import retrained_architecture
+
+        for position, stage in enumerate(stages.prune):
+            if stage.retrain_params:
+                self.attempt(
+                    (*path, "prune", position, "retrain_params"),
+                    partial(retrained_architecture, entry.spec, stage.retrain_params),
+                )
 
     def inputs(self, stages: Stages, label: str, path: KeyPath) -> None:
         """That each stage of an entry (its own and those it inherits) has its input."""
@@ -239,7 +271,7 @@ class _Checker:
         seen: set[str] = set()
         for position, entry, complete in parts.entries:
             path: KeyPath = ("architectures", position)
-            self.architecture(entry, path)
+            readable = self.architecture(entry, path)
             if entry.label in seen:
                 self.problems.append(
                     Problem(
@@ -257,7 +289,12 @@ class _Checker:
                 self.stages(entry.stages, (*path, "stages"), parts.labels)
             if complete and parts.defaults is not None and parts.complete_defaults:
                 where = (*path, "stages") if entry.stages is not None else path
-                self.inputs(merged_stages(parts.defaults, entry), entry.label, where)
+                merged = merged_stages(parts.defaults, entry)
+                self.inputs(merged, entry.label, where)
+                if readable:
+                    own = entry.stages is not None and "prune" in entry.stages.model_fields_set
+                    prune_path = (*path, "stages") if own else ("defaults", "stages")
+                    self.retraining(entry, merged, prune_path)
 
 
 def parse_study(

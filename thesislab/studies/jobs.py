@@ -5,9 +5,11 @@ the job's stage (`stages`) reads it. A job's stage is that of its parameters, na
 records name what a job makes (`records.Stage`: trained, pruned, fine_tuned, retrained), and
 `untrained`, `convert`, `bench`.
 
-The key of a job hashes its stage, its parameters (as JSON, the fields that are None left out)
-and the keys of the jobs it depends on, so a job's key changes exactly when something that feeds
-it changes, and an unchanged job is found done in the ledger and skipped.
+The key of a job hashes its stage, its parameters (as JSON, the fields that are None or at their
+default left out) and the keys of the jobs it depends on, so a job's key changes exactly when
+something that feeds it changes, and an unchanged job is found done in the ledger and skipped. A
+field added to a stage's parameters takes as its default what its jobs did before it existed,
+which keeps the keys already in ledgers.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from thesislab.deploy.convert import IoDtype
 from thesislab.keys import SPACED, content_key
-from thesislab.models.spec import ArchSpec
+from thesislab.models.spec import ArchSpec, ParamValue
 from thesislab.records import FollowUp, Protocol, Quantization, Stage
 from thesislab.training_recipe import KdLambda, Temperature
 
@@ -47,9 +50,17 @@ class StageParams(BaseModel):
     stage: ClassVar[JobStage]
 
     def key_content(self) -> dict[str, Any]:
-        """The parameters as a job key hashes them: JSON, the fields that are None left out."""
+        """The parameters as a job key hashes them: JSON, the fields that are None or at their
+        default left out."""
         data = self.model_dump(mode="json", by_alias=True)
-        return {name: value for name, value in data.items() if value is not None}
+        for name, info in type(self).model_fields.items():
+            key = info.serialization_alias or name
+            value = data[key]
+            if value is None or (
+                not info.is_required() and value == info.get_default(call_default_factory=True)
+            ):
+                del data[key]
+        return data
 
 
 class TrainParams(StageParams):
@@ -117,6 +128,12 @@ class RetrainParams(FollowUpParams):
 
     stage: ClassVar[FollowUp] = "retrained"
 
+    arch_params: dict[str, ParamValue] = Field(
+        default_factory=dict,
+        description="Family parameters the retrained network takes in place of the pruned "
+        "one's (`prune.run.retrained_architecture`).",
+    )
+
 
 class ConvertParams(StageParams):
     """Convert the model of the job it depends on to TFLite."""
@@ -126,6 +143,9 @@ class ConvertParams(StageParams):
     quantization: Quantization
     representative_size: int
     data: str
+    int8_io: IoDtype = Field(
+        default="int8", description="Full int8's input and output tensors (the thesis's: uint8)."
+    )
 
 
 class BenchParams(StageParams):

@@ -10,7 +10,9 @@ preset given, so that a changed preset changes the key.
 
 A pruned network is retrained from scratch with the recipe that trained its parent (the training
 job's recipe and seed, distillation aside), on every training image (`validation_size` 0), as the
-thesis retrained its pruned networks; the retrained model's record holds that recipe.
+thesis retrained its pruned networks, with the stage's overrides (`retrain_recipe`, and
+`retrain_params` for the network); the retrained model's record holds that recipe. A prune stage
+that names an earlier one as its `start` prunes that stage's pruned model, for the same seed.
 """
 
 from __future__ import annotations
@@ -65,8 +67,11 @@ class _Planner:
         self.train_keys[(entry.label, seed)] = job.key
         return job
 
-    def prune(self, entry: Entry, seed: int, trained: Job, stage: PruneStage) -> Iterator[Job]:
-        """Pruning jobs towards each target, then fine-tuning and retraining from scratch."""
+    def prune(
+        self, entry: Entry, seed: int, trained: Job, start: Job, stage: PruneStage
+    ) -> Iterator[Job]:
+        """Pruning jobs of the model of `start` (the trained one, or an earlier stage's pruned
+        one) towards each target, then fine-tuning and retraining from scratch."""
         for target in stage.targets:
             budget = target.model_dump(exclude_none=True)
             shown = ", ".join(f"{k}={v}" for k, v in budget.items())
@@ -81,7 +86,7 @@ class _Planner:
                 data=data,
                 name=stage.name,
             )
-            pruned = self.add(Job.of(f"prune {label}", params, (trained.key,)))
+            pruned = self.add(Job.of(f"prune {label}", params, (start.key,)))
             yield pruned
             if stage.fine_tune:
                 recipe = {**stage.fine_tune_recipe, "seed": seed}
@@ -89,7 +94,11 @@ class _Planner:
                 yield self.add(Job.of(f"fine-tune {label}", fine_tuning, (pruned.key,)))
             if stage.retrain:
                 trained_with = trained.params_of(TrainParams).recipe_with_seed
-                retraining = RetrainParams(recipe=retraining_recipe(trained_with), data=data)
+                retraining = RetrainParams(
+                    recipe=retraining_recipe(trained_with, stage.retrain_recipe),
+                    data=data,
+                    arch_params=stage.retrain_params,
+                )
                 yield self.add(Job.of(f"retrain {label}", retraining, (pruned.key,)))
 
     def untrained(self, entry: Entry, seed: int) -> Job:
@@ -107,8 +116,13 @@ class _Planner:
             else:
                 trained = self.train(entry, seed)
                 models = [trained]
+                named: dict[str, Job] = {}
                 for prune_stage in stages.prune:
-                    models.extend(self.prune(entry, seed, trained, prune_stage))
+                    start = trained if prune_stage.start is None else named[prune_stage.start]
+                    made = list(self.prune(entry, seed, trained, start, prune_stage))
+                    if prune_stage.name is not None:
+                        named[prune_stage.name] = made[0]
+                    models.extend(made)
             if stages.convert is None:
                 continue
             conversions = [
@@ -126,12 +140,15 @@ class _Planner:
                 self.add(Job.of(label, params, deps, device=device))
 
     def convert(self, model_job: Job, quantization: str, stage: ConvertStage) -> Job:
-        """The conversion of one model to one quantization."""
+        """The conversion of one model to one quantization (the stage's int8 input and output
+        are full int8's alone)."""
         params = ConvertParams(
             quantization=quantization,
             representative_size=stage.representative_size,
             data=self.study.data,
         )
+        if quantization == "int8":
+            params = params.model_copy(update={"int8_io": stage.int8_io})
         label = f"convert {quantization} <- {model_job.label}"
         return self.add(Job.of(label, params, (model_job.key,)))
 

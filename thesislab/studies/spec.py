@@ -32,9 +32,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from thesislab.bench.protocol import DEFAULT_PRESET, PRESETS
 from thesislab.deploy.artifacts import STUDY_REPRESENTATIVE_SIZE
+from thesislab.deploy.convert import IoDtype
 from thesislab.errors import ThesislabError
 from thesislab.models.names import parse_name
-from thesislab.models.spec import ArchSpec
+from thesislab.models.spec import ArchSpec, ParamValue
 from thesislab.presets import resolve_preset
 from thesislab.prune.target import LATENCY_METRICS, METRICS
 from thesislab.records import Protocol, Quantization
@@ -102,13 +103,31 @@ class PruneStage(_Strict):
     fine_tune: bool = True
     fine_tune_recipe: dict[str, Any] = Field(
         default_factory=dict,
-        description="Overrides of the thesis's fine-tuning "
-        f"({FINE_TUNING['epochs']} epochs at a constant {FINE_TUNING['learning_rate']:g}).",
+        description="Overrides of the fine-tuning recipe "
+        f"({FINE_TUNING['epochs']} epochs at a constant {FINE_TUNING['learning_rate']:g}); a "
+        "preset named here replaces it (the thesis's PyTorch fine-tuning: "
+        "thesis2019-fine-tuning).",
     )
     retrain: bool = Field(
         default=True,
         description="Retrain the pruned architecture from scratch with the recipe that trained "
         "its parent, on every training image.",
+    )
+    retrain_recipe: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Overrides of the retraining's recipe; a preset named here replaces the "
+        "parent's recipe (the thesis retrained MorphNet's networks with thesis2019-pytorch).",
+    )
+    retrain_params: dict[str, ParamValue] = Field(
+        default_factory=dict,
+        description="Family parameters the retrained network takes in place of the pruned one's, "
+        "its widths kept (the thesis retrained its pruned post-activation WideResNets as "
+        "pre-activation ones: {block: preact}).",
+    )
+    start: str | None = Field(
+        default=None,
+        description="The name of an earlier prune stage of the entry whose pruned model this "
+        "stage prunes (MorphNet's second pass); default: the trained model.",
     )
 
     @model_validator(mode="after")
@@ -127,7 +146,15 @@ class ConvertStage(_Strict):
     quantization: list[Quantization] = Field(
         default_factory=lambda: list(DEFAULT_QUANTIZATIONS), min_length=1
     )
-    representative_size: int = Field(default=STUDY_REPRESENTATIVE_SIZE, ge=1)
+    representative_size: int = Field(
+        default=STUDY_REPRESENTATIVE_SIZE,
+        ge=1,
+        description="Training images that calibrate full int8, drawn at random and taken in "
+        "their order (all of them: the thesis's 50,000).",
+    )
+    int8_io: IoDtype = Field(
+        default="int8", description="Full int8's input and output tensors (the thesis's: uint8)."
+    )
 
 
 class BenchStage(_Strict):

@@ -22,6 +22,7 @@ from thesislab.studies.jobs import (
     Job,
     JobStage,
     PruneParams,
+    RetrainParams,
     TrainParams,
     UntrainedParams,
 )
@@ -80,7 +81,7 @@ def convert_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobRe
         source=params.data,
         representative_size=params.representative_size if params.quantization == "int8" else 0,
     )
-    variants = parse_variants(params.quantization, "int8")
+    variants = parse_variants(params.quantization, params.int8_io)
     [(artifact_id, _)] = make_artifacts(store, model_id, variants, data)
     return JobResult((artifact_id,), (("artifact_id", artifact_id),))
 
@@ -147,8 +148,11 @@ def follow_up_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> Job
 
     params = job.params_of(FollowUpParams)
     pruned_id = inputs[0].output("model_id")
+    arch_params = params.arch_params if isinstance(params, RetrainParams) else None
     return _model_result(
-        train_pruned(results_dir, pruned_id, params.stage, params.recipe, params.data)
+        train_pruned(
+            results_dir, pruned_id, params.stage, params.recipe, params.data, params=arch_params
+        )
     )
 
 
