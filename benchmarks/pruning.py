@@ -128,10 +128,10 @@ def table_error(args: argparse.Namespace) -> None:
                     f"({models} models in the table)"
                 )
         rows = table([results])
-        rows = rows[rows["latency_predicted_ms"].notna() & (rows["device"] == LOCAL.name)]
+        rows = rows[rows["predicted_latency_ms"].notna() & (rows["device"] == LOCAL.name)]
         rows = rows[~rows["name"].str.contains("_unpruned_")]  # the session's speed reference
         for family, group in rows.groupby("family"):
-            measured, predicted = group["latency_ms"], group["latency_predicted_ms"]
+            measured, predicted = group["latency_ms"], group["predicted_latency_ms"]
             errors = (predicted - measured).abs() / measured
             print(
                 f"lookup table of {family} on {LOCAL.name}: {len(group)} random pruned networks "

@@ -32,7 +32,11 @@ def deploy(
 
 
 def measure(
-    store: Store, artifact_id: str, device: str, ms: float, predicted_ms: float | None = None
+    store: Store,
+    artifact_id: str,
+    device: str,
+    ms: float,
+    predicted_latency_ms: float | None = None,
 ) -> str:
     """Write a measurement of `artifact_id` on `device` whose latency is `ms` (its median; the
     other statistics around it), with the latency a lookup table predicted, if any."""
@@ -51,7 +55,7 @@ def measure(
                 init_ms=ms * 20,
                 first_ms=ms * 1.3,
             ),
-            predicted_latency_ms=predicted_ms,
+            predicted_latency_ms=predicted_latency_ms,
         )
     )
 

@@ -65,7 +65,7 @@ def test_table_json_has_the_documented_keys_and_nulls(results):
     assert len(rows) == len(imported)
     row = rows[0]
     assert list(row) == list(names(View.STORE))  # the registry's columns, in its order
-    assert row["pruning_method"] is None and row["latency_predicted_ms"] is None
+    assert row["pruning_method"] is None and row["predicted_latency_ms"] is None
     seeds = [float(value) for key, value in imported[0].items() if key.startswith("acc")]
     assert row["accuracy"] == pytest.approx(statistics.fmean(seeds))
     assert row["n_seeds"] == len(seeds)

@@ -184,7 +184,7 @@ def test_table_aggregates_seeds_and_joins_devices(tmp_path):
     assert local.accuracy_std == pytest.approx(0.0141421, rel=1e-4)
     assert local.n_seeds == 2
     assert local.latency_ms == pytest.approx(5.0)
-    assert local.latency_predicted_ms == pytest.approx(4.2)
+    assert local.predicted_latency_ms == pytest.approx(4.2)
     assert rows[("int8", "local")].accuracy == pytest.approx(0.87)
     assert rows[("fp32", "pi")].latency_ms == 40.0
     assert local.params == 1000 and local.family == "mobilenetv2"

@@ -149,7 +149,7 @@ def test_pruning_rows_become_stage_models_with_measured_and_predicted_latency(tm
     assert by_stage["fine_tuned"].accuracy == pytest.approx(0.9411)
     assert by_stage["retrained"].accuracy == pytest.approx(0.9463)
     assert by_stage["retrained"].latency_ms == pytest.approx(207.7)
-    assert by_stage["retrained"].latency_predicted_ms == pytest.approx(209.9)
+    assert by_stage["retrained"].predicted_latency_ms == pytest.approx(209.9)
     assert set(netadapt["pruning_method"]) == {"netadapt"}
     uniform = rows_named(frame, "res-40-2-unif_pruned-0.2-1")
     assert list(uniform["stage"]) == ["retrained"]

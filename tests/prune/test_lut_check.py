@@ -57,17 +57,18 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     store = Store(tmp_path)
     for prediction in [check.unpruned, *check.networks]:
         network = spec.model_copy(update={"widths": prediction.widths})
-        assert prediction.predicted_ms == fake.predict(structure, structure.check(network))
+        assert prediction.predicted_latency_ms == fake.predict(structure, structure.check(network))
         [record] = [
             record
             for record in by_artifact.values()
-            if record.predicted_latency_ms == prediction.predicted_ms
+            if record.predicted_latency_ms == prediction.predicted_latency_ms
         ]
         ratio = record.latency.reference_ratio
         assert ratio is not None and prediction.measured_ms == record.latency_ms
         assert record.latency_ms == pytest.approx(ratio * fake.network_ms)
         assert prediction.relative_error(2.0) == pytest.approx(
-            abs(2 * prediction.predicted_ms - prediction.measured_ms) / prediction.measured_ms
+            abs(2 * prediction.predicted_latency_ms - prediction.measured_ms)
+            / prediction.measured_ms
         )
     models = store.of_kind(ModelRecord).values()
     assert {model.weights for model in models} == {UNTRAINED}
@@ -77,7 +78,7 @@ def test_check_records_each_network_with_its_prediction(tmp_path: Path):
     ]
     rows = table([tmp_path])
     assert list(rows["stage"]) == [UNTRAINED] * 4 and rows["accuracy"].isna().all()
-    assert rows["latency_predicted_ms"].notna().all()
+    assert rows["predicted_latency_ms"].notna().all()
     # the same seed: the same networks, already recorded (measured again, here by their median)
     protocol = resolve_protocol("quick", runs=3, warmup_runs=1, passes=1)
     again = check_table(tmp_path, spec, device, protocol, networks=3, seed=7)

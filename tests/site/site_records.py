@@ -78,7 +78,7 @@ def write_own_results(store: Store) -> None:
         lineage=Lineage(stage="retrained", pruning=Pruning(method="netadapt")),
         created_at=NEWEST_PUBLISHED,
     )
-    measure(store, _deploy(store, pruned), LOCAL, 10.0, predicted_ms=9.5)
+    measure(store, _deploy(store, pruned), LOCAL, 10.0, predicted_latency_ms=9.5)
     write_sample_run(store)
 
 
@@ -116,4 +116,4 @@ def write_calibration_results(store: Store) -> None:
     artifact = store.write(
         ArtifactRecord(model_id=store.write(network), quantization="int8", created_at=NEWEST)
     )
-    measure(store, artifact, PI, 0.0456, predicted_ms=0.05)
+    measure(store, artifact, PI, 0.0456, predicted_latency_ms=0.05)

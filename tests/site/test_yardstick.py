@@ -32,7 +32,7 @@ def _table(device: str = "box", family: str = "mobilenetv2") -> pd.DataFrame:
             "family": family,
             "source": "thesislab",
             "latency_ms": MEASURED,
-            "latency_predicted_ms": PREDICTED,
+            "predicted_latency_ms": PREDICTED,
             "macs": MACS,
         }
     )

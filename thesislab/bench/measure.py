@@ -174,17 +174,17 @@ def bench(
     call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
     seed: int | None = None,
     on_call: Callable[[str], None] | None = None,
-    predicted_ms: Mapping[str, float] | None = None,
+    predicted_latency_ms: Mapping[str, float] | None = None,
     reference: tuple[str, float] | None = None,
 ) -> BenchOutcome:
     """Measure every artifact on `device`; `on_call` gets the artifact id after each call.
 
     Each artifact's record is written as soon as its last pass is done: a lost link
     (`LinkLostError`) or Ctrl-C leaves the finished ones recorded. An artifact the runtime
-    refuses is left out, with its reason in `failures`; the others are measured. `predicted_ms`
-    (artifact id -> latency a lookup table predicts for it on this device) is recorded beside the
-    measured latency. `reference` (artifact id, its latency in ms) is the network a protocol with
-    a reference times every artifact against."""
+    refuses is left out, with its reason in `failures`; the others are measured.
+    `predicted_latency_ms` (artifact id -> latency a lookup table predicts for it on this device)
+    is recorded beside the measured latency. `reference` (artifact id, its latency in ms) is the
+    network a protocol with a reference times every artifact against."""
     artifacts = {artifact.id: artifact.path for artifact in resolve_artifacts(store, artifact_ids)}
     against, reference_file = None, None
     if protocol.reference and reference is not None:
@@ -200,7 +200,7 @@ def bench(
             runtime=facts.runtime,
             protocol=protocol,
             latency=stats,
-            predicted_latency_ms=(predicted_ms or {}).get(key),
+            predicted_latency_ms=(predicted_latency_ms or {}).get(key),
             reference=against,
             created_at=datetime.now(UTC),
         )

@@ -120,7 +120,7 @@ class _Deployment:
     quantization: Quantization
     accuracies: dict[int | None, float | None]
     latency_ms: float | None
-    predicted_ms: float | None = None
+    predicted_latency_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -391,7 +391,7 @@ def _records(plan: _Plan) -> Iterator[Record]:
                 runtime=RUNTIME,
                 protocol=PROTOCOL,
                 latency=LatencyStats(mean_ms=deployment.latency_ms),
-                predicted_latency_ms=deployment.predicted_ms,
+                predicted_latency_ms=deployment.predicted_latency_ms,
                 source=SOURCE,
             )
 

@@ -243,7 +243,7 @@ def build_table(
     spec: ArchSpec,
     device: DeviceSpec,
     protocol: Protocol,
-    results: Path,
+    results_dir: Path,
     *,
     points: int | None = DEFAULT_POINTS,
     sigma: float = DEFAULT_SIGMA,
@@ -291,7 +291,7 @@ def build_table(
         created_at=datetime.now(UTC),
     )
     table = uncalibrated if thesis else _calibrated(uncalibrated, structure)
-    path = table_path(results, device.name, structure.spec)
+    path = table_path(results_dir, device.name, structure.spec)
     atomic_write_bytes(path, (table.model_dump_json(indent=2) + "\n").encode())
     return path, table
 

@@ -38,12 +38,12 @@ class Prediction:
     """A network's widths, predicted and measured latency (ms)."""
 
     widths: list[int]
-    predicted_ms: float
+    predicted_latency_ms: float
     measured_ms: float
 
     def relative_error(self, speed: float = 1.0) -> float:
         """|predicted × speed - measured| / measured."""
-        return abs(self.predicted_ms * speed - self.measured_ms) / self.measured_ms
+        return abs(self.predicted_latency_ms * speed - self.measured_ms) / self.measured_ms
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Check:
 
 
 def check_table(
-    results: Path,
+    results_dir: Path,
     spec: ArchSpec,
     device: DeviceSpec,
     protocol: Protocol | None = None,
@@ -76,9 +76,9 @@ def check_table(
     ones on `device` in one session, each with the prediction of the device's table of `spec`
     (which must exist in `results`), under `protocol` (default: the table's own, so that the
     measured and the predicted latencies are the same statistic)."""
-    table = require_table(results, spec, device.name)
+    table = require_table(results_dir, spec, device.name)
     structure = structure_of(spec)
-    store = Store(results)
+    store = Store(results_dir)
     rng = np.random.default_rng(seed)
     keras_on_tensorflow()
     architecture = format_name(resolve(spec))
@@ -102,7 +102,7 @@ def check_table(
         device,
         chosen,
         seed=seed,
-        predicted_ms=predicted,
+        predicted_latency_ms=predicted,
         on_call=on_step and (lambda _: on_step("measure")),
         reference=(unpruned_key, table.network_ms),
     )

@@ -200,7 +200,7 @@ def lut_check(
     for prediction in check.networks:
         shown.add_row(
             " ".join(map(str, prediction.widths)),
-            f"{prediction.predicted_ms:.3f}",
+            f"{prediction.predicted_latency_ms:.3f}",
             f"{prediction.measured_ms:.3f}",
             f"{prediction.relative_error():.1%}",
         )

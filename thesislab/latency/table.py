@@ -179,10 +179,10 @@ def other_values(structure: Structure, widths: Sequence[int]) -> int:
     )
 
 
-def table_path(results: Path, device: str, spec: ArchSpec) -> Path:
+def table_path(results_dir: Path, device: str, spec: ArchSpec) -> Path:
     """Where the table of `spec`'s family and parameters on `device` is stored."""
     name = f"{spec.family}-{content_key(spec.params, 10, SPACED)}.json"
-    return Store(results).lut_dir(device) / name
+    return Store(results_dir).lut_dir(device) / name
 
 
 def read_table(path: Path) -> LatencyTable:
@@ -194,18 +194,18 @@ def read_table(path: Path) -> LatencyTable:
         raise ThesislabError(f"{path}: expected a latency table ({reason})") from None
 
 
-def find_table(results: Path, spec: ArchSpec, device: str) -> LatencyTable | None:
+def find_table(results_dir: Path, spec: ArchSpec, device: str) -> LatencyTable | None:
     """A table of `device` covering every layer of `spec` (its own parameters' first), or None.
 
     Without any table of the family for the device, the network is not even analysed: a family
     pruning does not support simply has no prediction."""
-    folder = Store(results).lut_dir(device)
+    folder = Store(results_dir).lut_dir(device)
     candidates = sorted(folder.glob(f"{spec.family}-*.json")) if folder.is_dir() else []
     if not candidates:
         return None
     structure = structure_of(spec)
     widths = structure.check(spec)
-    own = table_path(results, device, structure.spec)
+    own = table_path(results_dir, device, structure.spec)
     for path in sorted(candidates, key=lambda path: path != own):
         table = read_table(path)
         if table.covers(structure, widths):
@@ -213,19 +213,19 @@ def find_table(results: Path, spec: ArchSpec, device: str) -> LatencyTable | Non
     return None
 
 
-def require_table(results: Path | None, spec: ArchSpec, device: str | None) -> LatencyTable:
+def require_table(results_dir: Path | None, spec: ArchSpec, device: str | None) -> LatencyTable:
     """`find_table`, or a `ThesislabError` that says how to build the missing table."""
-    if results is None or device is None:
+    if results_dir is None or device is None:
         raise ThesislabError(
             "a latency budget needs a results directory and a device with a lookup table, "
-            f"received results {results} and device {device}"
+            f"received results {results_dir} and device {device}"
         )
-    table = find_table(results, spec, device)
+    table = find_table(results_dir, spec, device)
     if table is None:
-        missing = "" if results.is_dir() else " (no such folder)"
+        missing = "" if results_dir.is_dir() else " (no such folder)"
         raise ThesislabError(
-            f"no latency table for {format_name(spec)} on device {device!r} in {results}"
-            f"{missing}: expected one built by `{build_command(results, spec, device)}`"
+            f"no latency table for {format_name(spec)} on device {device!r} in {results_dir}"
+            f"{missing}: expected one built by `{build_command(results_dir, spec, device)}`"
         )
     return table
 
@@ -245,13 +245,13 @@ def build_command(results: Path, spec: ArchSpec, device: str) -> str:
     return thesislab_command(*words, "--results", str(results))
 
 
-def predict_latency_ms(results: Path, spec: ArchSpec, device: str) -> float | None:
+def predict_latency_ms(results_dir: Path, spec: ArchSpec, device: str) -> float | None:
     """The latency (ms) the device's lookup table predicts for `spec`; None without a table.
 
     For the study runner: record it as `MeasurementRecord.predicted_latency_ms` beside the
     measured latency of the fp32 artifact of a model with this architecture.
     """
-    table = find_table(results, spec, device)
+    table = find_table(results_dir, spec, device)
     if table is None:
         return None
     structure = structure_of(spec)

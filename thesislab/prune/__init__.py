@@ -4,8 +4,8 @@ per-layer latency lookup tables that predict latency.
 
 Public API, by module (this package imports nothing heavy):
 
-- `run.prune_model(store_root, model_id, method, target, settings, data_source)` -> pruned
-  model id; `run.train_pruned(store_root, pruned_id, stage, recipe, data_source)` -> the id of
+- `run.prune_model(results_dir, model_id, method, target, settings, data_source)` -> pruned
+  model id; `run.train_pruned(results_dir, pruned_id, stage, recipe, data_source)` -> the id of
   the fine-tuned (`stage="fine_tuned"`) or retrained (`"retrained"`) model;
 - `lut.predict_latency_ms(results, spec, device)`: a lookup table's prediction, or None;
   `lut.build_table(...)`: measure a table;

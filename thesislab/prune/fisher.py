@@ -159,7 +159,7 @@ def fisher(context: Context, settings: FisherSettings) -> Outcome:
     cost = None
     if settings.normalize != "none":
         device = settings.device or context.budget.target.device
-        cost = cost_function(settings.normalize, structure, context.results, device)
+        cost = cost_function(settings.normalize, structure, context.results_dir, device)
     if settings.layers == "block_internal" and not any(g.removable for g in structure.groups):
         raise ThesislabError(
             "fisher pruning: expected a network with block-internal prunable layers, received "

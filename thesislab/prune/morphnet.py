@@ -224,7 +224,7 @@ def morphnet(context: Context, settings: MorphNetSettings) -> Outcome:
         raise ThesislabError(
             f"morphnet: expected the macs resource for weights in flops, received {metric}"
         )
-    cost = cost_function(metric, structure, context.results, context.budget.target.device)
+    cost = cost_function(metric, structure, context.results_dir, context.budget.target.device)
     scale = FLOPS_PER_MAC if settings.weights == "flops" else 1.0
     norm: Literal["abs", "rms"] = "abs" if settings.regularizer == "gamma" else "rms"
     trainer = SearchTrainer(

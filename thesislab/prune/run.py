@@ -92,7 +92,7 @@ def _save(store: Store, network: keras.Model, name: str) -> str:
 
 
 def prune_model(
-    store_root: Path,
+    results_dir: Path,
     model_id: str,
     method: str,
     target: dict[str, Any],
@@ -114,7 +114,7 @@ def prune_model(
     from thesislab.train.environment import environment
     from thesislab.train.network import load_network, network_count
 
-    store = Store(store_root)
+    store = Store(results_dir)
     parent_id, parent = _model(store, model_id)
     chosen = get_method(method)
     goal = Target.from_mapping(target)
@@ -224,7 +224,7 @@ def retrained_architecture(pruned: ArchSpec, params: Mapping[str, ParamValue]) -
 
 
 def train_pruned(
-    store_root: Path,
+    results_dir: Path,
     pruned_id: str,
     stage: FollowUp,
     recipe: dict[str, Any] | None = None,
@@ -243,7 +243,7 @@ def train_pruned(
     from thesislab.train.recipe import fine_tuning_recipe, load_recipe
     from thesislab.train.run import train_model
 
-    store = Store(store_root)
+    store = Store(results_dir)
     fine_tuning = stage == "fine_tuned"
     chosen = fine_tuning_recipe(recipe) if fine_tuning else load_recipe(None, **(recipe or {}))
     pruned_id, pruned = _model(store, pruned_id, needs_weights=fine_tuning)

@@ -89,7 +89,7 @@ class Context:
     """The recipe the network was trained with, if its record holds one."""
     budget: Budget
     data: ImageData
-    results: Path
+    results_dir: Path
     console: Console = field(default_factory=Console)
 
 

@@ -102,7 +102,7 @@ class Target:
 
 
 def cost_function(
-    metric: Metric, structure: Structure, results: Path | None, device: str | None
+    metric: Metric, structure: Structure, results_dir: Path | None, device: str | None
 ) -> Cost:
     """The cost of widths in `metric`: channels, parameters, MACs, or predicted latency (ms, for
     both latency metrics)."""
@@ -112,7 +112,7 @@ def cost_function(
         return lambda widths: float(structure.params(widths))
     if metric == "macs":
         return lambda widths: float(structure.macs(widths))
-    table = require_table(results, structure.spec, device)
+    table = require_table(results_dir, structure.spec, device)
     return lambda widths: table.predict(structure, widths)
 
 
@@ -136,10 +136,10 @@ class Budget:
 
 
 def make_budget(
-    target: Target, structure: Structure, start: Sequence[int], results: Path | None
+    target: Target, structure: Structure, start: Sequence[int], results_dir: Path | None
 ) -> Budget:
     """The budget of `target` for a network of `structure` that starts at widths `start`."""
-    cost = cost_function(target.metric, structure, results, target.device)
+    cost = cost_function(target.metric, structure, results_dir, target.device)
     initial = cost(start)
     limit = target.value if target.metric == "latency_ms" else target.value * initial
     if initial <= limit:

@@ -108,7 +108,7 @@ def _reference_widths(context: Context, like: str) -> list[int]:
     from thesislab.records import ModelRecord
     from thesislab.store import Store
 
-    store = Store(context.results)
+    store = Store(context.results_dir)
     target = context.budget.target.as_mapping()
     matches = find_models(
         store,

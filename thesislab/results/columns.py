@@ -98,7 +98,7 @@ COLUMNS: tuple[Column, ...] = (
     _column("accuracy_std", "± std", Format.SPREAD, *_EVERYWHERE, lead=3),
     _column("n_seeds", "Seeds", Format.COUNT, *_EVERYWHERE, View.CLI, lead=4),
     _column("latency_ms", "Latency", Format.MILLISECONDS, *_EVERYWHERE, View.CLI, lead=5),
-    _column("latency_predicted_ms", "Predicted latency", Format.MILLISECONDS, *_EVERYWHERE),
+    _column("predicted_latency_ms", "Predicted latency", Format.MILLISECONDS, *_EVERYWHERE),
     _column("latency_from", "Latency from", Format.TEXT, *_EVERYWHERE),
     _column("accuracy_change", "Change vs uniform", Format.POINTS, View.TOOLTIP, View.CSV),
     _column("params", "Parameters", Format.COUNT, *_EVERYWHERE),

@@ -119,7 +119,7 @@ def _row(
         "accuracy_std": accuracy_std,
         "n_seeds": len(accuracies),
         "latency_ms": _mean(latencies),
-        "latency_predicted_ms": _mean(predicted),
+        "predicted_latency_ms": _mean(predicted),
         "latency_from": MEASURED if latencies else None,
     }
 
@@ -171,7 +171,7 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
                     **row,
                     "device": untrained["device"],
                     "latency_ms": untrained["latency_ms"],
-                    "latency_predicted_ms": untrained["latency_predicted_ms"],
+                    "predicted_latency_ms": untrained["predicted_latency_ms"],
                     "latency_from": OF_ARCHITECTURE,
                 }
             )

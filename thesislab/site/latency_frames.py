@@ -211,7 +211,7 @@ def front_changes(fronts: pd.DataFrame) -> pd.DataFrame:
 
 def predicted(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows with both a predicted (lookup table) and a measured latency."""
-    return frame[frame["latency_predicted_ms"].notna() & frame["latency_ms"].notna()]
+    return frame[frame["predicted_latency_ms"].notna() & frame["latency_ms"].notna()]
 
 
 WITHIN = {"within_5": 0.05, "within_10": 0.10}
@@ -220,10 +220,10 @@ the measure latency predictors report (nn-Meter: 99 % of networks within ±10 % 
 CPUs)."""
 
 
-def _errors(predicted_ms: pd.Series, measured_ms: pd.Series) -> dict[str, float]:
-    """The mean relative error of `predicted_ms` and the share of them within each of
+def _errors(predicted_latency_ms: pd.Series, measured_ms: pd.Series) -> dict[str, float]:
+    """The mean relative error of `predicted_latency_ms` and the share of them within each of
     `WITHIN`; NaN without any."""
-    errors = (predicted_ms - measured_ms).abs() / measured_ms
+    errors = (predicted_latency_ms - measured_ms).abs() / measured_ms
     if errors.empty:
         return {"mean_relative_error": math.nan, **dict.fromkeys(WITHIN, math.nan)}
     shares = {column: float((errors <= bound).mean()) for column, bound in WITHIN.items()}
@@ -268,10 +268,10 @@ def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
     summary = []
     for values, group in rows.groupby(keys):
         measured_ms = group["latency_ms"].astype(float)
-        predicted_ms = group["latency_predicted_ms"].astype(float)
+        predicted_latency_ms = group["predicted_latency_ms"].astype(float)
         correlation = (
-            float(measured_ms.corr(predicted_ms))
-            if len(group) > 1 and measured_ms.nunique() > 1 and predicted_ms.nunique() > 1
+            float(measured_ms.corr(predicted_latency_ms))
+            if len(group) > 1 and measured_ms.nunique() > 1 and predicted_latency_ms.nunique() > 1
             else math.nan
         )
         summary.append(
@@ -279,8 +279,8 @@ def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
                 **dict(zip(keys, values, strict=True)),
                 "results": len(group),
                 "correlation": correlation,
-                "spearman": _rank_correlation(predicted_ms, measured_ms, "spearman"),
-                **_errors(predicted_ms, measured_ms),
+                "spearman": _rank_correlation(predicted_latency_ms, measured_ms, "spearman"),
+                **_errors(predicted_latency_ms, measured_ms),
                 **_macs_alone(group),
             }
         )

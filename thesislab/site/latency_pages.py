@@ -104,7 +104,7 @@ def lookup_page(frame: pd.DataFrame) -> Page:
     """Predicted against measured latency, of published results and calibration networks."""
     rows = latency_frames.predicted(frames.with_macs(frame))
     networks = frame[frame["role"] == Role.CALIBRATION]
-    error = (networks["latency_predicted_ms"] - networks["latency_ms"]) / networks["latency_ms"]
+    error = (networks["predicted_latency_ms"] - networks["latency_ms"]) / networks["latency_ms"]
     networks = networks.assign(prediction_error=error.round(3) + 0.0)  # + 0.0: no '-0.0 %'
     return Page(
         LOOKUP,
@@ -120,7 +120,7 @@ def lookup_page(frame: pd.DataFrame) -> Page:
                     shape="source",
                     shape_title="Source",
                     selectors=("family",),
-                    x="latency_predicted_ms",
+                    x="predicted_latency_ms",
                     x_title="Predicted latency (ms, log scale)",
                     y="latency_ms",
                     y_title="Measured latency (ms, log scale)",

@@ -47,7 +47,7 @@ RESULT_COLUMNS = (
     "accuracy_std",
     "n_seeds",
     "latency_ms",
-    "latency_predicted_ms",
+    "predicted_latency_ms",
     "latency_from",
 )
 """Columns of a configuration's rows of the results table that its page shows."""

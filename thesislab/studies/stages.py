@@ -111,7 +111,7 @@ def bench_stage(job: Job, inputs: list[JobResult], results_dir: Path) -> JobResu
             missing,
             Inventory.load().get(params.device),
             params.protocol,
-            predicted_ms=predict_artifacts(store, missing, params.device),
+            predicted_latency_ms=predict_artifacts(store, missing, params.device),
         )
         if outcome.failures:
             refused = "; ".join(f"{key[:12]}: {reason}" for key, reason in outcome.failures.items())

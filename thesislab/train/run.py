@@ -147,7 +147,7 @@ def train_model(
     spec: ArchSpec,
     recipe: Recipe,
     data: ImageData,
-    results: Path,
+    results_dir: Path,
     *,
     name: str | None = None,
     console: Console | None = None,
@@ -172,7 +172,7 @@ def train_model(
     )
 
     console = console or Console()
-    store = Store(results)
+    store = Store(results_dir)
     recipe, teacher_path = _teacher(store, recipe)
     recipe = resolve_precision(recipe)
     resolved = resolve(spec)
