@@ -91,6 +91,29 @@ def _save(store: Store, network: keras.Model, name: str) -> str:
     return store.relative(path)
 
 
+def _pruned_lineage(
+    parent_id: str,
+    parent: ModelRecord,
+    method: str,
+    asked: dict[str, Any],
+    results: PruningResults,
+) -> Lineage:
+    """The lineage of a network pruned from `parent` by `method` with the settings `asked`
+    (target included); its results' details must be among the method's `PRUNING_DETAILS`."""
+    unknown = sorted(set(results.details) - set(PRUNING_DETAILS.get(method, ())))
+    if unknown:
+        raise ThesislabError(
+            f"{method}: expected details among records.PRUNING_DETAILS, received {unknown}"
+        )
+    return Lineage(
+        stage="pruned",
+        parent_id=parent_id,
+        teacher_id=parent.lineage.teacher_id,
+        distilled=parent.lineage.distilled,
+        pruning=Pruning(method=method, settings=asked, results=results),
+    )
+
+
 def prune_model(
     results_dir: Path,
     model_id: str,
@@ -151,20 +174,17 @@ def prune_model(
         )
     counted = network_count(pruned)
     key = content_key([parent_id, method, asked])
-    unknown = sorted(set(outcome.details) - set(PRUNING_DETAILS.get(method, ())))
-    if unknown:
-        raise ThesislabError(
-            f"{method}: expected details among records.PRUNING_DETAILS, received {unknown}"
-        )
-    lineage = Lineage(
-        stage="pruned",
-        parent_id=parent_id,
-        teacher_id=parent.lineage.teacher_id,
-        distilled=parent.lineage.distilled,
-        pruning=Pruning(
-            method=method,
-            settings=asked,
-            results=PruningResults(
+    record = ModelRecord(
+        name=name or f"{parent.name}-{method}-{goal}",
+        architecture=spec,
+        seed=parent.seed,
+        dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
+        lineage=_pruned_lineage(
+            parent_id,
+            parent,
+            method,
+            asked,
+            PruningResults(
                 start=budget.start,
                 limit=budget.limit,
                 cost=budget.cost(final),
@@ -172,13 +192,6 @@ def prune_model(
                 details=outcome.details,
             ),
         ),
-    )
-    record = ModelRecord(
-        name=name or f"{parent.name}-{method}-{goal}",
-        architecture=spec,
-        seed=parent.seed,
-        dataset=Dataset(name=data.name, fingerprint=data.fingerprint),
-        lineage=lineage,
         accuracy=evaluate_accuracy(pruned, data.test),
         params=counted.params,
         macs=counted.macs,

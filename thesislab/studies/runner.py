@@ -85,6 +85,112 @@ def _release(locks: list[Lock]) -> None:
         lock.release()
 
 
+class _Execution:
+    """The state of one run of a plan: results so far, jobs pending and running, the devices
+    busy, and who holds the locks of jobs this run waits for."""
+
+    def __init__(
+        self,
+        jobs: list[Job],
+        ledger: Ledger,
+        executor: Executor,
+        parallel: int,
+        progress: ProgressCallback | None,
+    ) -> None:
+        plan_status = status(jobs, ledger)
+        self.results = dict(plan_status.done)
+        self.pending = list(plan_status.left)
+        self.running: dict[concurrent.futures.Future[JobResult], tuple[Job, list[Lock]]] = {}
+        self.busy_devices: set[str] = set()
+        self.held: dict[str, Holder] = {}
+        self.ledger = ledger
+        self.locks = Locks(ledger.store)
+        self.executor = executor
+        self.parallel = parallel
+        self.progress = progress
+
+    def report(self) -> None:
+        if self.progress is not None:
+            holders = tuple(sorted({str(holder) for holder in self.held.values()}))
+            self.progress(
+                Progress(len(self.results), len(self.running), len(self.pending), holders)
+            )
+
+    def start(self, job: Job) -> None:
+        """Take the job's locks and start it, or note who holds them; a job another run
+        finished meanwhile is done here too."""
+        taken = self.locks.take_all(lock_names(job))
+        if isinstance(taken, Holder):
+            self.held[job.key] = taken
+            return
+        self.held.pop(job.key, None)
+        self.pending.remove(job)
+        finished_elsewhere = self.ledger.result(job.key)
+        if finished_elsewhere is not None:
+            _release(taken)
+            self.results[job.key] = finished_elsewhere
+            return
+        if job.device is not None:
+            self.busy_devices.add(job.device)
+        inputs = [self.results[dep] for dep in job.deps]
+        self.running[self.executor.submit(job, inputs)] = (job, taken)
+
+    def finish(self, future: concurrent.futures.Future[JobResult]) -> None:
+        """Record a finished job in the ledger and release its locks; a failed one stops the
+        run with its error."""
+        job, taken = self.running.pop(future)
+        if job.device is not None:
+            self.busy_devices.discard(job.device)
+        try:
+            result = future.result()
+        except Exception as error:
+            _release(taken)
+            raise ThesislabError(_failure_message(job, error)) from None
+        self.ledger.finish(job.key, job.label, result)
+        _release(taken)
+        self.results[job.key] = result
+
+    def step(self) -> bool:
+        """Start what can start, then wait for a job to finish (or, while other runs hold
+        jobs, a moment); False once nothing is left."""
+        for job in list(self.pending):
+            if len(self.running) >= self.parallel:
+                break
+            if all(dep in self.results for dep in job.deps) and (
+                job.device not in self.busy_devices
+            ):
+                self.start(job)
+        if not self.running:
+            if not self.pending:
+                return False
+            if not self.held:
+                stuck = ", ".join(job.label for job in self.pending[:3])
+                raise ThesislabError(f"jobs wait for inputs that no job produces: {stuck}")
+            self.report()
+            time.sleep(WAIT_POLL_S)
+            return True
+        self.report()
+        finished, _ = concurrent.futures.wait(
+            self.running,
+            timeout=WAIT_POLL_S if self.held else None,
+            return_when=concurrent.futures.FIRST_COMPLETED,
+        )
+        for future in finished:
+            self.finish(future)
+        self.report()
+        return True
+
+    def close(self, interrupted: bool) -> None:
+        """Cancel what has not started and close the executor; after Ctrl-C the running jobs
+        are abandoned (their locks go with the process)."""
+        for future in self.running:
+            future.cancel()
+        self.executor.close(wait=not interrupted)
+        if not interrupted:
+            for _, taken in self.running.values():
+                _release(taken)
+
+
 def execute(
     jobs: list[Job],
     ledger: Ledger,
@@ -93,88 +199,16 @@ def execute(
     progress: ProgressCallback | None = None,
 ) -> dict[str, JobResult]:
     """Run every job not yet done; return the results of all jobs, by key."""
-    plan_status = status(jobs, ledger)
-    results = dict(plan_status.done)
-    pending = list(plan_status.left)
-    running: dict[concurrent.futures.Future[JobResult], tuple[Job, list[Lock]]] = {}
-    busy_devices: set[str] = set()
-    held: dict[str, Holder] = {}
-    locks = Locks(ledger.store)
+    run = _Execution(jobs, ledger, executor, parallel, progress)
     interrupted = False
-
-    def report() -> None:
-        if progress is not None:
-            holders = tuple(sorted({str(holder) for holder in held.values()}))
-            progress(Progress(len(results), len(running), len(pending), holders))
-
-    def start(job: Job) -> None:
-        """Take the job's locks and start it, or note who holds them; a job another run
-        finished meanwhile is done here too."""
-        taken = locks.take_all(lock_names(job))
-        if isinstance(taken, Holder):
-            held[job.key] = taken
-            return
-        held.pop(job.key, None)
-        pending.remove(job)
-        finished_elsewhere = ledger.result(job.key)
-        if finished_elsewhere is not None:
-            _release(taken)
-            results[job.key] = finished_elsewhere
-            return
-        if job.device is not None:
-            busy_devices.add(job.device)
-        inputs = [results[dep] for dep in job.deps]
-        running[executor.submit(job, inputs)] = (job, taken)
-
-    def finish(future: concurrent.futures.Future[JobResult]) -> None:
-        """Record a finished job in the ledger and release its locks; a failed one stops the
-        run with its error."""
-        job, taken = running.pop(future)
-        if job.device is not None:
-            busy_devices.discard(job.device)
-        try:
-            result = future.result()
-        except Exception as error:
-            _release(taken)
-            raise ThesislabError(_failure_message(job, error)) from None
-        ledger.finish(job.key, job.label, result)
-        _release(taken)
-        results[job.key] = result
-
-    report()
+    run.report()
     try:
-        while pending or running:
-            for job in list(pending):
-                if len(running) >= parallel:
-                    break
-                if all(dep in results for dep in job.deps) and job.device not in busy_devices:
-                    start(job)
-            if not running:
-                if not pending:
-                    break
-                if not held:
-                    stuck = ", ".join(job.label for job in pending[:3])
-                    raise ThesislabError(f"jobs wait for inputs that no job produces: {stuck}")
-                report()
-                time.sleep(WAIT_POLL_S)
-                continue
-            report()
-            finished, _ = concurrent.futures.wait(
-                running,
-                timeout=WAIT_POLL_S if held else None,
-                return_when=concurrent.futures.FIRST_COMPLETED,
-            )
-            for future in finished:
-                finish(future)
-            report()
+        while run.pending or run.running:
+            if not run.step():
+                break
     except KeyboardInterrupt:
         interrupted = True
         raise
     finally:
-        for future in running:
-            future.cancel()
-        executor.close(wait=not interrupted)
-        if not interrupted:
-            for _, taken in running.values():
-                _release(taken)
-    return results
+        run.close(interrupted)
+    return run.results

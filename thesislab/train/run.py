@@ -43,6 +43,8 @@ from thesislab.store import Store
 from thesislab.training_recipe import Recipe
 
 if TYPE_CHECKING:
+    import keras
+
     from thesislab.data import ImageData
 
 
@@ -143,6 +145,21 @@ def resolve_precision(recipe: Recipe) -> Recipe:
     return recipe.model_copy(update={"precision": "bfloat16" if accelerator() else "float32"})
 
 
+def _networks(
+    spec: ArchSpec, recipe: Recipe, start: Path | None, teacher_path: Path | None
+) -> tuple[keras.Model, keras.Model | None]:
+    """The network to train (built afresh, or loaded from the weights file `start`) and the
+    teacher that distils into it, if any."""
+    from thesislab.train.network import build_network, load_network
+
+    if start is None:
+        model = build_network(spec, recipe, mixed_precision=recipe.precision == "bfloat16")
+    else:
+        model = load_network(start)
+    teacher = load_network(teacher_path) if teacher_path is not None else None
+    return model, teacher
+
+
 def train_model(
     spec: ArchSpec,
     recipe: Recipe,
@@ -154,7 +171,7 @@ def train_model(
     lineage: Lineage | None = None,
     initial_weights: str | None = None,
 ) -> TrainResult:
-    """Train `spec` on `data` with `recipe` into `results` (see the module docstring).
+    """Train `spec` on `data` with `recipe` into `results_dir` (see the module docstring).
 
     `lineage` places the run in a network's history, e.g. a pruned architecture retrained from
     scratch (stage `retrained`, its parent and pruning method); the default is a plain run.
@@ -164,12 +181,7 @@ def train_model(
     from thesislab.train.engine import engine_class
     from thesislab.train.environment import environment
     from thesislab.train.loop import fit
-    from thesislab.train.network import (
-        build_network,
-        load_network,
-        network_count,
-        save_network,
-    )
+    from thesislab.train.network import network_count, save_network
 
     console = console or Console()
     store = Store(results_dir)
@@ -196,11 +208,7 @@ def train_model(
         train, validation = data.holdout(recipe.validation_size)
     else:
         train, validation = data.train, None
-    if start is None:
-        model = build_network(resolved, recipe, mixed_precision=recipe.precision == "bfloat16")
-    else:
-        model = load_network(start)
-    teacher = load_network(teacher_path) if teacher_path is not None else None
+    model, teacher = _networks(resolved, recipe, start, teacher_path)
     steps_per_epoch = recipe.steps_per_epoch(len(train))
     engine = engine_class()(model, teacher, recipe, train, steps_per_epoch)
     checkpoint_path = store.checkpoint_path(key)
