@@ -11,16 +11,39 @@ batch of an epoch, as Keras's `Sequence` (T/KDDataGenerator.py:57-59), PyTorch's
 
 from __future__ import annotations
 
+from typing import Any
+
 from thesislab.training_recipe import Recipe
+
+THESIS: dict[str, Any] = {
+    "batch_size": 128,
+    "crop_padding": 4,
+    "validation_size": 0,
+    "precision": "float32",
+    "last_batch": "keep",
+}
+"""What every thesis preset shares: batches of 128, crops of a 4-pixel padding, all 50,000
+training images, float32, the last partial batch kept."""
+
+PYTORCH_SGD: dict[str, Any] = {
+    "momentum": 0.9,
+    "nesterov": False,
+    "weight_decay": 5e-4,
+    "weight_decay_scope": "all",
+    "bn_momentum": 0.9,
+    "bn_epsilon": 1e-5,
+}
+"""PyTorch's SGD as P/ and N/ used it (momentum without Nesterov, weight decay 5e-4 on every
+parameter, in the gradient) with PyTorch's batch norm (momentum 0.1, epsilon 1e-5)."""
 
 PRESETS: dict[str, Recipe] = {
     # T/train_save.py, T/models/commons.py: Keras, `l2(1e-4)` in the loss (gradient 2e-4·w) on the
     # regularised layers, Keras's batch norm, 8 crop offsets of a 40x40 reflect-101 padding, a
     # per-epoch cosine from 0.1 with Nesterov momentum, all 50,000 images.
     "thesis2019": Recipe(
+        **THESIS,
         name="thesis2019",
         epochs=200,
-        batch_size=128,
         learning_rate=0.1,
         schedule="cosine_per_epoch",
         momentum=0.9,
@@ -29,41 +52,28 @@ PRESETS: dict[str, Recipe] = {
         weight_decay_scope="thesis2019",
         bn_momentum=0.99,
         bn_epsilon=1e-3,
-        crop_padding=4,
         crop_offsets="exclusive",
-        validation_size=0,
-        precision="float32",
-        last_batch="keep",
     ),
     # P/train.py, N/train.py: PyTorch SGD (weight decay 5e-4 on every parameter, in the gradient),
     # MultiStepLR at epochs 60, 120, 160, PyTorch's batch norm (momentum 0.1, epsilon 1e-5), crops
     # of a 4-pixel reflect padding at 9 offsets, the same channel statistics.
     "thesis2019-pytorch": Recipe(
+        **THESIS,
         name="thesis2019-pytorch",
         epochs=200,
-        batch_size=128,
         learning_rate=0.1,
         schedule="multistep",
         milestones=(60, 120, 160),
         gamma=0.2,
-        momentum=0.9,
-        nesterov=False,
-        weight_decay=5e-4,
-        weight_decay_scope="all",
-        bn_momentum=0.9,
-        bn_epsilon=1e-5,
-        crop_padding=4,
+        **PYTORCH_SGD,
         crop_offsets="inclusive",
-        validation_size=0,
-        precision="float32",
-        last_batch="keep",
     ),
     # M/cifar10.py: plain gradient descent, 0.1 × 0.2 every 53 epochs (a staircase), no weight
     # decay besides MorphNet's regulariser.
     "morphnet2019": Recipe(
+        **THESIS,
         name="morphnet2019",
         epochs=200,
-        batch_size=128,
         learning_rate=0.1,
         schedule="multistep",
         milestones=(53, 106, 159),
@@ -71,32 +81,19 @@ PRESETS: dict[str, Recipe] = {
         momentum=0.0,
         nesterov=False,
         weight_decay=0.0,
-        crop_padding=4,
         crop_offsets="inclusive",
-        validation_size=0,
-        precision="float32",
-        last_batch="keep",
     ),
     # N/prune.py:85-87,187-191 (N/utils/training_fcts.py:69-113): fine-tuning a pruned network
     # with PyTorch SGD, learning rate 8e-4, momentum 0.9 without Nesterov, weight decay 5e-4 on
     # every parameter, on the PyTorch recipe's augmentation and batch norm.
     "thesis2019-fine-tuning": Recipe(
+        **THESIS,
         name="thesis2019-fine-tuning",
         epochs=20,
-        batch_size=128,
         learning_rate=8e-4,
         schedule="constant",
-        momentum=0.9,
-        nesterov=False,
-        weight_decay=5e-4,
-        weight_decay_scope="all",
-        bn_momentum=0.9,
-        bn_epsilon=1e-5,
-        crop_padding=4,
+        **PYTORCH_SGD,
         crop_offsets="inclusive",
-        validation_size=0,
-        precision="float32",
-        last_batch="keep",
     ),
 }
 """Every preset by name; see the module docstring."""
