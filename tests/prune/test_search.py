@@ -71,15 +71,11 @@ def frozen_variables_stay(data: str) -> tuple[bool, bool]:
     return kept, moved
 
 
-def test_frozen_variables_keep_their_values(small_data: Path) -> None:
-    assert frozen_variables_stay(str(small_data)) == (True, True)
-
-
-@pytest.mark.slow
-def test_frozen_variables_keep_their_values_under_jax(small_data: Path) -> None:
+def _printed_under_jax(function: str, small_data: Path) -> list[str]:
+    """The words `function` of this module returns for `small_data`, printed by a process
+    running Keras on JAX."""
     code = (
-        "from tests.prune.test_search import frozen_variables_stay\n"
-        f"print(*frozen_variables_stay({str(small_data)!r}))"
+        f"from tests.prune.test_search import {function}\nprint(*{function}({str(small_data)!r}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -91,7 +87,16 @@ def test_frozen_variables_keep_their_values_under_jax(small_data: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.split()[-2:] == ["True", "True"]
+    return result.stdout.split()
+
+
+def test_frozen_variables_keep_their_values(small_data: Path) -> None:
+    assert frozen_variables_stay(str(small_data)) == (True, True)
+
+
+@pytest.mark.slow
+def test_frozen_variables_keep_their_values_under_jax(small_data: Path) -> None:
+    assert _printed_under_jax("frozen_variables_stay", small_data)[-2:] == ["True", "True"]
 
 
 def _trainer(network, structure, penalty: Penalty | None = None, **recipe) -> SearchTrainer:
@@ -107,21 +112,7 @@ def test_saliency_of_a_zeroed_channel_is_zero(small_data: Path) -> None:
 
 @pytest.mark.slow
 def test_saliency_of_a_zeroed_channel_is_zero_under_jax(small_data: Path) -> None:
-    code = (
-        "from tests.prune.test_search import zeroed_channel_saliency\n"
-        f"print(*zeroed_channel_saliency({str(small_data)!r}))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "KERAS_BACKEND": "jax"},
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    zeroed, others, steps = result.stdout.split()[-3:]
+    zeroed, others, steps = _printed_under_jax("zeroed_channel_saliency", small_data)[-3:]
     assert float(zeroed) == 0.0 and float(others) > 0.0 and steps == "3"
 
 
