@@ -37,9 +37,10 @@ from thesislab.data import load_data
 from thesislab.latency.build import CALIBRATION_NETWORKS, TABLE_PRESET, build_table, count_models
 from thesislab.models.spec import ArchSpec
 from thesislab.models.structure import structure_of
-from thesislab.prune.fisher import FisherSettings, fisher
-from thesislab.prune.netadapt import NetAdaptSettings, netadapt
+from thesislab.prune.fisher import fisher
+from thesislab.prune.netadapt import netadapt
 from thesislab.prune.search import Context
+from thesislab.prune.settings import FisherSettings, NetAdaptSettings
 from thesislab.prune.target import Target, make_budget
 from thesislab.train.network import build_network
 from thesislab.training_recipe import Recipe

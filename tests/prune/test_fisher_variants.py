@@ -15,9 +15,10 @@ from tests.prune.conftest import TINY_WRN
 from thesislab.data import load_data
 from thesislab.models.names import parse_name
 from thesislab.models.structure import structure_of
-from thesislab.prune.fisher import FisherSettings, fisher, group_saliency, normalized_score
+from thesislab.prune.fisher import fisher, group_saliency, normalized_score
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import Context, search_recipe
+from thesislab.prune.settings import FisherSettings
 from thesislab.prune.target import Target, make_budget
 from thesislab.prune.trainer import SearchTrainer
 from thesislab.prune.weights import sliced_variables

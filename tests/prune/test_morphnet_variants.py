@@ -16,8 +16,9 @@ from tests.prune.conftest import TINY_WRN
 from thesislab.data import load_data
 from thesislab.models.names import parse_name
 from thesislab.models.structure import structure_of
-from thesislab.prune.morphnet import MorphNetSettings, alive_widths, morphnet, multiplied
+from thesislab.prune.morphnet import alive_widths, morphnet, multiplied
 from thesislab.prune.search import Context
+from thesislab.prune.settings import MorphNetSettings
 from thesislab.prune.target import Target, make_budget
 from thesislab.prune.trainer import Penalty
 from thesislab.train.network import build_network

@@ -11,8 +11,9 @@ from tests.prune.conftest import Trained
 from thesislab.models.plan import PrunableLayer
 from thesislab.models.spec import ArchSpec
 from thesislab.models.structure import structure_of
-from thesislab.prune.netadapt import NetAdaptSettings, channels_to_remove, reduction
+from thesislab.prune.netadapt import channels_to_remove, reduction
 from thesislab.prune.run import prune_model
+from thesislab.prune.settings import NetAdaptSettings
 from thesislab.prune.weights import channel_norms
 from thesislab.records import ModelRecord
 from thesislab.store import Store

@@ -4,6 +4,7 @@ the plan they turn into."""
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import subprocess
 import sys
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.without_modules import MACHINE_LEARNING, run_without
 from thesislab.bench.devices import Inventory
 from thesislab.bench.protocol import PRESETS
 from thesislab.errors import ThesislabError
+from thesislab.prune.methods import METHODS
 from thesislab.studies.check import Machine, StudyError, load_study, parse_study
 from thesislab.studies.jobs import (
     BenchParams,
@@ -419,3 +422,19 @@ def test_a_parameter_at_its_default_leaves_the_job_key_as_it_was():
     assert job_key(uint8, ()) != job_key(params, ())
     retrain = RetrainParams(recipe={"seed": 1}, data="sample")
     assert retrain.key_content() == {"recipe": {"seed": 1}, "data": "sample"}
+
+
+def test_a_dry_run_of_the_pruning_study_loads_no_machine_learning(tmp_path):
+    """Every pruning method's settings are checked without TensorFlow, Keras, LiteRT or JAX:
+    a dry run takes a moment, and works on the core install."""
+    arguments = ["thesislab", "run", "experiments/pruning.yaml", "--dry-run", "-r", str(tmp_path)]
+    code = f"import sys; sys.argv = {arguments!r}; from thesislab.cli import main; main()"
+    completed = run_without(MACHINE_LEARNING, code)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert " left (" in completed.stdout and "pruned" in completed.stdout
+
+
+def test_every_method_runs_a_function_of_its_module():
+    for method in METHODS.values():
+        module, name = method.function.split(":")
+        assert callable(getattr(importlib.import_module(f"thesislab.prune.{module}"), name))

@@ -32,63 +32,25 @@ nothing is never removed.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
 from thesislab.errors import ThesislabError
 from thesislab.prune.masking import masked_network
 from thesislab.prune.search import (
     Context,
     Outcome,
-    SearchSettings,
     minimum_width,
     narrowed,
     search_recipe,
 )
+from thesislab.prune.settings import FisherSettings, NegativeSavings
 from thesislab.prune.target import Cost, cost_function
 from thesislab.prune.trainer import SearchTrainer
 from thesislab.prune.weights import sliced_variables
 
 PROGRESS_EVERY = 25
 """Removals between progress lines."""
-
-
-NegativeSavings = Literal["skip", "divide"]
-"""How a normalised saliency treats a removal that saves nothing (see `normalized_score`)."""
-
-
-class FisherSettings(SearchSettings):
-    """Fisher pruning's settings (defaults: Crowley et al.'s)."""
-
-    prune_every: int = Field(default=100, ge=1, description="Training steps between removals.")
-    normalize: Literal["none", "params", "macs", "latency_ms"] = Field(
-        default="none", description="Divide saliency by the cost a removal saves."
-    )
-    device: str | None = Field(
-        default=None, description="Device of the latency table (default: the target's)."
-    )
-    layers: Literal["all", "block_internal"] = Field(
-        default="all",
-        description="Which prunable layers lose channels (Crowley's: block_internal).",
-    )
-    tied: Literal["mask", "mean"] = Field(
-        default="mask",
-        description="A tied layer's saliency: its shared mask's, or the mean over its places.",
-    )
-    negative_savings: NegativeSavings = Field(
-        default="skip",
-        description="With normalize, a removal saving nothing: never chosen, or divided by.",
-    )
-    channels_removed: int | None = Field(
-        default=None, ge=1, description="Channels to remove at least, besides meeting the target."
-    )
-    freeze_pruned: bool = Field(
-        default=False,
-        description="Stop training the layers a removal narrows (those producing the channel, "
-        "its batch normalisations, those it enters), as the table-driven thesis run did.",
-    )
 
 
 def normalized_score(

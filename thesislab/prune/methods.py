@@ -1,23 +1,32 @@
 """The registry of pruning methods: name, settings model and the function that runs it.
 
-To add a method, write its module (a settings model derived from `search.Settings` and a function
-``(Context, settings) -> Outcome``) and add it to `METHODS`.
+To add a method, write its settings model in `settings` (derived from `settings.Settings`) and its
+module (a function ``(Context, settings) -> Outcome``), and add it to `METHODS`. A method's
+module, which brings Keras, is imported when the method runs: checking a study's settings loads
+no TensorFlow.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 
 from thesislab.errors import ThesislabError, validation_message
-from thesislab.prune.fisher import FisherSettings, fisher
-from thesislab.prune.morphnet import MorphNetSettings, morphnet
-from thesislab.prune.netadapt import NetAdaptSettings, netadapt
-from thesislab.prune.search import Context, Outcome, Settings
-from thesislab.prune.uniform import RandomSettings, UniformSettings, random, uniform
+from thesislab.prune.settings import (
+    FisherSettings,
+    MorphNetSettings,
+    NetAdaptSettings,
+    RandomSettings,
+    Settings,
+    UniformSettings,
+)
+
+if TYPE_CHECKING:
+    from thesislab.prune.search import Context, Outcome
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,16 @@ class Method:
 
     name: str
     settings: type[Settings]
-    run: Callable[[Context, Any], Outcome]
+    function: str
+    """Where the method's function is: ``module:name`` within `thesislab.prune`."""
+
+    def run(self, context: Context, settings: Settings) -> Outcome:
+        """Run the method on `context` with its (validated) `settings`."""
+        module, name = self.function.split(":")
+        implementation: Callable[[Context, Any], Outcome] = getattr(
+            importlib.import_module(f"thesislab.prune.{module}"), name
+        )
+        return implementation(context, settings)
 
     def validate(self, settings: dict[str, Any]) -> Settings:
         """The settings, checked and completed with the defaults."""
@@ -42,11 +60,11 @@ class Method:
 METHODS: dict[str, Method] = {
     method.name: method
     for method in (
-        Method("fisher", FisherSettings, fisher),
-        Method("netadapt", NetAdaptSettings, netadapt),
-        Method("morphnet", MorphNetSettings, morphnet),
-        Method("uniform", UniformSettings, uniform),
-        Method("random", RandomSettings, random),
+        Method("fisher", FisherSettings, "fisher:fisher"),
+        Method("netadapt", NetAdaptSettings, "netadapt:netadapt"),
+        Method("morphnet", MorphNetSettings, "morphnet:morphnet"),
+        Method("uniform", UniformSettings, "uniform:uniform"),
+        Method("random", RandomSettings, "uniform:random"),
     )
 }
 

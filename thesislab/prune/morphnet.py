@@ -38,13 +38,13 @@ from typing import Literal
 
 import keras
 import numpy as np
-from pydantic import Field, model_validator
 
 from thesislab.errors import ThesislabError
 from thesislab.models.registry import resolve
 from thesislab.models.structure import Structure
 from thesislab.prune.masking import masked_network
-from thesislab.prune.search import Context, Outcome, SearchSettings, minimum_width, search_recipe
+from thesislab.prune.search import Context, Outcome, minimum_width, search_recipe
+from thesislab.prune.settings import MorphNetSettings, Regularizer
 from thesislab.prune.target import Cost, cost_function
 from thesislab.prune.trainer import Penalty, SearchTrainer
 from thesislab.prune.uniform import largest_scaled
@@ -58,50 +58,8 @@ from thesislab.prune.weights import (
 from thesislab.train.network import build_network
 from thesislab.training_recipe import Recipe
 
-Regularizer = Literal["gamma", "group_lasso"]
 FLOPS_PER_MAC = 2
 """MorphNet counts a multiply-accumulate as two floating-point operations."""
-
-
-class MorphNetSettings(SearchSettings):
-    """MorphNet's settings."""
-
-    learning_rate: float = Field(default=0.01, gt=0.0)
-    strength: float = Field(default=1.0, ge=0.0, description="Regulariser weight.")
-    threshold: float = Field(
-        default=0.01, gt=0.0, description="Norm under which a channel is dead."
-    )
-    steps: int = Field(default=1000, ge=1, description="Regularised training steps.")
-    update_every: int = Field(default=100, ge=1, description="Steps between cost updates.")
-    resource: Literal["channels", "params", "macs", "latency_ms"] | None = Field(
-        default=None, description="What the regulariser targets; default: the target's metric."
-    )
-    regularizer: Regularizer = Field(
-        default="gamma", description="The norm: batch-norm scales, or filters' group lasso."
-    )
-    weights: Literal["share", "flops"] = Field(
-        default="share", description="A channel's cost as a share of the total, or in FLOPs."
-    )
-    from_scratch: bool = Field(
-        default=False,
-        description="Train a fresh network for the parent's whole recipe (its epochs, rates and "
-        "batch size; steps and the search's rates are then unused).",
-    )
-    factor: float | None = Field(
-        default=None, gt=0.0, description="Multiply the alive widths (default: to the budget)."
-    )
-    widen: float | None = Field(
-        default=None,
-        gt=0.0,
-        description="With from_scratch: train a network of the parent's widths times this, "
-        "rounded down and not capped (the thesis's second pass: 1.8 on a first pass's result).",
-    )
-
-    @model_validator(mode="after")
-    def _widen_trains_from_scratch(self) -> MorphNetSettings:
-        if self.widen is not None and not self.from_scratch:
-            raise ValueError(f"expected from_scratch with widen {self.widen}, received none")
-        return self
 
 
 def channel_norms(

@@ -37,10 +37,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
 from thesislab.errors import ThesislabError
 from thesislab.models.plan import PrunableLayer
@@ -48,47 +46,17 @@ from thesislab.prune.masking import masked_network
 from thesislab.prune.search import (
     Context,
     Outcome,
-    SearchSettings,
     minimum_width,
     narrowed,
     search_recipe,
 )
+from thesislab.prune.settings import NetAdaptSettings
 from thesislab.prune.target import Cost
 from thesislab.prune.trainer import SearchTrainer
 from thesislab.prune.weights import channel_norms
 
-Variant = Literal["thesislab", "thesis2019"]
-Criterion = Literal["l2", "fisher"]
-DEFAULT_CRITERION: dict[Variant, Criterion] = {"thesislab": "l2", "thesis2019": "fisher"}
 SKIP_SUFFIX = "_projection"
 """Names of the shortcut convolutions the thesis2019 L2 score leaves out."""
-
-
-class NetAdaptSettings(SearchSettings):
-    """NetAdapt's settings (defaults: the thesis's, with thesislab's `variant`)."""
-
-    init_red_fact: float = Field(
-        default=20.0, gt=1.0, description="The first iteration removes 1/init_red_fact of the way."
-    )
-    decay_rate: float = Field(default=0.98, gt=0.0, le=1.0)
-    allow_small: bool = Field(
-        default=False, description="Also propose layers that cannot meet the reduction."
-    )
-    criterion: Criterion | None = Field(
-        default=None, description="Channel score; default: l2 (thesislab), fisher (thesis2019)."
-    )
-    short_term_steps: int = Field(default=100, ge=1, description="Fine-tuning of each proposal.")
-    holdout: float = Field(
-        default=0.1, gt=0.0, lt=1.0, description="Fraction of training images held out."
-    )
-    variant: Variant = Field(
-        default="thesislab", description="Proposal rule and schedule; see the module docstring."
-    )
-
-    @property
-    def score(self) -> Criterion:
-        """The criterion, or the variant's default."""
-        return self.criterion or DEFAULT_CRITERION[self.variant]
 
 
 @dataclass(frozen=True)

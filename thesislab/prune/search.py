@@ -14,42 +14,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 
 from thesislab.models.plan import PrunableLayer
 from thesislab.models.spec import ArchSpec
 from thesislab.models.structure import Structure
+from thesislab.prune.settings import SearchSettings
 from thesislab.prune.target import Budget
-from thesislab.train.recipe import FINE_TUNING
-from thesislab.training_recipe import CropFill, Recipe
+from thesislab.training_recipe import Recipe
 
 if TYPE_CHECKING:
     import keras
 
     from thesislab.data import ImageData
-
-
-class Settings(BaseModel):
-    """Settings every method accepts."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    seed: int = Field(default=0, ge=0, description="Seed of batches and random choices.")
-
-
-class SearchSettings(Settings):
-    """Settings of the methods that train during the search (by default the thesis's
-    fine-tuning, `recipe.FINE_TUNING`: SGD with momentum, without Nesterov, at a constant rate)."""
-
-    learning_rate: float = Field(default=FINE_TUNING["learning_rate"], gt=0.0)
-    momentum: float = Field(default=Recipe.model_fields["momentum"].default, ge=0.0, lt=1.0)
-    weight_decay: float = Field(default=FINE_TUNING["weight_decay"], ge=0.0)
-    batch_size: int | None = Field(default=None, ge=1, description="Default: the model's.")
-    crop_fill: CropFill | None = Field(
-        default=None,
-        description="The crops' padding; default: the model's (Crowley et al.'s pruning: zeros).",
-    )
 
 
 def search_recipe(settings: SearchSettings, trained_with: Recipe | None) -> Recipe:

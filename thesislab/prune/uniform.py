@@ -15,11 +15,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from pydantic import Field
 
 from thesislab.errors import ThesislabError
 from thesislab.models.structure import Structure
-from thesislab.prune.search import Context, Outcome, Settings
+from thesislab.prune.search import Context, Outcome
+from thesislab.prune.settings import RandomSettings, UniformSettings
 from thesislab.prune.target import Budget
 from thesislab.prune.weights import channel_norms, top_channels
 
@@ -64,10 +64,6 @@ def largest_scaled(
     )
 
 
-class UniformSettings(Settings):
-    """Uniform pruning has no settings beyond the common ones."""
-
-
 def uniform(context: Context, settings: UniformSettings) -> Outcome:
     """Narrow every prunable layer by the same factor; keep the largest-norm channels."""
     structure = context.structure
@@ -79,16 +75,6 @@ def uniform(context: Context, settings: UniformSettings) -> Outcome:
         for group, width in enumerate(widths)
     ]
     return Outcome(kept, context.network, details={"factor": factor})
-
-
-class RandomSettings(Settings):
-    """Where the per-layer widths come from."""
-
-    like: str | None = Field(
-        default=None,
-        description="A pruned model id, or a method name (its result for the same parent and "
-        "target); default: the uniform widths.",
-    )
 
 
 def random_channels(context: Context, widths: Sequence[int], seed: int) -> Outcome:
