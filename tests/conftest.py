@@ -1,11 +1,15 @@
-"""Fixtures shared by the whole suite: the repository root and the optional ../shared folder."""
+"""Fixtures shared by the whole suite: the repository root, the optional ../shared folder and the
+process on JAX."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.jax_process import JaxProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -37,3 +41,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--skip-missing-system-deps"):
         os.environ["THESISLAB_SKIP_MISSING_SYSTEM_DEPS"] = "1"
+
+
+@pytest.fixture(scope="session")
+def on_jax() -> Iterator[JaxProcess]:
+    """A process running Keras on JAX, shared by the tests that compare the backends."""
+    process = JaxProcess()
+    yield process
+    process.close()

@@ -6,22 +6,20 @@ Each family is checked on a pruned tiny spec, so explicit widths are exercised t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
-from tests.models.zoo_cases import REPO_ROOT, TINY, images, pruned, randomize, tiny_spec
+from tests.models.zoo_cases import TINY, images, pruned, randomize, tiny_spec
 from thesislab.models.counting import count
 from thesislab.models.registry import build_model
+from thesislab.models.spec import ArchSpec
 
 
 @pytest.mark.slow
-def test_jax_forward_pass_matches_tensorflow(tmp_path):
+def test_jax_forward_pass_matches_tensorflow(tmp_path, on_jax):
     assert keras.backend.backend() == "tensorflow"
     batch = images(3)
     np.save(tmp_path / "images.npy", batch)
@@ -37,17 +35,26 @@ def test_jax_forward_pass_matches_tensorflow(tmp_path):
         expected[f"{family}.counts"] = np.array([counts.params, counts.macs])
     (tmp_path / "cases.json").write_text(json.dumps(cases))
 
-    script = Path(__file__).with_name("jax_forward.py")
-    # XLA's optimisation passes cost more than they save for one tiny forward pass each.
-    environment = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "PYTHONPATH": str(REPO_ROOT),
-        "XLA_FLAGS": "--xla_backend_optimization_level=0",
-    }
-    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, env=environment)
+    on_jax.call(forward_passes, str(tmp_path))
 
     with np.load(tmp_path / "jax.npz") as jax_results:
         assert set(jax_results.files) == set(expected)
         for label, values in expected.items():
             np.testing.assert_allclose(jax_results[label], values, atol=1e-4, err_msg=label)
+
+
+def forward_passes(folder: str) -> None:
+    """On JAX: rebuild each spec saved in `folder`, load its weights, and write its logits on the
+    saved images and its counts back to `folder` (`jax.npz`)."""
+    folder_path = Path(folder)
+    assert keras.backend.backend() == "jax", keras.backend.backend()
+    cases = json.loads((folder_path / "cases.json").read_text())
+    batch = np.load(folder_path / "images.npy")
+    results = {}
+    for label, spec in cases.items():
+        model = build_model(ArchSpec.model_validate(spec))
+        model.load_weights(folder_path / f"{label}.weights.h5")
+        counts = count(model)
+        results[label] = keras.ops.convert_to_numpy(model(batch, training=False))
+        results[f"{label}.counts"] = np.array([counts.params, counts.macs])
+    np.savez(folder_path / "jax.npz", **results)

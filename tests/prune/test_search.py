@@ -3,15 +3,12 @@ TensorFlow and JAX."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.jax_process import JaxProcess
 from tests.prune.conftest import TINY_WRN
 from thesislab.data import load_data
 from thesislab.models.names import parse_name
@@ -71,32 +68,13 @@ def frozen_variables_stay(data: str) -> tuple[bool, bool]:
     return kept, moved
 
 
-def _printed_under_jax(function: str, small_data: Path) -> list[str]:
-    """The words `function` of this module returns for `small_data`, printed by a process
-    running Keras on JAX."""
-    code = (
-        f"from tests.prune.test_search import {function}\nprint(*{function}({str(small_data)!r}))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env={**os.environ, "KERAS_BACKEND": "jax"},
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout.split()
-
-
 def test_frozen_variables_keep_their_values(small_data: Path) -> None:
     assert frozen_variables_stay(str(small_data)) == (True, True)
 
 
 @pytest.mark.slow
-def test_frozen_variables_keep_their_values_under_jax(small_data: Path) -> None:
-    assert _printed_under_jax("frozen_variables_stay", small_data)[-2:] == ["True", "True"]
+def test_frozen_variables_keep_their_values_under_jax(small_data: Path, on_jax: JaxProcess) -> None:
+    assert on_jax.call(frozen_variables_stay, str(small_data)) == [True, True]
 
 
 def _trainer(network, structure, penalty: Penalty | None = None, **recipe) -> SearchTrainer:
@@ -111,9 +89,11 @@ def test_saliency_of_a_zeroed_channel_is_zero(small_data: Path) -> None:
 
 
 @pytest.mark.slow
-def test_saliency_of_a_zeroed_channel_is_zero_under_jax(small_data: Path) -> None:
-    zeroed, others, steps = _printed_under_jax("zeroed_channel_saliency", small_data)[-3:]
-    assert float(zeroed) == 0.0 and float(others) > 0.0 and steps == "3"
+def test_saliency_of_a_zeroed_channel_is_zero_under_jax(
+    small_data: Path, on_jax: JaxProcess
+) -> None:
+    zeroed, others, steps = on_jax.call(zeroed_channel_saliency, str(small_data))
+    assert zeroed == 0.0 and others > 0.0 and steps == 3
 
 
 def test_masked_out_channels_stay_out_of_training() -> None:
