@@ -70,6 +70,8 @@ _TOOLTIP_TEXT: dict[Format, str] = {
     Format.POINTS: "format({v} * 100, '+.2f') + ' pts'",
     Format.MILLISECONDS: "format({v}, ',.2f') + ' ms'",
     Format.COUNT: "format({v}, ',.0f')",
+    Format.BYTES: "format({v}, ',.0f') + ' B'",
+    Format.SECONDS: "format({v}, ',.1f') + ' s'",
 }
 """Vega expressions writing a value `{v}` as `thesislab.results.columns.display` does."""
 
