@@ -108,6 +108,7 @@ COLUMNS: tuple[Column, ...] = (
     _column("side", "Compared as", Format.TEXT, View.TOOLTIP, View.CSV, lead=1),
     _column("accuracy", "Accuracy", Format.PERCENT, *_EVERYWHERE, View.CLI, lead=2),
     _column("accuracy_std", "± std", Format.SPREAD, *_EVERYWHERE, lead=3),
+    _column("error", "Error", Format.PERCENT, View.CSV),
     _column("n_seeds", "Seeds", Format.COUNT, *_EVERYWHERE, View.CLI, lead=4),
     _column("latency_ms", "Latency", Format.MILLISECONDS, *_EVERYWHERE, View.CLI, lead=5),
     _column("predicted_latency_ms", "Predicted latency", Format.MILLISECONDS, *_EVERYWHERE),
@@ -124,7 +125,8 @@ COLUMNS: tuple[Column, ...] = (
     _column("artifact_ids", "Artifact records", Format.LIST, View.STORE),
 )
 """Every column, in the store's order. `side` (of a pair's point) and `accuracy_change` (against
-uniform pruning) are added by the site's pages; the others come from the records. `size_bytes` is
+uniform pruning) are added by the site's pages, `error` (1 − accuracy) by a figure that plots
+it; the others come from the records. `size_bytes` is
 the mean size of a row's TFLite files, `training_time_s` the mean training time of its
 configuration's seeds. `role` says
 what a result is for (`thesislab.results.roles`): 'published', 'sample' or 'calibration'.
