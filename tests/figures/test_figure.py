@@ -185,6 +185,8 @@ def test_a_pdf_svg_and_png_of_a_spec(thesislab, tmp_path):
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_the_pgf_compiles_in_a_document_and_takes_its_fonts(thesislab, tmp_path):
     thesislab("figure", "--highlight", SMALL, "--log-x", "-o", str(tmp_path / "figure.pgf"))
+    source = (tmp_path / "figure.pgf").read_text()
+    assert source.count(r"[{mobilenetv2\_d9\_er4\_w16}]") == 3  # its three points, named
     (tmp_path / "thesis.tex").write_text(
         "\\documentclass[12pt]{article}\n\\usepackage{pgfplots}\n\\begin{document}\n"
         "\\input{figure.pgf}\n\\end{document}\n"
@@ -229,7 +231,7 @@ def test_an_empty_selection_says_which_filter_emptied_it(thesislab):
     message = str(refused.value)
     assert "\n" not in message
     assert message.endswith(
-        f"role published keeps 7, quantization int8 keeps 1, device {PI} keeps 0"
+        f"role published keeps 7; quantization int8 keeps 1; device {PI} keeps 0"
     )
 
 

@@ -33,7 +33,9 @@ class Figure:
         """The chart's layout with its selectors where the figure has them."""
         return self.chart.layout_at(self.selection)
 
-    def _at_selection(self, rows: pd.DataFrame) -> pd.DataFrame:
+    def at_selection(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows of a chart's table (its rows, or a dataset per selection) at the figure's
+        selection."""
         keep = rows.index == rows.index
         for column, value in self.layout.defaults:
             keep &= (rows[column].astype(str) == value).to_numpy()
@@ -42,13 +44,13 @@ class Figure:
     def points(self) -> pd.DataFrame:
         """The points drawn at the figure's selection (the thesis's results shown), in the
         order of the chart's rows."""
-        return self._at_selection(self.chart.shown)
+        return self.at_selection(self.chart.shown)
 
     def front(self) -> pd.DataFrame:
         """The Pareto frontier's points at the figure's selection (the thesis's results
         included), per group (the colour's value, or 'all'), lowest x first."""
         front = self.chart.front
-        return self._at_selection(front[front["scope"] == ALL])
+        return self.at_selection(front[front["scope"] == ALL])
 
 
 def of_spec(frame: pd.DataFrame, spec: FigureSpec) -> Figure:

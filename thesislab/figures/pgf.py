@@ -51,17 +51,26 @@ MARKS: dict[str, tuple[str, str]] = {
 }
 """The pgfplots marks of the site's shapes (`layers.SHAPES`): filled, hollow."""
 
+LEGEND_STYLE = (
+    "legend style={at={(0.5,-0.28)}, anchor=north, draw=none, "
+    "/tikz/every even column/.append style={column sep=0.8em}}"
+)
+"""The legend: centred under the plot, below the x axis's title, entries a little apart."""
+
 MARK_SIZE = "1.5pt"
 """The points' radius: about the site's printed points."""
 
 TEX_CHARACTER_WIDTH = 0.5
 """A generous average width of a label's characters in a LaTeX document's fonts, in ems."""
 
-_LOG_STEPS = ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0))
+_LOG_STEPS = ((1.0,), (1.0, 3.0), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 """Ticks of a logarithmic axis, sparsest first: these multiples of each power of ten."""
 _LEAST_TICKS = 3
-POWERS_OF_TEN = frozenset({Format.COUNT, Format.BYTES})
-"""The formats of columns whose logarithmic axes are ticked at powers of ten, 10^k."""
+PREFIXED = frozenset({Format.COUNT, Format.BYTES})
+"""The formats of columns whose ticks have SI prefixes (20M), as on the site."""
+_PREFIXES = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
+
+_SIDES = {True: "left", False: "right"}
 
 _SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -95,7 +104,7 @@ def _number(value: object) -> str:
     return f"{float(value):.12g}"  # type: ignore[arg-type]
 
 
-def _drawable(spec: ChartSpec) -> None:
+def _refuse_pairs(spec: ChartSpec) -> None:
     if spec.paired:
         raise ThesislabError(
             f"expected a chart of points for PGF, got {spec.chart_id!r}, whose points are "
@@ -105,8 +114,8 @@ def _drawable(spec: ChartSpec) -> None:
 
 def log_ticks(low: float, high: float) -> list[float]:
     """Round ticks of a logarithmic axis from `low` to `high`: the sparsest of powers of ten,
-    1-3 and 1-2-5 steps that gives at least three; none where even 1-2-5 gives fewer (pgfplots
-    then chooses)."""
+    1-3, 1-2-5 and 1-1.5-2-3-5-7 steps that gives at least three; none where even the densest
+    gives fewer (pgfplots then chooses)."""
     for steps in _LOG_STEPS:
         powers = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
         ticks = [step * 10.0**power for power in powers for step in steps]
@@ -116,14 +125,26 @@ def log_ticks(low: float, high: float) -> list[float]:
     return []
 
 
+def tick_label(value: float, prefixed: bool) -> str:
+    """A tick's label: a plain number (0.3, 30, 1000) or, `prefixed`, with an SI prefix (20M)
+    as the site writes counts and sizes."""
+    for factor, prefix in _PREFIXES if prefixed else ():
+        if value >= factor:
+            return f"{value / factor:g}{prefix}"
+    return f"{value:.10f}".rstrip("0").rstrip(".")
+
+
 def _log_axis(axis: str, column: str, values: pd.Series) -> str:
-    """A logarithmic axis's options: its mode and, but for counts and sizes (ticked at powers of
-    ten, 10^k), round ticks written as plain numbers."""
-    if column in BY_NAME and BY_NAME[column].format in POWERS_OF_TEN:
-        return f"{axis}mode=log"
+    """A logarithmic axis's options: its mode and round ticks labelled as the site labels them
+    (counts and sizes with SI prefixes); where the values span too little for three of those,
+    pgfplots's own ticks."""
+    prefixed = column in BY_NAME and BY_NAME[column].format in PREFIXED
     ticks = log_ticks(float(values.min()), float(values.max()))
-    chosen = f", {axis}tick={{{','.join(_number(tick) for tick in ticks)}}}" if ticks else ""
-    return f"{axis}mode=log, log ticks with fixed point{chosen}"
+    if not ticks:
+        return f"{axis}mode=log" + ("" if prefixed else ", log ticks with fixed point")
+    places = ",".join(_number(tick) for tick in ticks)
+    labels = ",".join(f"{{{tick_label(tick, prefixed)}}}" for tick in ticks)
+    return f"{axis}mode=log, {axis}tick={{{places}}}, {axis}ticklabels={{{labels}}}"
 
 
 def _percent_ticks(spec: ChartSpec) -> str:
@@ -148,13 +169,9 @@ def _title(layout: Layout) -> str:
     return " · ".join(parts)
 
 
-def _mark_class(shape: str, filled: bool) -> str:
-    """The name of a mark's style: its shape, filled or hollow."""
-    return f"thesislab-{shape}-{'filled' if filled else 'hollow'}"
-
-
 def _mark(name: str) -> str:
-    """The pgfplots options of the mark `_mark_class` names."""
+    """The pgfplots options of the mark a point's style names: thesislab-SHAPE-filled or
+    thesislab-SHAPE-hollow."""
     shape, _, fill = name.removeprefix("thesislab-").rpartition("-")
     return MARKS[shape][fill == "hollow"]
 
@@ -174,7 +191,6 @@ class _Source:
         self._scatter = self.classes.nunique() > 1
         """Whether points differ in their marks (else each group's plot sets its mark)."""
         self.lines: list[str] = []
-        self.legend: list[str] = []
 
     def _classes(self) -> pd.Series:
         """Each point's mark: its shape (by the shape field's value) and whether it is filled
@@ -182,8 +198,8 @@ class _Source:
         spec, points = self.spec, self.points
         shapes = dict(zip(self.layout.shapes, SHAPES, strict=False))
         shape = points[spec.shape].astype(str).map(shapes) if spec.shape else SHAPES[0]
-        marks = points.assign(shape=shape, filled=~points["reference"].astype(bool))
-        return marks.apply(lambda row: _mark_class(row["shape"], row["filled"]), axis=1)
+        fill = points["reference"].astype(bool).map({False: "filled", True: "hollow"})
+        return "thesislab-" + shape + "-" + fill
 
     def write(self) -> str:
         self._preamble()
@@ -200,7 +216,7 @@ class _Source:
     def _preamble(self) -> None:
         title = _title(self.layout) or self.spec.title
         self.lines += [
-            f"% {tex(title)}: a figure made by thesislab, its data inline.",
+            f"% {title}: a figure made by thesislab, its data inline.",
             r"% \input it in a LaTeX document whose preamble has \usepackage{pgfplots};",
             "% it takes the document's fonts.",
             r"\begin{tikzpicture}",
@@ -209,7 +225,7 @@ class _Source:
         for value, colour in self.layout.colours:
             name = self.colours[value]
             hexadecimal = colour.lstrip("#").upper()
-            self.lines.append(rf"\definecolor{{{name}}}{{HTML}}{{{hexadecimal}}} % {tex(value)}")
+            self.lines.append(rf"\definecolor{{{name}}}{{HTML}}{{{hexadecimal}}} % {value}")
         if self._scatter:
             styles = [f"{name}/.style={{{_mark(name)}}}" for name in sorted(set(self.classes))]
             self.lines.append(r"\tikzset{" + ", ".join(styles) + "}")
@@ -229,8 +245,7 @@ class _Source:
             f"mark size={MARK_SIZE}",
             f"legend columns={self._legend_columns()}",
             "legend cell align=left",
-            "legend style={at={(0.5,-0.28)}, anchor=north, draw=none, "
-            "/tikz/every even column/.append style={column sep=0.8em}}",
+            LEGEND_STYLE,
         ]
         if self._scatter:  # a point's mark is the style its meta names
             options += [
@@ -250,12 +265,14 @@ class _Source:
 
     def _legend_labels(self) -> list[str]:
         drawn = set(self.points[self.spec.colour].astype(str))
-        return [value for value in self.colours if value in drawn] + self._key_labels()
+        colours = [value for value in self.colours if value in drawn]
+        return [*colours, *self.layout.shapes, *self._mark_keys()]
 
-    def _key_labels(self) -> list[str]:
-        marks = [OWN_MARKS] if self.layout.has_reference and self.layout.has_own else []
-        marks += [REFERENCE_MARKS] if self.layout.has_reference else []
-        return [*self.layout.shapes, *marks]
+    def _mark_keys(self) -> list[str]:
+        """The legend's entries telling filled marks from hollow ones, where both are drawn."""
+        if not self.layout.has_reference:
+            return []
+        return [*([OWN_MARKS] if self.layout.has_own else []), REFERENCE_MARKS]
 
     def _guide(self) -> None:
         spec, points = self.spec, self.points
@@ -264,7 +281,7 @@ class _Source:
             ends = [(float(points[spec.x].min()), 0.0), (float(points[spec.x].max()), 0.0)]
         if spec.rule == "diagonal":
             diagonal = self.figure.chart.datasets["diagonal"]
-            at = self.figure._at_selection(diagonal[diagonal["scope"] == ALL])
+            at = self.figure.at_selection(diagonal[diagonal["scope"] == ALL])
             ends = list(zip(at[spec.x], at[spec.y], strict=True))
         if ends:
             self.lines.append(f"% the guide line ({spec.rule})")
@@ -279,9 +296,7 @@ class _Source:
             return
         for group, rows in front.groupby("group", sort=False):
             colour = GUIDE if group == "all" else self.colours[str(group)]
-            self.lines.append(
-                f"% the Pareto front{'' if group == 'all' else ' of ' + tex(str(group))}"
-            )
+            self.lines.append(f"% the Pareto front{'' if group == 'all' else f' of {group}'}")
             coordinates = [
                 f"({_number(x)},{_number(y)})"
                 for x, y in zip(rows[spec.x], rows[spec.y], strict=True)
@@ -314,33 +329,36 @@ class _Source:
                 point += f" [{mark}]"
             coordinates.append(point)
         count = f"{len(chosen)} point{'s' * (len(chosen) != 1)}"
-        self.lines.append(f"% {tex(spec.colour_title)} {tex(value)}: {count}")
+        self.lines.append(f"% {spec.colour_title} {value}: {count}")
         self._plot(", ".join(options), coordinates)
         self.lines.append(rf"\addlegendentry{{{tex(value)}}}")
 
     def _highlights(self) -> None:
         spec, points = self.spec, self.points
-        chosen = points[points["name"].isin(spec.highlight)] if spec.highlight else points.iloc[0:0]
+        chosen = points[points["name"].isin(spec.highlight)]
         if chosen.empty:
             return
-        self.lines.append("% the highlighted results")
-        options = (
-            f"{GUIDE}, only marks, mark=o, mark size=3pt, forget plot, "
-            "point meta=explicit symbolic, nodes near coords, "
-            "every node near coord/.append style={anchor=west, xshift=2pt}"
-        )
-        coordinates = [
-            f"({_number(x)},{_number(y)}) [{{{tex(str(name))}}}]"
-            for x, y, name in zip(chosen[spec.x], chosen[spec.y], chosen["name"], strict=True)
-        ]
-        self._plot(options, coordinates)
+        left = self.figure.chart.label_left(chosen)
+        for on_left, rows in chosen.groupby(left, sort=False):
+            self.lines.append(f"% the highlighted results, named on their {_SIDES[on_left]}")
+            anchor = "anchor=east, xshift=-2pt" if on_left else "anchor=west, xshift=2pt"
+            options = (
+                f"{GUIDE}, only marks, mark=o, mark size=3pt, forget plot, "
+                "point meta=explicit symbolic, nodes near coords, "
+                f"every node near coord/.append style={{{anchor}}}"
+            )
+            coordinates = [
+                f"({_number(x)},{_number(y)}) [{{{tex(str(name))}}}]"
+                for x, y, name in zip(rows[spec.x], rows[spec.y], rows["name"], strict=True)
+            ]
+            self._plot(options, coordinates)
 
     def _keys(self) -> None:
         """Legend entries for the shapes and for filled and hollow marks."""
         for value, shape in zip(self.layout.shapes, SHAPES, strict=False):
             self.lines.append(rf"\addlegendimage{{only marks, {MARKS[shape][0]}, {GUIDE}}}")
             self.lines.append(rf"\addlegendentry{{{tex(value)}}}")
-        for label in self._key_labels()[len(self.layout.shapes) :]:
+        for label in self._mark_keys():
             mark = "mark=o" if label == REFERENCE_MARKS else "mark=*"
             self.lines.append(rf"\addlegendimage{{only marks, {mark}, {GUIDE}}}")
             self.lines.append(rf"\addlegendentry{{{tex(label)}}}")
@@ -353,5 +371,5 @@ class _Source:
 
 def pgf_source(figure: Figure) -> str:
     """The figure as pgfplots source, for a LaTeX document to `\\input`."""
-    _drawable(figure.layout.spec)
+    _refuse_pairs(figure.layout.spec)
     return _Source(figure).write()

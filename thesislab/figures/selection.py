@@ -3,10 +3,12 @@
 Points are rows of `thesislab.results.table.table()`: published ones unless the spec filters on
 `role`, those whose columns hold one of each filter's values and that were measured on one of
 its devices (every device where it names none), with both an x and a y (a positive one on a
-logarithmic axis). Where x is not the latency, a configuration measured on several devices
-would repeat: its first device's row stands for it, one per (configuration, quantization).
-The chart is the site's (`thesislab.site.charts.data.Chart`), so that a figure is drawn as
-the site's charts are: its palette, its marks, its Pareto front.
+logarithmic axis). Parameters and MACs that a row's records lack are counted from its
+architecture where it is known (`site.frames.with_counts`, as the Devices page counts them).
+Where x is not the latency, a configuration measured on several devices would repeat: its
+first device's row stands for it, one per (configuration, quantization). The chart is the
+site's (`thesislab.site.charts.data.Chart`), so that a figure is drawn as the site's charts
+are: its palette, its marks, its Pareto front.
 """
 
 from __future__ import annotations
@@ -92,10 +94,10 @@ def _drawable(values: pd.Series, log: bool) -> pd.Series:
 
 def select(frame: pd.DataFrame, spec: FigureSpec) -> pd.DataFrame:
     """The rows of the results table `frame` that `spec` draws (with `error` added where y is
-    the error), in the table's order; an empty selection is a one-line error saying which step
-    emptied it."""
+    the error, parameters and MACs counted where their records have none), in the table's
+    order; an empty selection is a one-line error saying which step emptied it."""
     keep, told = _kept(frame, spec)
-    rows = frame[keep]
+    rows = frames.with_counts(frame[keep])
     if spec.y == "error":
         rows = rows.assign(error=1 - rows["accuracy"])
     if not rows.empty:
@@ -106,7 +108,7 @@ def select(frame: pd.DataFrame, spec: FigureSpec) -> pd.DataFrame:
         rows = rows.drop_duplicates(["config_id", "quantization"])
     if rows.empty:
         raise ThesislabError(
-            f"expected results to draw, found none: of {len(frame)} results, {', '.join(told)}"
+            f"expected results to draw, found none: of {len(frame)} results, {'; '.join(told)}"
         )
     names = set(rows["name"])
     for name in spec.highlight:

@@ -29,6 +29,9 @@ from thesislab.site.pareto import pareto_front
 if TYPE_CHECKING:
     import pandas as pd
 
+LABEL_LEFT_FROM = 0.6
+"""The share of the x axis's range past which a highlighted point is named on its left."""
+
 MAX_POINTS = 1200
 """Above this many points a chart shows its frontier points and a random sample of the rest."""
 
@@ -312,8 +315,11 @@ class Chart:
     def datasets(self) -> dict[str, pd.DataFrame]:
         """The data the specs refer to by name."""
         spec, chosen = self.spec, self.by_selection
+        points = self.shown[self._point_columns()]
+        if spec.highlight:
+            points = points.assign(label_left=self.label_left(points))
         data = {
-            "points": self.shown[self._point_columns()],
+            "points": points,
             "front": self.front.drop(columns="row"),
             "counts": selections.counts(chosen),
             "padding": selections.padding(chosen, spec.x, spec.y, spec.log_x, spec.log_y),
@@ -321,6 +327,21 @@ class Chart:
         if spec.rule == "diagonal":
             data["diagonal"] = selections.diagonals(chosen, spec.x, spec.y)
         return data
+
+    def label_left(self, rows: pd.DataFrame) -> pd.Series:
+        """Whether a highlighted point's name goes to its left: where the point lies in the
+        right part of the x axis (past `LABEL_LEFT_FROM` of the drawn rows' range, in log where
+        the axis is), so that the name stays inside the figure."""
+        import numpy as np
+        import pandas as pd
+
+        spec = self.spec
+        scale = np.log if spec.log_x else np.asarray
+        drawn = scale(self.drawn[spec.x].to_numpy(float))
+        values = scale(rows[spec.x].to_numpy(float))
+        low, span = drawn.min(), drawn.max() - drawn.min()
+        share = (values - low) / span if span > 0 else np.zeros(len(values))
+        return pd.Series(share > LABEL_LEFT_FROM, index=rows.index)
 
     def csv_rows(self) -> pd.DataFrame:
         """Every row of the chart (not only the sample drawn), in the columns of its CSV and

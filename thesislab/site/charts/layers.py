@@ -423,37 +423,39 @@ HIGHLIGHT_RING: dict[Medium, dict[str, Any]] = {
 
 
 def highlights(shared: Channels) -> list[alt.Chart]:
-    """The points whose names the chart highlights, each ringed and labelled with its name to
-    its right: two layers."""
+    """The points whose names the chart highlights, each ringed and labelled with its name on
+    the side of the plot's middle (`Chart.label_left`): three layers."""
     import altair as alt
 
     names = json.dumps(list(shared.layout.spec.highlight))
     size = _SCREEN_FONT_SIZE if shared.medium == "screen" else shared.font_size
     filters = [*shared.selected, *shared.reference_shown, f"indexof({names}, datum.name) >= 0"]
     position = {"x": shared.x, "y": shared.y}
-    return [
+    rings = _layer(
+        "highlight_rings",
+        shared.points,
+        {"type": "point", "filled": False, **HIGHLIGHT_RING[shared.medium]},
+        position,
+        filters,
+    )
+    labels = [
         _layer(
-            "highlight_rings",
-            shared.points,
-            {"type": "point", "filled": False, **HIGHLIGHT_RING[shared.medium]},
-            position,
-            filters,
-        ),
-        _layer(
-            "highlight_labels",
+            f"highlight_labels_{align}",
             shared.points,
             {
                 "type": "text",
-                "align": "left",
-                "dx": 6,
+                "align": align,
+                "dx": 6 if align == "left" else -6,
                 "fontSize": size,
                 "color": GUIDE_COLOUR,
-                "clip": False,  # a name may run past the plot's edge
+                "clip": False,  # a long name may run past the plot's edge
             },
             {**position, "text": alt.Text("name:N")},
-            filters,
-        ),
+            [*filters, f"{'!' if align == 'left' else ''}datum.label_left"],
+        )
+        for align in ("left", "right")
     ]
+    return [rings, *labels]
 
 
 def _pointer(layout: Layout) -> tuple[dict[str, str], dict[str, Any]]:
