@@ -14,8 +14,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.figures.figure_records import LOCAL, PI, PRUNED, SAMPLE, SMALL, STUDENT, THESIS
+from thesislab.cli import app
 from thesislab.errors import ThesislabError
 from thesislab.figures.spec import COLOUR_FIELDS, FILTER_FIELDS, SPEC_KEYS, X_FIELDS
 from thesislab.site.charts.vega import print_size
@@ -249,3 +251,9 @@ def test_chart_export_writes_a_site_chart_as_pgf(thesislab, figure_table, tmp_pa
     assert set(groups) == set(shown["family"])
     with pytest.raises(ThesislabError, match="joined in pairs: export it as pdf, svg or png"):
         thesislab("chart", "export", "quantization", "--format", "pgf", "--out", str(out))
+
+
+def test_figure_help_explains_the_spec_with_examples():
+    shown = CliRunner().invoke(app, ["figure", "--help"], env={"COLUMNS": "120"}).output
+    assert "Example: thesislab figure" in shown
+    assert all(key in shown for key in SPEC_KEYS)

@@ -191,6 +191,7 @@ def figure(
     A spec (YAML) has the keys x, y, colour, filters, devices, log_x, log_y, highlight, title,
     width_cm and font_size_pt:
 
+    \b
         x: macs
         y: error
         colour: family
