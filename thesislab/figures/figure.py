@@ -36,7 +36,9 @@ class Figure:
     def at_selection(self, rows: pd.DataFrame) -> pd.DataFrame:
         """The rows of a chart's table (its rows, or a dataset per selection) at the figure's
         selection."""
-        keep = rows.index == rows.index
+        import numpy as np
+
+        keep = np.ones(len(rows), dtype=bool)
         for column, value in self.layout.defaults:
             keep &= (rows[column].astype(str) == value).to_numpy()
         return rows[keep]

@@ -3,8 +3,8 @@
 Both media stack the same layers (`thesislab.site.charts.layers`); print makes them static and
 sets the figure's width (a column's 8.5 cm, or any other), its fonts (9-10 pt by default) and a
 title naming what is shown (its heading, if it has one, the device, and any other selector's
-value); its legends go under the plot, one
-above the other, and the figure grows as tall as they need. Data stays out of the specs: they
+value); its legends go under the plot, one above the other, and the figure grows as tall as
+they need. Data stays out of the specs: they
 name the datasets that `Chart.datasets` provides, so a page carries each chart's data once for
 both media, and a spec depends only on the chart's `Layout`, so building it with Altair (the slow
 part) happens once per layout, medium, width, font size and process.
