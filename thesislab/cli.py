@@ -14,12 +14,13 @@ from thesislab.bench.cli import bench, devices_app, protocols_app
 from thesislab.data.cli import app as data_app
 from thesislab.deploy.cli import convert
 from thesislab.errors import ThesislabError
+from thesislab.figures.cli import chart_app, figure
 from thesislab.importers.cli import import_app
 from thesislab.latency.cli import lut_app
 from thesislab.models.cli import app as models_app
 from thesislab.prune.cli import prune
 from thesislab.results.cli import results_app
-from thesislab.site.cli import chart_app, site_app
+from thesislab.site.cli import site_app
 from thesislab.store import RESULTS_ROOT
 from thesislab.studies.cli import run
 from thesislab.train.cli import recipes_app, train
@@ -73,6 +74,7 @@ app.command("prune")(prune)
 app.add_typer(lut_app, name="lut")
 app.add_typer(site_app, name="site")
 app.add_typer(chart_app, name="chart")
+app.command("figure")(figure)
 
 
 @app.command("quickstart")

@@ -30,6 +30,8 @@ def test_values_are_written_with_their_units():
     assert display(-0.005, Format.POINTS) == "-0.50 pts"
     assert display(1234.5, Format.MILLISECONDS) == "1,234.50 ms"
     assert display(2_000_000.0, Format.COUNT) == "2,000,000"
+    assert display(1_234_567.0, Format.BYTES) == "1,234,567 B"
+    assert display(1234.54, Format.SECONDS) == "1,234.5 s"
     assert display(True, Format.FLAG) == "yes"
     assert display(math.nan, Format.PERCENT) == display(None, Format.TEXT) == "–"
 

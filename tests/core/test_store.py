@@ -15,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from thesislab import records as records_module
@@ -165,8 +166,14 @@ def test_corrupt_json_is_a_one_line_error(tmp_path):
 
 def test_table_aggregates_seeds_and_joins_devices(tmp_path):
     store = Store(tmp_path)
-    models = [store.write(_model(seed, accuracy)) for seed, accuracy in [(1, 0.90), (2, 0.92)]]
-    fp32 = [store.write(ArtifactRecord(model_id=m, quantization="fp32")) for m in models]
+    models = [
+        store.write(_model(seed, accuracy, training_time_s=seconds))
+        for seed, accuracy, seconds in [(1, 0.90, 10.0), (2, 0.92, 20.0)]
+    ]
+    fp32 = [
+        store.write(ArtifactRecord(model_id=m, quantization="fp32", size_bytes=size))
+        for m, size in zip(models, [100, 300], strict=True)
+    ]
     int8 = [
         store.write(ArtifactRecord(model_id=m, quantization="int8", accuracy=a))
         for m, a in zip(models, [0.88, 0.86], strict=True)
@@ -188,6 +195,10 @@ def test_table_aggregates_seeds_and_joins_devices(tmp_path):
     assert rows[("int8", "local")].accuracy == pytest.approx(0.87)
     assert rows[("fp32", "pi")].latency_ms == 40.0
     assert local.params == 1000 and local.family == "mobilenetv2"
+    assert local.size_bytes == pytest.approx(200.0)  # the mean of its artifacts' files
+    assert local.training_time_s == pytest.approx(15.0)  # the mean of its seeds'
+    assert rows[("int8", "local")].training_time_s == pytest.approx(15.0)
+    assert pd.isna(rows[("int8", "local")].size_bytes)  # its artifacts record no size
 
 
 def test_table_keeps_models_without_artifacts_and_separates_lineages(tmp_path):

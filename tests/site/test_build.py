@@ -23,8 +23,9 @@ from typer.testing import CliRunner
 
 from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, REPO
 from thesislab.errors import ThesislabError
+from thesislab.figures.cli import chart_app
 from thesislab.results.table import table
-from thesislab.site.cli import chart_app, site_app
+from thesislab.site.cli import site_app
 from thesislab.site.links import model_page
 from thesislab.site.page import slug
 from thesislab.site.pages import site_pages

@@ -16,9 +16,9 @@ from tests.site import device_records
 from tests.site.site_records import PI
 from tests.system_deps import require_executable
 from thesislab.errors import ThesislabError
+from thesislab.figures.cli import chart_app
 from thesislab.site.charts.layers import OWN_MARKS, REFERENCE_MARKS
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, PAGE_WIDTH_CM, print_size
-from thesislab.site.cli import chart_app
 from thesislab.site.exports import PNG_PPI
 from thesislab.site.pages import site_pages
 from thesislab.store import Store

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.site.site_records import CALIBRATION_NETWORK, SAMPLE_RUN
+from thesislab.figures.cli import chart_app
 from thesislab.results.roles import Role
 from thesislab.site.catalogue import Catalogue
-from thesislab.site.cli import chart_app
 from thesislab.site.exports import chart_file
 from thesislab.site.links import MODELS_INDEX
 from thesislab.site.page import HOME, LOOKUP, SAMPLES

@@ -83,18 +83,20 @@ def test_without_macs_there_is_nothing_to_compare():
     assert math.isnan(summary["macs_spearman"]) and math.isnan(summary["macs_mean_relative_error"])
 
 
-def test_macs_are_counted_where_the_architecture_is_known(results_table):
-    counted = frames.with_macs(results_table)
+def test_macs_and_parameters_are_counted_where_the_architecture_is_known(results_table):
+    counted = frames.with_counts(results_table)
     thesis = results_table["source"] == "thesis-2019"
     trained = counted[thesis & (results_table["stage"] == "trained")]
     assert results_table.loc[trained.index, "macs"].isna().all()  # none in the records ...
-    for architecture, macs in trained[["architecture", "macs"]].head(5).itertuples(index=False):
-        assert macs == count_spec(ArchSpec.model_validate_json(architecture)).macs  # ... counted
+    rows = trained[["architecture", "params", "macs"]].head(5).itertuples(index=False)
+    for architecture, params, macs in rows:
+        count = count_spec(ArchSpec.model_validate_json(architecture))
+        assert (params, macs) == (count.params, count.macs)  # ... counted
     pruned = counted[thesis & (results_table["stage"] != "trained")]
-    assert len(pruned) > 0 and pruned["macs"].isna().all()  # widths unknown: MACs unknown
+    assert len(pruned) > 0 and pruned[["params", "macs"]].isna().all(axis=None)  # widths unknown
     recorded = results_table.assign(macs=results_table["macs"].astype(float))
     recorded.loc[trained.index[0], "macs"] = 123.0  # a count in the records is kept
-    assert frames.with_macs(recorded).loc[trained.index[0], "macs"] == 123.0
+    assert frames.with_counts(recorded).loc[trained.index[0], "macs"] == 123.0
 
 
 def test_the_lookup_page_shows_the_yardstick(results_table):

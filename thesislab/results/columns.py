@@ -46,12 +46,24 @@ class Format(StrEnum):
     """A duration in milliseconds: '1,234.56 ms'."""
     COUNT = "count"
     """A whole number with thousands separators: '2,000,000'."""
+    BYTES = "bytes"
+    """A size in bytes, with thousands separators: '1,234,567 B'."""
+    SECONDS = "s"
+    """A duration in seconds: '1,234.5 s'."""
     LIST = "list"
     """A list of ids, comma-separated."""
 
 
 NUMERIC = frozenset(
-    {Format.PERCENT, Format.SPREAD, Format.POINTS, Format.MILLISECONDS, Format.COUNT}
+    {
+        Format.PERCENT,
+        Format.SPREAD,
+        Format.POINTS,
+        Format.MILLISECONDS,
+        Format.COUNT,
+        Format.BYTES,
+        Format.SECONDS,
+    }
 )
 """Formats of numbers: right-aligned in tables."""
 
@@ -96,6 +108,7 @@ COLUMNS: tuple[Column, ...] = (
     _column("side", "Compared as", Format.TEXT, View.TOOLTIP, View.CSV, lead=1),
     _column("accuracy", "Accuracy", Format.PERCENT, *_EVERYWHERE, View.CLI, lead=2),
     _column("accuracy_std", "± std", Format.SPREAD, *_EVERYWHERE, lead=3),
+    _column("error", "Error", Format.PERCENT, View.CSV),
     _column("n_seeds", "Seeds", Format.COUNT, *_EVERYWHERE, View.CLI, lead=4),
     _column("latency_ms", "Latency", Format.MILLISECONDS, *_EVERYWHERE, View.CLI, lead=5),
     _column("predicted_latency_ms", "Predicted latency", Format.MILLISECONDS, *_EVERYWHERE),
@@ -103,6 +116,8 @@ COLUMNS: tuple[Column, ...] = (
     _column("accuracy_change", "Change vs uniform", Format.POINTS, View.TOOLTIP, View.CSV),
     _column("params", "Parameters", Format.COUNT, *_EVERYWHERE),
     _column("macs", "MACs", Format.COUNT, *_EVERYWHERE),
+    _column("size_bytes", "TFLite size", Format.BYTES, *_EVERYWHERE),
+    _column("training_time_s", "Training time", Format.SECONDS, *_EVERYWHERE),
     _column("source", "Source", Format.TEXT, *_EVERYWHERE, View.CLI),
     _column("architecture", "Architecture", Format.TEXT, View.STORE),
     _column("config_id", "Configuration", Format.TEXT, View.STORE, View.CSV),
@@ -110,7 +125,10 @@ COLUMNS: tuple[Column, ...] = (
     _column("artifact_ids", "Artifact records", Format.LIST, View.STORE),
 )
 """Every column, in the store's order. `side` (of a pair's point) and `accuracy_change` (against
-uniform pruning) are added by the site's pages; the others come from the records. `role` says
+uniform pruning) are added by the site's pages, `error` (1 − accuracy) by a figure that plots
+it; the others come from the records. `size_bytes` is
+the mean size of a row's TFLite files, `training_time_s` the mean training time of its
+configuration's seeds. `role` says
 what a result is for (`thesislab.results.roles`): 'published', 'sample' or 'calibration'.
 `latency_from` says whose latency a row shows: 'measured' (its own artifacts) or 'architecture'
 (an untrained network of the same architecture and quantization, measured on that device)."""
@@ -157,4 +175,8 @@ def display(value: object, fmt: Format) -> str:
         return f"{number * 100:+.2f} pts"
     if fmt is Format.MILLISECONDS:
         return f"{number:,.2f} ms"
+    if fmt is Format.BYTES:
+        return f"{number:,.0f} B"
+    if fmt is Format.SECONDS:
+        return f"{number:,.1f} s"
     return f"{number:,.0f}"

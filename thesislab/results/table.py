@@ -68,6 +68,9 @@ def _rows_of_configuration(
         "distilled": first.lineage.distilled,
         "params": next((m.params for m in models.values() if m.params is not None), None),
         "macs": next((m.macs for m in models.values() if m.macs is not None), None),
+        "training_time_s": _mean(
+            [m.training_time_s for m in models.values() if m.training_time_s is not None]
+        ),
         "source": first.source.name,
         "architecture": json.dumps(first.architecture.model_dump(mode="json"), sort_keys=True),
         "config_id": config_id,
@@ -90,7 +93,8 @@ def _rows_of_configuration(
         for artifact_id in group:
             for measurement in measurements_of.get(artifact_id, []):
                 devices.setdefault(measurement.device.name, []).append(measurement)
-        base_with_ids = {**base, "artifact_ids": sorted(group)}
+        sizes = [float(a.size_bytes) for a in group.values() if a.size_bytes is not None]
+        base_with_ids = {**base, "artifact_ids": sorted(group), "size_bytes": _mean(sizes)}
         if not devices:
             yield _row(base_with_ids, quantization, None, accuracies, [], [])
         for device, taken in sorted(devices.items()):
@@ -112,6 +116,7 @@ def _row(
     accuracy, accuracy_std = _mean_and_std(accuracies)
     return {
         "artifact_ids": [],
+        "size_bytes": None,
         **base,
         "quantization": quantization,
         "device": device,

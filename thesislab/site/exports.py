@@ -21,7 +21,7 @@ import hashlib
 import json
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Literal
 from thesislab.filesystem import atomic_write_bytes
 from thesislab.site import worker
 from thesislab.site.charts.data import Chart
-from thesislab.site.charts.vega import COLUMN_WIDTH_CM, spec_json, vega_lite_json, with_data
+from thesislab.site.charts.vega import (
+    COLUMN_WIDTH_CM,
+    FONT_SIZE_PT,
+    spec_json,
+    vega_lite_json,
+    with_data,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,12 +118,14 @@ def chart_file(
     chart: Chart,
     output_format: Format,
     cache_dir: Path | None = None,
-    selection: dict[str, str] | None = None,
+    selection: Mapping[str, str] | None = None,
     width_cm: float = COLUMN_WIDTH_CM,
+    font_size_pt: float = FONT_SIZE_PT,
 ) -> bytes:
-    """The print version of `chart` as a file, `width_cm` wide; `selection` sets selectors
-    (e.g. the device)."""
-    return render(vega_lite_json(chart, "print", selection, width_cm), output_format, cache_dir)
+    """The print version of `chart` as a file, `width_cm` wide with labels `font_size_pt`
+    points high; `selection` sets selectors (e.g. the device)."""
+    text = vega_lite_json(chart, "print", selection, width_cm, font_size_pt)
+    return render(text, output_format, cache_dir)
 
 
 def _script(chart_id: str, pdf: bytes, csv: str) -> bytes:

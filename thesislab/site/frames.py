@@ -42,25 +42,31 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return prepared
 
 
-def with_macs(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with the MACs of every row whose architecture is known: its records' count, else
-    counted from its spec (`models.counting.count_spec`, the count its records would hold).
-    A pruned network recorded without its widths (the thesis's pruned rows) keeps none."""
+def with_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the parameters and MACs of every row whose architecture is known: its
+    records' counts, else counted from its spec (`models.counting.count_spec`, the counts its
+    records would hold). A pruned network recorded without its widths (the thesis's pruned
+    rows) keeps none."""
     import pandas as pd
 
     from thesislab.models.counting import count_spec
     from thesislab.models.spec import ArchSpec
 
-    missing = frame.loc[frame["macs"].isna(), ["stage", "architecture"]].drop_duplicates()
-    counted: dict[tuple[str, str], int] = {}
+    lacking = frame["macs"].isna() | frame["params"].isna()
+    missing = frame.loc[lacking, ["stage", "architecture"]].drop_duplicates()
+    counted: dict[tuple[str, str], tuple[int, int]] = {}
     for stage, architecture in missing.itertuples(index=False):
         if architecture_known(str(stage), str(architecture)):
             with suppress(ThesislabError):  # a family this version does not know
-                spec = ArchSpec.model_validate_json(str(architecture))
-                counted[(str(stage), str(architecture))] = count_spec(spec).macs
-    keys = zip(frame["stage"].astype(str), frame["architecture"].astype(str), strict=True)
-    counts = pd.Series([counted.get(key) for key in keys], index=frame.index, dtype=float)
-    return frame.assign(macs=frame["macs"].astype(float).fillna(counts))
+                count = count_spec(ArchSpec.model_validate_json(str(architecture)))
+                counted[(str(stage), str(architecture))] = (count.params, count.macs)
+    keys = list(zip(frame["stage"].astype(str), frame["architecture"].astype(str), strict=True))
+    filled = {}
+    for position, column in enumerate(("params", "macs")):
+        counts = [counted[key][position] if key in counted else None for key in keys]
+        found = pd.Series(counts, index=frame.index, dtype=float)
+        filled[column] = frame[column].astype(float).fillna(found)
+    return frame.assign(**filled)
 
 
 def measured(frame: pd.DataFrame) -> pd.DataFrame:

@@ -83,7 +83,8 @@ def _rank_correlation(
 
 
 def _macs_ranking(group: pd.DataFrame) -> dict[str, float | int]:
-    """How many of `group`'s rows have MACs (`with_macs`), and the Spearman rank correlation of
+    """How many of `group`'s rows have MACs (`frames.with_counts`), and the Spearman rank
+    correlation of
     their MACs with their latency (on the second device of a pair): how well MACs alone rank
     them."""
     counted = group[group["macs"].notna()]
@@ -261,7 +262,7 @@ def prediction_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Per device, family and source (the thesis's tables or thesislab's): how many networks,
     the Pearson and Spearman correlations of predicted and measured latency, the mean relative
     error and the shares of networks within ±5 % and ±10 % (`WITHIN`); and beside them what
-    MACs alone give on the same networks (`_macs_alone`; MACs from `with_macs`)."""
+    MACs alone give on the same networks (`_macs_alone`; MACs from `frames.with_counts`)."""
     import pandas as pd
 
     keys = ["device", "family", "source"]

@@ -61,7 +61,7 @@ def _thesis_front(fronts: pd.DataFrame, device: str) -> Chart:
 
 
 def devices_page(frame: pd.DataFrame) -> Page:
-    compared = latency_frames.device_comparison(frames.with_macs(frame))
+    compared = latency_frames.device_comparison(frames.with_counts(frame))
     charts = {"comparison": _device_comparison(compared)}
     fronts = []
     finished = compared[compared["stage"] != UNFINISHED_STAGE]
@@ -102,7 +102,7 @@ def devices_page(frame: pd.DataFrame) -> Page:
 
 def lookup_page(frame: pd.DataFrame) -> Page:
     """Predicted against measured latency, of published results and calibration networks."""
-    rows = latency_frames.predicted(frames.with_macs(frame))
+    rows = latency_frames.predicted(frames.with_counts(frame))
     networks = frame[frame["role"] == Role.CALIBRATION]
     error = (networks["predicted_latency_ms"] - networks["latency_ms"]) / networks["latency_ms"]
     networks = networks.assign(prediction_error=error.round(3) + 0.0)  # + 0.0: no '-0.0 %'

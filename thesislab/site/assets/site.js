@@ -165,8 +165,10 @@
     points: (v) => (v >= 0 ? "+" : "") + (v * 100).toFixed(2) + " pts",
     ms: (v) => fixed(v, 2) + " ms",
     count: (v) => fixed(v, 0),
+    bytes: (v) => fixed(v, 0) + " B",
+    s: (v) => fixed(v, 1) + " s",
   };
-  const NUMERIC = new Set(["percent", "spread", "points", "ms", "count"]);
+  const NUMERIC = new Set(["percent", "spread", "points", "ms", "count", "bytes", "s"]);
 
   // A name as text nodes with a line-break opportunity after each "_" (names are long and
   // have no spaces): it wraps between its parts, never inside one.

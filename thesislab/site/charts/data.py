@@ -29,6 +29,9 @@ from thesislab.site.pareto import pareto_front
 if TYPE_CHECKING:
     import pandas as pd
 
+LABEL_LEFT_FROM = 0.6
+"""The share of the x axis's range past which a highlighted point is named on its left."""
+
 MAX_POINTS = 1200
 """Above this many points a chart shows its frontier points and a random sample of the rest."""
 
@@ -49,6 +52,10 @@ class ChartSpec:
     colour_title: str = "Family"
     x: str = "latency_ms"
     x_title: str = "Latency (ms, log scale)"
+    log_x: bool = True
+    x_format: str | None = None
+    """The x axis's tick labels (d3-format); default: `layers.LOG_TICKS` on a logarithmic axis,
+    thousands separated on a linear one."""
     x_lacks: str = "a latency measurement"
     """What a row without an x value lacks, for the note listing the rows not drawn."""
     y: str = "accuracy"
@@ -58,6 +65,8 @@ class ChartSpec:
     y_format: str = ".1%"
     """The tick labels' format of a linear y axis (logarithmic axes have their own)."""
     log_y: bool = False
+    minimise_y: bool = False
+    """Whether a lower y is better (an error): the frontier then runs along the lowest y."""
     frontier: Literal["none", "all", "per_colour"] = "all"
     paired: bool = False
     """Rows come in long form (`pair`, `order`, `side`): draw a line through each pair."""
@@ -66,6 +75,11 @@ class ChartSpec:
     rule: Literal["diagonal", "zero"] | None = None
     selectors: tuple[str, ...] = ("device",)
     error_bars: bool = True
+    highlight: tuple[str, ...] = ()
+    """Names of results drawn emphasised and labelled with their name."""
+    heading: str | None = None
+    """A title printed above the figure (the site's charts leave theirs to the document's
+    caption and print only what their selectors show)."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +133,8 @@ class Chart:
 
     def _drawable(self, column: str) -> pd.Series:
         values = self.rows[column]
-        logarithmic = column == self.spec.x or (column == self.spec.y and self.spec.log_y)
+        spec = self.spec
+        logarithmic = (column == spec.x and spec.log_x) or (column == spec.y and spec.log_y)
         return values.notna() & (values > 0) if logarithmic else values.notna()
 
     @cached_property
@@ -182,6 +197,12 @@ class Chart:
         """Whether some drawn rows belong to the thesis-2019 reference layer."""
         return bool(self.drawn["reference"].any())
 
+    def _front_of(self, rows: pd.DataFrame) -> list[int]:
+        """Positions of the frontier among `rows`, lowest x first: the best y (the highest, or
+        the lowest where a lower y is better) reachable at each x."""
+        y = rows[self.spec.y]
+        return pareto_front(list(rows[self.spec.x]), list(-y if self.spec.minimise_y else y))
+
     @cached_property
     def front(self) -> pd.DataFrame:
         """Frontier rows, per selector value, scope ('all', or 'own' without the reference
@@ -201,7 +222,7 @@ class Chart:
         for scope, rows in scopes.items():
             groups = rows.groupby(grouping, sort=True) if grouping else [((), rows)]
             for _, group in groups:
-                chosen = group.iloc[pareto_front(list(group[spec.x]), list(group[spec.y]))]
+                chosen = group.iloc[self._front_of(group)]
                 part = (
                     chosen[list(self.choices)]
                     .astype(str)
@@ -250,8 +271,7 @@ class Chart:
             selection = self.drawn
             for column, value in self.defaults.items():
                 selection = selection[selection[column].astype(str) == value]
-            indices = pareto_front(list(selection[self.spec.x]), list(selection[self.spec.y]))
-            return selection.iloc[indices]
+            return selection.iloc[self._front_of(selection)]
         for column, value in self.defaults.items():
             chosen = chosen[chosen[column] == value]
         return self.drawn.loc[chosen["row"]]
@@ -270,6 +290,7 @@ class Chart:
     def _point_columns(self) -> list[str]:
         spec = self.spec
         wanted = [spec.x, spec.y, spec.colour, "reference", "config_id", *self.choices]
+        wanted += ["name"] if spec.highlight else []
         wanted += [column.name for column in TOOLTIP_COLUMNS]
         if spec.shape:
             wanted.append(spec.shape)
@@ -294,15 +315,33 @@ class Chart:
     def datasets(self) -> dict[str, pd.DataFrame]:
         """The data the specs refer to by name."""
         spec, chosen = self.spec, self.by_selection
+        points = self.shown[self._point_columns()]
+        if spec.highlight:
+            points = points.assign(label_left=self.label_left(points))
         data = {
-            "points": self.shown[self._point_columns()],
+            "points": points,
             "front": self.front.drop(columns="row"),
             "counts": selections.counts(chosen),
-            "padding": selections.padding(chosen, spec.x, spec.y, True, spec.log_y),
+            "padding": selections.padding(chosen, spec.x, spec.y, spec.log_x, spec.log_y),
         }
         if spec.rule == "diagonal":
             data["diagonal"] = selections.diagonals(chosen, spec.x, spec.y)
         return data
+
+    def label_left(self, rows: pd.DataFrame) -> pd.Series:
+        """Whether a highlighted point's name goes to its left: where the point lies in the
+        right part of the x axis (past `LABEL_LEFT_FROM` of the drawn rows' range, in log where
+        the axis is), so that the name stays inside the figure."""
+        import numpy as np
+        import pandas as pd
+
+        spec = self.spec
+        scale = np.log if spec.log_x else np.asarray
+        drawn = scale(self.drawn[spec.x].to_numpy(float))
+        values = scale(rows[spec.x].to_numpy(float))
+        low, span = drawn.min(), drawn.max() - drawn.min()
+        share = (values - low) / span if span > 0 else np.zeros(len(values))
+        return pd.Series(share > LABEL_LEFT_FROM, index=rows.index)
 
     def csv_rows(self) -> pd.DataFrame:
         """Every row of the chart (not only the sample drawn), in the columns of its CSV and
@@ -343,7 +382,7 @@ class Chart:
         known = {value: rank for rank, value in enumerate(_SHAPE_ORDER)}
         return tuple(sorted(values[field].unique(), key=lambda v: (known.get(v, len(known)), v)))
 
-    def layout_at(self, selection: dict[str, str] | None = None) -> Layout:
+    def layout_at(self, selection: Mapping[str, str] | None = None) -> Layout:
         """The layout with the selectors starting at `selection` (field: value) rather than at
         their most common values."""
         chosen = selection or {}

@@ -2,12 +2,12 @@
 
 A chart stacks, from the bottom: invisible points that widen an axis too narrow to tick, a
 dashed guide (y = 0 or y = x), error bars, the lines through pairs, the frontier's step line, the
-points (thesislab's filled, the thesis's hollow, with a legend saying so) and, where a selection
-draws nothing, a line saying so. The layers are the same on the screen and in print; the points
-differ: on the screen they have tooltips and links to their model pages and fade but for a
-highlighted colour, in print they are smaller and static, and their legends wrap into as many
-columns as the figure's width holds. The selectors and toggle that the layers obey are
-`controls`'.
+points (thesislab's filled, the thesis's hollow, with a legend saying so), the highlighted points
+with their names and, where a selection draws nothing, a line saying so. The layers are the
+same on the screen and in print; the points differ: on the screen they have tooltips and links
+to their model pages and fade but for a highlighted colour, in print they are smaller and
+static, and their legends wrap into as many columns as the figure's width holds. The selectors
+and toggle that the layers obey are `controls`'.
 """
 
 from __future__ import annotations
@@ -38,14 +38,15 @@ _GUIDE = {"color": GUIDE_COLOUR, "strokeDash": [4, 3]}
 
 LOG_TICKS = ".3~r"
 """Tick labels of logarithmic axes: at most three significant digits, no trailing zeros."""
+LINEAR_TICKS = ",~r"
+"""Tick labels of a linear x axis: thousands separated, no trailing zeros."""
 
 OWN_MARKS = "filled = thesislab"
 REFERENCE_MARKS = "hollow = 2019 thesis"
 """The legend entries telling thesislab's results (filled marks) from the thesis's (hollow)."""
 _KEY_COLOUR = "#555555"
 
-_LEGEND_FONT_SIZE = 9
-_CHARACTER_WIDTH = 0.6
+CHARACTER_WIDTH = 0.6
 """A generous average width of a label's characters, in ems (Liberation Sans's are narrower)."""
 _ENTRY_EXTRA = 20
 """A legend entry's width besides its label, in points: symbol, label offset, column padding."""
@@ -70,6 +71,8 @@ _TOOLTIP_TEXT: dict[Format, str] = {
     Format.POINTS: "format({v} * 100, '+.2f') + ' pts'",
     Format.MILLISECONDS: "format({v}, ',.2f') + ' ms'",
     Format.COUNT: "format({v}, ',.0f')",
+    Format.BYTES: "format({v}, ',.0f') + ' B'",
+    Format.SECONDS: "format({v}, ',.1f') + ' s'",
 }
 """Vega expressions writing a value `{v}` as `thesislab.results.columns.display` does."""
 
@@ -95,10 +98,13 @@ class Channels:
     medium: Medium
     width: float
     """The chart's width in points, axes and legends included."""
+    font_size: float
+    """The size of its labels in print, in points."""
 
 
-def channels(layout: Layout, medium: Medium, width: float) -> Channels:
-    """The axes, colours and filters of the chart `layout` describes, `width` points wide."""
+def channels(layout: Layout, medium: Medium, width: float, font_size: float) -> Channels:
+    """The axes, colours and filters of the chart `layout` describes, `width` points wide, its
+    labels `font_size` points high in print."""
     import altair as alt
 
     spec = layout.spec
@@ -106,7 +112,12 @@ def channels(layout: Layout, medium: Medium, width: float) -> Channels:
         domain=[value for value, _ in layout.colours], range=[c for _, c in layout.colours]
     )
     # Padding keeps the points at the ends of the data range clear of the axes.
-    x_scale = alt.Scale(type="log", nice=False, padding=8)
+    x_scale = (
+        alt.Scale(type="log", nice=False, padding=8)
+        if spec.log_x
+        else alt.Scale(zero=False, padding=8)
+    )
+    x_format = spec.x_format or (LOG_TICKS if spec.log_x else LINEAR_TICKS)
     y_scale = (
         alt.Scale(type="log", nice=False, padding=8)
         if spec.log_y
@@ -114,10 +125,10 @@ def channels(layout: Layout, medium: Medium, width: float) -> Channels:
     )
     y_format = LOG_TICKS if spec.log_y else spec.y_format
     colours = [value for value, _ in layout.colours]
-    colour_legend = legend(spec.colour_title, colours, medium, width)
+    colour_legend = legend(spec.colour_title, colours, medium, width, font_size)
     return Channels(
         layout=layout,
-        x=alt.X(f"{spec.x}:Q", title=spec.x_title, scale=x_scale, axis=alt.Axis(format=LOG_TICKS)),
+        x=alt.X(f"{spec.x}:Q", title=spec.x_title, scale=x_scale, axis=alt.Axis(format=x_format)),
         y=alt.Y(f"{spec.y}:Q", title=spec.y_title, scale=y_scale, axis=alt.Axis(format=y_format)),
         y_scale=y_scale,
         colour_scale=colour_scale,
@@ -130,23 +141,41 @@ def channels(layout: Layout, medium: Medium, width: float) -> Channels:
         reference_shown=reference_filters(layout),
         medium=medium,
         width=width,
+        font_size=font_size,
     )
 
 
+def legend_columns(
+    labels: Sequence[str],
+    room: float,
+    font_size: float,
+    character_width: float = CHARACTER_WIDTH,
+) -> int:
+    """How many columns of entries labelled `labels` (`font_size` points high, characters
+    `character_width` ems wide on average) a legend `room` points wide holds."""
+    longest = max((len(label) for label in labels), default=1)
+    entry = longest * character_width * font_size + _ENTRY_EXTRA
+    return max(1, int(room // entry))
+
+
 def legend(
-    title: str | None, labels: Sequence[str], medium: Medium, width: float, **properties: Any
+    title: str | None,
+    labels: Sequence[str],
+    medium: Medium,
+    width: float,
+    font_size: float,
+    **properties: Any,
 ) -> alt.Legend:
-    """A legend; in print, in as many columns of entries as a figure `width` points wide holds
-    beside the y axis, so that no entry is cut off at its edge."""
+    """A legend; in print, in as many columns of entries (labels `font_size` points high) as a
+    figure `width` points wide holds beside the y axis, so that no entry is cut off at its
+    edge."""
     import altair as alt
 
     if medium == "screen":
         return alt.Legend(title=title, **properties)
-    longest = max((len(label) for label in labels), default=1)
-    entry = longest * _CHARACTER_WIDTH * _LEGEND_FONT_SIZE + _ENTRY_EXTRA
     return alt.Legend(
         title=title,
-        columns=max(1, int((width - _Y_AXIS_WIDTH) // entry)),
+        columns=legend_columns(labels, width - _Y_AXIS_WIDTH, font_size),
         labelLimit=0,  # never cut a label short: the columns leave room for the longest
         **properties,
     )
@@ -293,6 +322,7 @@ def marks_key(shared: Channels) -> alt.StrokeDash:
         labels,
         shared.medium,
         shared.width,
+        shared.font_size,
         symbolFillColor=alt.ExprRef(expr=fill),
         symbolStrokeColor=_KEY_COLOUR,
     )
@@ -334,7 +364,7 @@ def points(shared: Channels) -> alt.Chart:
             f"{spec.shape}:N",
             title=spec.shape_title,
             scale=alt.Scale(domain=list(layout.shapes), range=SHAPES[: len(layout.shapes)]),
-            legend=legend(spec.shape_title, layout.shapes, medium, shared.width),
+            legend=legend(spec.shape_title, layout.shapes, medium, shared.width, shared.font_size),
         )
     if medium == "screen":
         pointed, pointer = _pointer(layout)
@@ -351,16 +381,17 @@ def points(shared: Channels) -> alt.Chart:
     )
 
 
-_NOTHING_DRAWN: dict[Medium, tuple[str, str, int]] = {
+_NOTHING_DRAWN: dict[Medium, tuple[str, str]] = {
     "screen": (
         "No result for this selection",
         "Only the 2019 thesis has results here:\ntick the box below the chart to show them",
-        12,
     ),
-    "print": ("No result for this selection", "Only the 2019 thesis has results here", 9),
+    "print": ("No result for this selection", "Only the 2019 thesis has results here"),
 }
 """What an empty selection says, in each medium: with nothing at all, with only the thesis's
-hidden results; and its font size."""
+hidden results."""
+_SCREEN_FONT_SIZE = 12
+"""The size of a line written on the chart on the screen (in print: the labels')."""
 
 
 def nothing_drawn(shared: Channels) -> alt.Chart:
@@ -368,7 +399,8 @@ def nothing_drawn(shared: Channels) -> alt.Chart:
     dataset), saying so, and where the thesis's results are hidden there, how to show them."""
     import altair as alt
 
-    nothing, hidden, size = _NOTHING_DRAWN[shared.medium]
+    nothing, hidden = _NOTHING_DRAWN[shared.medium]
+    size = _SCREEN_FONT_SIZE if shared.medium == "screen" else shared.font_size
     return _layer(
         "nothing_drawn",
         alt.NamedData(name="counts"),
@@ -381,6 +413,49 @@ def nothing_drawn(shared: Channels) -> alt.Chart:
         [*shared.selected, *scope_filters(shared.layout), "datum.points === 0"],
         calculate={"message": f"datum.hidden > 0 ? {json.dumps(hidden)} : {json.dumps(nothing)}"},
     )
+
+
+HIGHLIGHT_RING: dict[Medium, dict[str, Any]] = {
+    "screen": {"size": 180, "strokeWidth": 1.5, "color": GUIDE_COLOUR},
+    "print": {"size": 90, "strokeWidth": 1.0, "color": GUIDE_COLOUR},
+}
+"""The ring around a highlighted point in each medium."""
+
+
+def highlights(shared: Channels) -> list[alt.Chart]:
+    """The points whose names the chart highlights, each ringed and labelled with its name on
+    the side of the plot's middle (`Chart.label_left`): three layers."""
+    import altair as alt
+
+    names = json.dumps(list(shared.layout.spec.highlight))
+    size = _SCREEN_FONT_SIZE if shared.medium == "screen" else shared.font_size
+    filters = [*shared.selected, *shared.reference_shown, f"indexof({names}, datum.name) >= 0"]
+    position = {"x": shared.x, "y": shared.y}
+    rings = _layer(
+        "highlight_rings",
+        shared.points,
+        {"type": "point", "filled": False, **HIGHLIGHT_RING[shared.medium]},
+        position,
+        filters,
+    )
+    labels = [
+        _layer(
+            f"highlight_labels_{align}",
+            shared.points,
+            {
+                "type": "text",
+                "align": align,
+                "dx": 6 if align == "left" else -6,
+                "fontSize": size,
+                "color": GUIDE_COLOUR,
+                "clip": False,  # a long name may run past the plot's edge
+            },
+            {**position, "text": alt.Text("name:N")},
+            [*filters, f"{'!' if align == 'left' else ''}datum.label_left"],
+        )
+        for align in ("left", "right")
+    ]
+    return [rings, *labels]
 
 
 def _pointer(layout: Layout) -> tuple[dict[str, str], dict[str, Any]]:
@@ -405,10 +480,11 @@ def _tooltip_text(column: Column) -> str:
     return f"isValid({value}) ? {text} : {json.dumps(MISSING)}"
 
 
-def layers(layout: Layout, medium: Medium, width: float) -> list[alt.Chart]:
-    """The chart's layers, bottom first, for a chart `width` points wide."""
+def layers(layout: Layout, medium: Medium, width: float, font_size: float) -> list[alt.Chart]:
+    """The chart's layers, bottom first, for a chart `width` points wide whose printed labels
+    are `font_size` points high."""
     spec = layout.spec
-    shared = channels(layout, medium, width)
+    shared = channels(layout, medium, width, font_size)
     stacked = [padding(shared)]
     if spec.rule == "zero":
         stacked.append(zero_rule())
@@ -421,6 +497,8 @@ def layers(layout: Layout, medium: Medium, width: float) -> list[alt.Chart]:
     if spec.frontier != "none":
         stacked.append(frontier(shared))
     stacked.append(points(shared))
+    if spec.highlight:
+        stacked.extend(highlights(shared))
     if layout.choices or layout.has_reference:
         stacked.append(nothing_drawn(shared))
     return stacked
