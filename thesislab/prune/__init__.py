@@ -11,8 +11,8 @@ Public API, by module (this package imports nothing heavy):
   is checked without TensorFlow) and where each one's function is;
 - `cli.prune` (the `thesislab prune` command).
 
-Internals: `target` (budgets), `masking` (the masked view used while searching), `trainer` (its training: the training engine plus masks,
-Fisher sums and a penalty), `weights` (channel statistics and the copy into a thinner network),
-`search` (what methods receive and return), one module per method (`fisher`, `netadapt`,
-`morphnet`, `uniform`), `lineage` (finding earlier runs).
+Internals: `target` (budgets), `masking` (the masked view used while searching), `trainer` (its
+training: the training engine plus masks, Fisher sums and a penalty), `weights` (channel statistics
+and the copy into a thinner network), `search` (what methods receive and return), one module per
+method (`fisher`, `netadapt`, `morphnet`, `uniform`), `lineage` (finding earlier runs).
 """
