@@ -21,6 +21,8 @@ from thesislab.results.columns import View, columns
 from thesislab.results.roles import Role
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
+from thesislab.site.compare import compare_page
+from thesislab.site.explore import explore_page
 from thesislab.site.latency_pages import devices_page, lookup_page
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.page import HOME, LOOKUP, SAMPLES, UNFINISHED_STAGE, Page, slug
@@ -302,16 +304,19 @@ def _starting_on(page: Page, device: str | None) -> Page:
 def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Page]:
     """Every generated page, in navigation order, from the joined results table; with the
     `catalogue` of its records, also the pages that need them (what is new on the home page,
-    the reproduction of the thesis and the models index).
+    the reproduction of the thesis, the comparison of configurations and the models index).
 
     Published results make every page; calibration networks join them on the lookup tables'
     page alone, sample runs have a page of their own (when there are any); all results are in
-    the table of all results, each with its role."""
+    the table of all results and on the explore page (which starts from the published ones),
+    each with its role."""
     prepared = frames.prepare(frame)
     published = prepared[prepared["role"] == Role.PUBLISHED]
     samples = prepared[prepared["role"] == Role.SAMPLE]
     final = published[published["stage"] != UNFINISHED_STAGE]
+    device = default_device(final)
     reproduced = [] if catalogue is None else [_reproduction(published, catalogue)]
+    compared = [] if catalogue is None else [compare_page()]
     models = [] if catalogue is None else [_models_index(published, catalogue)]
     pages = [
         _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue),
@@ -348,8 +353,9 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
             "results.j2",
             context=results_table(prepared),
         ),
+        explore_page(frame, device),
+        *compared,
         *models,
         Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()}),
     ]
-    device = default_device(final)
     return [_starting_on(page, device) for page in pages]

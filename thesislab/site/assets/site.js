@@ -4,9 +4,17 @@
  * attributes holding gzip-compressed, base64-encoded JSON tables ({columns, data}). Everything from result files
  * is written into the page with textContent or handed to Vega as data, never as markup.
  * Runs on Material's document$ (instant navigation) and on DOMContentLoaded (file://).
+ *
+ * Data that grows with the results comes in data files (thesislab.site.data_files): scripts
+ * that `loadData` loads (script files load from disk, where fetch is refused). Pages with a
+ * script of their own (data-page-script) get it loaded from beside this one; it receives the
+ * helpers shared here (window.thesislab).
  */
 (function () {
   "use strict";
+
+  // Where this script lies: the page scripts and data files lie beside it.
+  const ASSETS = new URL(".", document.currentScript.src).href;
 
   // Material's search needs a web worker, which a page opened from disk cannot start: the
   // stylesheet hides the search box there.
@@ -68,16 +76,36 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   }
 
-  function loadExports(element) {
+  const scriptsLoaded = {};
+
+  /* Load the script at `src` once (a second call waits for the first). */
+  function loadScript(src) {
+    scriptsLoaded[src] =
+      scriptsLoaded[src] ||
+      new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = src;
+        script.onload = resolve;
+        script.onerror = () => {
+          delete scriptsLoaded[src];
+          reject(new Error("could not load " + script.src));
+        };
+        document.head.append(script);
+      });
+    return scriptsLoaded[src];
+  }
+
+  /* The payload of the data file `key` at `src`, decoded (thesislab.site.data_files). */
+  async function loadData(key, src) {
+    const registry = (window.thesislabData = window.thesislabData || {});
+    if (!(key in registry)) await loadScript(src);
+    return decode(registry[key]);
+  }
+
+  async function loadExports(element) {
     const id = element.dataset.chartId;
-    if (exportsLoaded[id]) return Promise.resolve(exportsLoaded[id]);
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = element.dataset.exports;
-      script.onload = () => resolve(exportsLoaded[id]);
-      script.onerror = () => reject(new Error("could not load " + script.src));
-      document.head.append(script);
-    });
+    if (!exportsLoaded[id]) await loadScript(element.dataset.exports);
+    return exportsLoaded[id];
   }
 
   const PNG_PPI = 300; // as thesislab.site.exports.PNG_PPI
@@ -286,6 +314,24 @@
     element.replaceChildren(message);
   }
 
+  /* Run the page script a container asks for (data-page-script), loaded first if need be. */
+  async function runPageScript(container) {
+    container.dataset.rendered = "1";
+    const name = container.dataset.pageScript;
+    const scripts = (window.thesislabPageScripts = window.thesislabPageScripts || {});
+    if (!scripts[name]) await loadScript(ASSETS + name + ".js");
+    await scripts[name](container);
+  }
+
+  window.thesislab = {
+    decode,
+    loadData,
+    save,
+    withResolution,
+    PNG_PPI,
+    display: (format, value) => cellText({ format }, value),
+  };
+
   function init() {
     for (const [id, view] of Object.entries(views)) {
       if (!document.getElementById("chart-" + id)) {
@@ -298,6 +344,9 @@
     }
     for (const container of document.querySelectorAll(".tl-results:not([data-rendered])")) {
       setUpTable(container).catch((error) => report(container, error));
+    }
+    for (const container of document.querySelectorAll("[data-page-script]:not([data-rendered])")) {
+      runPageScript(container).catch((error) => report(container, error));
     }
   }
 

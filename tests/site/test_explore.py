@@ -1,0 +1,244 @@
+"""The explore and comparison pages in Debian's Chromium, over http://127.0.0.1 and over file://.
+
+The points drawn follow the axes, colour and filters as the results table says (a figure spec's
+selection, worked out here with pandas); the address after a change reopens the same view; the
+view downloads as SVG, PNG, PDF, CSV and a figure spec; two configurations picked on the explore
+page open side by side, the recipe settings that differ marked.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from thesislab.site.catalogue import Catalogue
+from thesislab.site.explore import COLOURS, STARTING_ROLE, as_text
+from thesislab.site.frames import with_counts
+from thesislab.site.model_pages import model_pages
+from thesislab.site.pages import default_device
+from thesislab.store import records
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DRAWS = "(count) => ((window.thesislabExplore || {}).draws || 0) > count"
+POINTS = """() => {
+    const explore = window.thesislabExplore;
+    const columns = explore.data.columns;
+    const text = (name, row) => columns[name].values[columns[name].codes[row]];
+    const rows = explore.view ? explore.view.data("points") : [];
+    return rows.map((point) => [
+        text("config_id", point.row), text("quantization", point.row), text("device", point.row),
+        point.x, point.y, point.colour,
+    ]);
+}"""
+
+
+def expected_points(frame, view: dict) -> dict[tuple[str, ...], tuple[float, float, str]]:
+    """The points of a view as a figure spec selects them, by their configuration, quantization
+    and (where x is the latency) device: their x, y and colour value."""
+    rows = with_counts(frame).reset_index(drop=True)
+    text = {column: as_text(rows[column]) for column in (*COLOURS, "device", "quantization")}
+    keep = [True] * len(rows)
+    for column in COLOURS:
+        kept = view.get("filters", {}).get(column, [STARTING_ROLE] if column == "role" else None)
+        if kept is not None:
+            keep = [k and value in kept for k, value in zip(keep, text[column], strict=True)]
+    per_device = view["x"] == "latency_ms"
+    if per_device and view.get("devices"):
+        keep = [k and d in view["devices"] for k, d in zip(keep, text["device"], strict=True)]
+    first = ~rows.duplicated(["config_id", "quantization"])
+    points = {}
+    for i, row in rows.iterrows():
+        x = row[view["x"]]
+        y = 1 - row["accuracy"] if view["y"] == "error" else row["accuracy"]
+        if not keep[i] or not (per_device or first[i]) or math.isnan(x) or math.isnan(y):
+            continue
+        if (view.get("log_x") and x <= 0) or (view.get("log_y") and y <= 0):
+            continue
+        key = (
+            row["config_id"],
+            text["quantization"][i],
+            *([text["device"][i]] if per_device else []),
+        )
+        points[key] = (x, y, as_text(rows[view["colour"]])[i])
+    return points
+
+
+def drawn_points(page, view: dict) -> dict[tuple[str, ...], tuple[float, float, str]]:
+    """The points the page's chart draws, keyed as `expected_points` keys them."""
+    per_device = view["x"] == "latency_ms"
+    return {
+        (config, quantization, *([device] if per_device else [])): (x, y, colour)
+        for config, quantization, device, x, y, colour in page.evaluate(POINTS)
+    }
+
+
+def assert_drawn_as_the_table_says(page, frame, view: dict) -> None:
+    expected, drawn = expected_points(frame, view), drawn_points(page, view)
+    assert drawn.keys() == expected.keys()
+    for key, (x, y, colour) in expected.items():
+        assert drawn[key][0] == pytest.approx(x, rel=1e-6)
+        assert drawn[key][1] == pytest.approx(y, rel=1e-6)
+        assert drawn[key][2] == colour
+    count = page.locator(".tl-explore-count").inner_text()
+    assert count.startswith(f"{len(expected):,} points")
+
+
+def open_explore(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function(DRAWS, arg=0, timeout=30_000)
+
+
+def change(page, act) -> None:
+    """Do `act` on the page and wait for the chart drawn again."""
+    draws = page.evaluate("window.thesislabExplore.draws")
+    act()
+    page.wait_for_function(DRAWS, arg=draws)
+
+
+def test_the_points_follow_the_axes_colour_and_filters(watched, root, results_table):
+    page, watch = watched
+    open_explore(page, f"{root}/explore.html")
+    published = results_table[results_table["role"] == "published"]
+    view = {
+        "x": "latency_ms",
+        "y": "accuracy",
+        "colour": "family",
+        "log_x": True,
+        "devices": [default_device(published[published["stage"] != "pruned"])],
+    }
+    assert_drawn_as_the_table_says(page, results_table, view)
+    change(page, lambda: page.select_option("select[name=x]", "macs"))
+    view["x"] = "macs"
+    assert_drawn_as_the_table_says(page, results_table, view)
+    change(page, lambda: page.select_option("select[name=colour]", "quantization"))
+    view["colour"] = "quantization"
+    assert_drawn_as_the_table_says(page, results_table, view)
+    colours = {colour for _, _, colour in drawn_points(page, view).values()}
+    assert {"fp32", "int8"} <= colours
+    change(page, lambda: page.locator("[data-filter=quantization] input[value=int8]").uncheck())
+    quantizations = sorted(set(as_text(results_table["quantization"])))
+    view["filters"] = {"quantization": [value for value in quantizations if value != "int8"]}
+    assert_drawn_as_the_table_says(page, results_table, view)
+    assert "int8" not in {colour for _, _, colour in drawn_points(page, view).values()}
+    assert watch.errors == [] and watch.outside == []
+
+
+def test_the_address_after_a_change_reopens_the_same_view(watched, browser, root, results_table):
+    page, watch = watched
+    open_explore(page, f"{root}/explore.html")
+    change(page, lambda: page.select_option("select[name=y]", "error"))
+    change(page, lambda: page.select_option("select[name=colour]", "pruning_method"))
+    change(page, lambda: page.locator("[data-filter=role] input[value=sample]").check())
+    change(page, lambda: page.locator("input[name=log_y]").check())
+    url = page.url
+    assert "y=error" in url and "colour=pruning_method" in url and "role=" in url
+    state = page.evaluate("window.thesislabExplore.state")
+    view = {
+        "x": state["x"],
+        "y": "error",
+        "colour": "pruning_method",
+        "log_x": state["log_x"],
+        "log_y": True,
+        "filters": state["filters"],
+        "devices": state["devices"],
+    }
+    assert_drawn_as_the_table_says(page, results_table, view)
+    drawn = drawn_points(page, view)
+    again = browser.new_context().new_page()
+    try:
+        open_explore(again, url)
+        assert again.evaluate("window.thesislabExplore.state") == state
+        assert drawn_points(again, view) == drawn
+        assert again.locator("select[name=colour]").input_value() == "pruning_method"
+        assert again.locator("[data-filter=role] input[value=sample]").is_checked()
+    finally:
+        again.context.close()
+    assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["file"], indirect=True)
+def test_the_view_downloads_as_figures_data_and_a_figure_spec(watched, root, results_table):
+    page, watch = watched
+    open_explore(page, f"{root}/explore.html")
+    change(page, lambda: page.select_option("select[name=x]", "macs"))
+    change(page, lambda: page.locator("[data-filter=distilled] input[value=true]").uncheck())
+    files = {}
+    for button in page.locator(".tl-explore-download").all():
+        with page.expect_download() as download:
+            button.click()
+        files[download.value.suggested_filename] = Path(download.value.path()).read_bytes()
+    assert sorted(files) == [f"explore.{suffix}" for suffix in ("csv", "pdf", "png", "svg", "yaml")]
+    spec = yaml.safe_load(files["explore.yaml"])
+    state = page.evaluate("window.thesislabExplore.state")
+    assert spec == {
+        "x": "macs",
+        "y": "accuracy",
+        "colour": "family",
+        "filters": {"distilled": ["false"]},
+        "devices": [],
+        "log_x": state["log_x"],
+        "log_y": False,
+        "highlight": [],
+        "title": None,
+        "width_cm": 8.5,
+        "font_size_pt": 9,
+    }
+    view = {**spec, "filters": spec["filters"]}
+    lines = files["explore.csv"].decode().splitlines()
+    assert len(lines) == 1 + len(expected_points(results_table, view))
+    assert lines[0].startswith("name,family,stage,pruning_method,distilled,quantization,")
+    png = files["explore.png"]
+    assert png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == round(241 * 300 / 72)
+    pdf = files["explore.pdf"]
+    assert pdf.startswith(b"%PDF") and b"/Subtype /Image" in pdf and pdf.rstrip().endswith(b"%%EOF")
+    assert b"<svg" in files["explore.svg"][:200] and b"MACs" in files["explore.svg"]
+    assert watch.errors == [] and watch.outside == []
+
+
+def _facts(results_dirs, results_table) -> dict[str, dict]:
+    catalogue = Catalogue.of(records(results_dirs), results_table)
+    return {
+        page.config_id: json.loads(page.facts) for page in model_pages(results_table, catalogue, {})
+    }
+
+
+def test_two_picked_configurations_open_side_by_side_their_differences_marked(
+    watched, root, results_dirs, results_table
+):
+    page, watch = watched
+    open_explore(page, f"{root}/explore.html")
+    facts = _facts(results_dirs, results_table)
+    front = page.locator(".tl-explore-front input.tl-pick")
+    offered = [front.nth(i).get_attribute("data-config") for i in range(front.count())]
+    first = offered[0]
+    second = next(other for other in offered if facts[other]["recipe"] != facts[first]["recipe"])
+    for picked in (first, second):
+        change(page, lambda picked=picked: page.check(f".tl-pick[data-config='{picked}']"))
+    assert f"compare={first},{second}" in page.url
+    page.locator(".tl-compare-link").click()
+    page.wait_for_url(f"**/compare.html#ids={first},{second}")
+    page.wait_for_function("(window.thesislabCompare || {}).rendered > 0")
+    names = page.locator(".tl-compare-table thead th[data-config]").all_inner_texts()
+    assert [name.removesuffix(" ×").strip() for name in names] == [
+        facts[first]["name"],
+        facts[second]["name"],
+    ]
+    recipes = facts[first]["recipe"], facts[second]["recipe"]
+    differing = {
+        key for key in {*recipes[0], *recipes[1]} if recipes[0].get(key) != recipes[1].get(key)
+    }
+    rows = page.locator(".tl-compare-table tbody tr")
+    marked, section = set(), None
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        if "tl-compare-section" in (row.get_attribute("class") or ""):
+            section = row.inner_text().strip()
+        elif section == "Recipe" and "tl-differs" in (row.get_attribute("class") or ""):
+            marked.add(row.locator("th").inner_text().strip())
+    assert differing and marked == differing
+    assert watch.errors == [] and watch.outside == []

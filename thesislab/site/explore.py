@@ -1,0 +1,266 @@
+"""The explore page: a chart of the results whose axes, scales, colour and filters a reader
+chooses, with the Pareto front of what is selected, shareable by its address.
+
+What is drawn follows a figure spec's rules (the YAML that `thesislab figure` renders and the page
+downloads): the rows of the results table kept by role (published ones unless the role is
+filtered), by the values of the filtered columns (as text: `true`/`false`, `none` where missing)
+and, where x is the latency, by device; with both coordinates (positive on a logarithmic axis);
+where x is not the latency, one point per configuration and quantization (its first row).
+
+The page's script (`explore.js`) draws it. The rows come as data files (`data_files`), in chunks
+of `CHUNK_ROWS`: columns, each text column as a dictionary of its values and their codes. The
+chart's Vega-Lite specs (screen and print) are templates drawn by the site's chart layers on the
+fields `x`, `y` and `colour`, whose titles, scales and colours the script sets as the reader
+chooses, from the choices described here (`options`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from thesislab.results.columns import BY_NAME, Format, View, columns, names
+from thesislab.site.charts.data import ChartSpec, Layout
+from thesislab.site.charts.layers import LOG_TICKS, axis_scale, legend
+from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
+from thesislab.site.charts.vega import COLUMN_WIDTH_CM, FONT_SIZE_PT, print_size, spec_json
+from thesislab.site.data_files import DataFile, data_file
+from thesislab.site.frames import REFERENCE_SOURCE, with_counts
+from thesislab.site.page import Page
+from thesislab.site.palette import NO_METHOD, colour_of
+from thesislab.site.render import relative_url
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EXPLORE = "explore.md"
+CHUNK_ROWS = 10_000
+"""Rows per data file."""
+
+NONE = "none"
+"""A missing value, as filters name it."""
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One choice of an axis: its name in a figure spec and how the chart shows it."""
+
+    name: str
+    column: str
+    """The table column it reads (the error reads the accuracy)."""
+    title: str
+    unit: str
+    """Written after the title, e.g. 'ms'; empty for counts and fractions."""
+    tick_format: str
+    """The d3 format of its tick labels."""
+    format: Format
+    """How tables write its values."""
+
+
+def _x_axis(column: str, unit: str, tick_format: str) -> Axis:
+    described = BY_NAME[column]
+    return Axis(column, column, described.title, unit, tick_format, described.format)
+
+
+X_AXES = (
+    _x_axis("latency_ms", "ms", LOG_TICKS),
+    _x_axis("params", "", "~s"),
+    _x_axis("macs", "", "~s"),
+)
+Y_AXES = (
+    Axis("accuracy", "accuracy", "Top-1 accuracy", "", ".1%", Format.PERCENT),
+    Axis("error", "accuracy", "Top-1 error", "", ".1%", Format.PERCENT),
+)
+LATENCY = X_AXES[0].name
+"""The x axis on which points are per device."""
+
+COLOURS = ("family", "pruning_method", "quantization", "distilled", "source", "role")
+"""The columns a reader may colour the points by, and filter them on (besides the device)."""
+DEVICE = "device"
+
+TEXT_COLUMNS = ("config_id", "name", "stage", DEVICE, *COLOURS)
+NUMBER_COLUMNS = tuple(
+    dict.fromkeys(
+        [*(axis.column for axis in (*X_AXES, *Y_AXES)), "accuracy_std", "n_seeds", "latency_ms"]
+    )
+)
+TOOLTIP = tuple(
+    column
+    for column in columns(View.TOOLTIP)
+    if column.name in TEXT_COLUMNS or column.name in NUMBER_COLUMNS
+)
+"""The tooltip's fields, in the site's order."""
+CSV = (
+    *(name for name in names(View.CSV) if name in TEXT_COLUMNS or name in NUMBER_COLUMNS),
+    "role",
+)
+"""The columns of the view's CSV download, in the site's order (and the role)."""
+
+START: dict[str, Any] = {"x": LATENCY, "y": "accuracy", "colour": "family", "log_x": True}
+"""The view before a reader changes it (besides the device): as the site's other charts."""
+STARTING_ROLE = "published"
+"""The role kept while the role is not filtered."""
+
+
+def as_text(values: pd.Series) -> list[str]:
+    """A column's values as filters compare them: text, `true` or `false` for flags, `none`
+    where missing."""
+    return [
+        NONE
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else ("true" if value else "false")
+        if isinstance(value, bool)
+        else str(value)
+        for value in values.astype(object)
+    ]
+
+
+def _number(value: float) -> float | int | None:
+    """A value to 7 significant digits (plenty for a chart, a third of the text), whole
+    numbers without a fraction; None where missing."""
+    if math.isnan(value):
+        return None
+    rounded = float(f"{value:.7g}")
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def chunk_json(rows: pd.DataFrame) -> str:
+    """Rows of the results table as a data file holds them: `rows` (their count) and `columns`,
+    each text column as its `values` and each row's `codes` into them, each number column as
+    its values (null where missing)."""
+    import pandas as pd
+
+    table: dict[str, Any] = {}
+    for name in TEXT_COLUMNS:
+        codes, values = pd.factorize(pd.Series(as_text(rows[name]), dtype=object))
+        table[name] = {"values": list(values), "codes": codes.tolist()}
+    for name in NUMBER_COLUMNS:
+        table[name] = [_number(value) for value in rows[name].astype(float)]
+    return json.dumps({"rows": len(rows), "columns": table}, separators=(",", ":"))
+
+
+def data_files(frame: pd.DataFrame) -> list[DataFile]:
+    """The data files of the results table `frame`, in its order."""
+    return [
+        data_file(f"explore-{index}", chunk_json(frame.iloc[start : start + CHUNK_ROWS]))
+        for index, start in enumerate(range(0, max(len(frame), 1), CHUNK_ROWS))
+    ]
+
+
+def _colour(column: str, value: str) -> str:
+    """The palette's colour of a value (rows without a pruning method: the unpruned's)."""
+    return colour_of(NO_METHOD if column == "pruning_method" and value == NONE else value)
+
+
+def _choices(frame: pd.DataFrame, column: str) -> list[str]:
+    return sorted(set(as_text(frame[column])))
+
+
+def _template() -> Layout:
+    """What the specs are drawn from: the site's accuracy-latency chart on the fields `x`, `y`
+    and `colour`, with error bars and the frontier, whose titles (the printed heading too) and
+    colours the script sets."""
+    spec = ChartSpec(
+        "explore",
+        "Explore",
+        heading="Explore",
+        colour="colour",
+        colour_title="",
+        x="x",
+        x_title="",
+        y="y",
+        y_title="",
+        selectors=(),
+    )
+    return Layout(
+        spec=spec,
+        colours=(),
+        choices=(),
+        defaults=(),
+        fixed=(),
+        has_reference=False,
+        has_own=True,
+        has_spread=True,
+        tooltip=(),
+        shapes=(),
+    )
+
+
+def _screen_spec() -> str:
+    """The screen template, whose points show their row as their tooltip: the page's script
+    writes it when a point is hovered (`TOOLTIP`), rather than every point's text at every
+    redraw."""
+    spec = json.loads(spec_json(_template(), "screen"))
+    for layer in spec["layer"]:
+        if layer["name"] == "points":
+            del layer["encoding"]["tooltip"]
+            layer["mark"]["tooltip"] = {"expr": "datum"}
+    return json.dumps(spec, separators=(",", ":"))
+
+
+def options(frame: pd.DataFrame, device: str | None) -> dict[str, Any]:
+    """What the page's script needs besides the rows: the axes, the colour fields with their
+    values, colours and legends (on the screen and in print), the filters' values, the scales,
+    where the view starts and the least span of an axis."""
+    width = print_size(COLUMN_WIDTH_CM)[0]
+    colour_fields = {}
+    for column in COLOURS:
+        values = _choices(frame, column)
+        title = BY_NAME[column].title
+        colour_fields[column] = {
+            "title": title,
+            "values": values,
+            "colours": [_colour(column, value) for value in values],
+            "legend": {
+                "screen": legend(title, values, "screen", width, FONT_SIZE_PT).to_dict(),
+                "print": legend(title, values, "print", width, FONT_SIZE_PT).to_dict(),
+            },
+        }
+    devices = [device for device in _choices(frame, DEVICE) if device != NONE]  # none: no latency
+    return {
+        "x": [asdict(axis) for axis in X_AXES],
+        "y": [asdict(axis) for axis in Y_AXES],
+        "colours": colour_fields,
+        "devices": devices,
+        "latency": LATENCY,
+        "scales": {"log": axis_scale(True).to_dict(), "linear": axis_scale(False).to_dict()},
+        "start": {**START, "devices": [device] if device in devices else []},
+        "startingRole": STARTING_ROLE,
+        "none": NONE,
+        "reference": REFERENCE_SOURCE,
+        "logMinRatio": LOG_MIN_RATIO,
+        "linearMinSpan": LINEAR_MIN_SPAN,
+        "tooltip": [
+            {"name": column.name, "title": column.title, "format": column.format}
+            for column in TOOLTIP
+        ],
+        "csv": CSV,
+        "widthCm": COLUMN_WIDTH_CM,
+        "fontSizePt": FONT_SIZE_PT,
+    }
+
+
+def explore_page(frame: pd.DataFrame, device: str | None) -> Page:
+    """The explore page of the results table `frame` (as `table()` makes it, parameters and
+    MACs counted where the records lack them: `frames.with_counts`), starting on `device` (the
+    site's charts' device)."""
+    counted = with_counts(frame)
+    files = data_files(counted)
+    described = options(counted, device)
+    chunks = [{"key": file.key, "src": relative_url(EXPLORE, file.path)} for file in files]
+    return Page(
+        EXPLORE,
+        "Explore",
+        "explore.j2",
+        context={
+            "options": described,
+            "options_json": json.dumps(described, separators=(",", ":")),
+            "chunks": json.dumps(chunks, separators=(",", ":")),
+            "spec": _screen_spec(),
+            "print_spec": spec_json(_template(), "print"),
+            "rows": len(frame),
+        },
+        assets={file.path: file.content for file in files},
+    )
