@@ -98,7 +98,7 @@ def built_site(
     return BuiltSite(results_dirs, out, cache, built.stdout + built.stderr)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def http_root(built_site, site_port) -> Iterator[str]:
     """The built site served by `http.server` on 127.0.0.1, stopped at teardown."""
     port = site_port
@@ -124,9 +124,10 @@ def http_root(built_site, site_port) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Chromium, started once for the session."""
+    """Chromium, started once per module (some tests start a Playwright of their own, which
+    cannot run beside another)."""
     executable = require_executable(CHROMIUM, "chromium")
     from playwright.sync_api import sync_playwright
 
