@@ -242,3 +242,30 @@ def test_two_picked_configurations_open_side_by_side_their_differences_marked(
             marked.add(row.locator("th").inner_text().strip())
     assert differing and marked == differing
     assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.parametrize("root", ["http"], indirect=True)
+def test_configurations_picked_in_the_results_table_open_side_by_side(watched, root):
+    page, watch = watched
+    page.goto(f"{root}/results.html")
+    boxes = page.locator(".tl-results .tl-pick")
+    boxes.first.wait_for()
+    picked = []
+    for i in range(boxes.count()):
+        config = boxes.nth(i).get_attribute("data-config")
+        if config not in picked:
+            boxes.nth(i).check()
+            picked.append(config)
+        if len(picked) == 2:
+            break
+    names = [
+        page.locator(f".tl-pick[data-config='{c}']").first.get_attribute("data-name")
+        for c in picked
+    ]
+    assert page.locator(".tl-compare-tray .tl-picked").inner_text() == ", ".join(names)
+    page.locator(".tl-results .tl-compare-link").click()
+    page.wait_for_url(f"**/compare.html#ids={','.join(picked)}")
+    page.wait_for_function("(window.thesislabCompare || {}).rendered > 0")
+    shown = page.locator(".tl-compare-table thead th[data-config]")
+    assert [shown.nth(i).get_attribute("data-config") for i in range(shown.count())] == picked
+    assert watch.errors == [] and watch.outside == []

@@ -28,6 +28,7 @@ from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, FONT_SIZE_PT, print_size, spec_json
 from thesislab.site.data_files import DataFile, data_file
 from thesislab.site.frames import REFERENCE_SOURCE, with_counts
+from thesislab.site.links import model_page
 from thesislab.site.page import Page
 from thesislab.site.palette import NO_METHOD, colour_of
 from thesislab.site.render import relative_url
@@ -237,6 +238,7 @@ def options(frame: pd.DataFrame, device: str | None) -> dict[str, Any]:
             for column in TOOLTIP
         ],
         "csv": CSV,
+        "modelPage": model_page("{id}"),
         "widthCm": COLUMN_WIDTH_CM,
         "fontSizePt": FONT_SIZE_PT,
     }

@@ -21,7 +21,7 @@ from thesislab.results.columns import View, columns
 from thesislab.results.roles import Role
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
-from thesislab.site.compare import compare_page
+from thesislab.site.compare import COMPARE, compare_page
 from thesislab.site.explore import explore_page
 from thesislab.site.latency_pages import devices_page, lookup_page
 from thesislab.site.links import MODELS_INDEX, model_page
@@ -269,19 +269,22 @@ def _paired_page(
     )
 
 
-def results_table(prepared: pd.DataFrame) -> dict[str, str]:
+def results_table(prepared: pd.DataFrame, compare: str | None = None) -> dict[str, str | None]:
     """The all-results table as the page script receives it: its columns (name, title, format)
-    as JSON and its rows, compressed."""
+    as JSON and its rows, compressed; and the comparison page its rows can be picked for, if
+    there is one."""
     shown = columns(View.SITE)
     described = [
         {"name": column.name, "title": column.title, "format": column.format} for column in shown
     ]
     rows = prepared[[column.name for column in shown]].assign(  # a row's name links to its page
-        model_page=[model_page(config_id) for config_id in prepared["config_id"]]
+        model_page=[model_page(config_id) for config_id in prepared["config_id"]],
+        config_id=prepared["config_id"],
     )
     return {
         "columns": json.dumps(described, separators=(",", ":")),
         "table": payload.encode(payload.table_json(rows)),
+        "compare": compare,
     }
 
 
@@ -351,7 +354,7 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
             "results.md",
             "All results",
             "results.j2",
-            context=results_table(prepared),
+            context=results_table(prepared, COMPARE if compared else None),
         ),
         explore_page(frame, device),
         *compared,

@@ -533,10 +533,10 @@
       pick.checked = picks.has(point.config_id);
       pick.setAttribute("aria-label", "compare " + value("name"));
       const link = document.createElement("a");
-      link.href = explore.root + "/models/" + point.config_id + ".html";
+      link.href = explore.root + "/" + options.modelPage.replace("{id}", point.config_id);
       link.textContent = value("name");
       const cells = [
-        [pick, " ", link],
+        [pick, link],
         point.colour,
         value("quantization"),
         state.x === options.latency ? value("device") : "–",

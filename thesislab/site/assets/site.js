@@ -221,6 +221,47 @@
     return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
   }
 
+  const MOST_PICKED = 4; // as thesislab.site.compare.MOST
+
+  /* The rows' configurations ticked for the comparison page (a box before each name), and the
+   * link to it once two are. */
+  function picker(container) {
+    const picked = [];
+    const hint = container.querySelector(".tl-picked").textContent;
+    const link = container.querySelector(".tl-compare-link");
+
+    function show() {
+      container.querySelector(".tl-picked").textContent = picked.length
+        ? picked.map((pick) => pick.name).join(", ")
+        : hint;
+      link.hidden = picked.length < 2;
+      link.href =
+        container.dataset.compare + "#ids=" + picked.map((pick) => encodeURIComponent(pick.id)).join(",");
+      for (const box of container.querySelectorAll(".tl-pick")) {
+        box.checked = picked.some((pick) => pick.id === box.dataset.config);
+      }
+    }
+
+    container.addEventListener("change", (event) => {
+      const box = event.target.closest(".tl-pick");
+      if (!box) return;
+      const at = picked.findIndex((pick) => pick.id === box.dataset.config);
+      if (at >= 0) picked.splice(at, 1);
+      else if (picked.length < MOST_PICKED) picked.push({ id: box.dataset.config, name: box.dataset.name });
+      show();
+    });
+    return (id, name) => {
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.className = "tl-pick";
+      box.dataset.config = id;
+      box.dataset.name = name;
+      box.checked = picked.some((pick) => pick.id === id);
+      box.setAttribute("aria-label", "compare " + name);
+      return box;
+    };
+  }
+
   async function setUpTable(container) {
     container.dataset.rendered = "1";
     const columns = JSON.parse(container.dataset.columns);
@@ -229,6 +270,7 @@
       columns.map((c) => cellText(c, row[c.name])).join(" ").toLowerCase()
     );
     const state = { sort: null, descending: false, page: 0, shown: rows.map((_, i) => i) };
+    const pickBox = container.dataset.compare ? picker(container) : null;
     const head = container.querySelector("thead");
     const body = container.querySelector("tbody");
     const filter = container.querySelector(".tl-filter");
@@ -275,6 +317,7 @@
             const link = document.createElement("a");  // to the row's model page
             link.href = container.dataset.root + "/" + rows[i].model_page;
             link.append(...breakable(text));
+            if (pickBox) td.append(pickBox(rows[i].config_id, text));
             td.append(link);
           } else {
             td.textContent = text;
