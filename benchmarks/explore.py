@@ -86,7 +86,8 @@ def redraws(site: Path) -> tuple[int, dict[str, list[float]]]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto((site / "explore.html").as_uri())
-        page.wait_for_function("(window.thesislabExplore || {}).draws > 0", timeout=120_000)
+        page.wait_for_function("(window.thesislabExplore || {}).complete", timeout=120_000)
+        page.evaluate("() => window.thesislabExplore.pending.then(() => true)")
         points = page.evaluate("window.thesislabExplore.drawn.points.length")
         for _ in range(ROUNDS):
             for name, selector, value in CHANGES:

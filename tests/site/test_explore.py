@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from thesislab.site.catalogue import Catalogue
-from thesislab.site.explore import COLOURS, STARTING_ROLE, as_text
+from thesislab.site.explore import COLOURS, EXPLORE, STARTING_ROLE, as_text, explore_page
 from thesislab.site.frames import with_counts
 from thesislab.site.model_pages import model_pages
 from thesislab.site.pages import default_device
+from thesislab.site.render import ASSETS_DIR, render_page
 from thesislab.store import records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-DRAWS = "(count) => ((window.thesislabExplore || {}).draws || 0) > count"
+LOADED = "(window.thesislabExplore || {}).complete"
+"""Whether the page has every data file (it draws the first as soon as it has it)."""
+DRAWN = "() => window.thesislabExplore.pending.then(() => true)"
+"""Wait until the chart is drawn as the page's last change asked."""
+DRAWS = "(count) => window.thesislabExplore.draws > count"
 POINTS = """() => {
     const explore = window.thesislabExplore;
     const columns = explore.data.columns;
@@ -90,7 +96,8 @@ def assert_drawn_as_the_table_says(page, frame, view: dict) -> None:
 
 def open_explore(page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function(DRAWS, arg=0, timeout=30_000)
+    page.wait_for_function(LOADED, timeout=30_000)
+    page.evaluate(DRAWN)
 
 
 def change(page, act) -> None:
@@ -125,6 +132,30 @@ def test_the_points_follow_the_axes_colour_and_filters(watched, root, results_ta
     view["filters"] = {"quantization": [value for value in quantizations if value != "int8"]}
     assert_drawn_as_the_table_says(page, results_table, view)
     assert "int8" not in {colour for _, _, colour in drawn_points(page, view).values()}
+    assert watch.errors == [] and watch.outside == []
+
+
+def test_a_page_of_many_data_files_draws_every_row(watched, built_site, results_table, tmp_path):
+    """The rows in data files of 50 (the site's are of thousands): the page draws the first
+    at once, then all of them, their text columns' dictionaries joined."""
+    page, watch = watched
+    explore = explore_page(results_table, None, chunk_rows=50)
+    assert len(explore.assets) == math.ceil(len(results_table) / 50)
+    for path, content in explore.assets.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(content)
+    shutil.copytree(built_site.root / ASSETS_DIR, tmp_path / ASSETS_DIR, dirs_exist_ok=True)
+    scripts = "".join(
+        f'<script src="{ASSETS_DIR}/{name}.js"></script>' for name in ("vega", "site")
+    )
+    body = render_page(explore, [explore])
+    html = f"<!doctype html><html><head>{scripts}</head><body>{body}</body></html>"
+    (tmp_path / EXPLORE).with_suffix(".html").write_text(html)
+    open_explore(page, (tmp_path / EXPLORE).with_suffix(".html").as_uri())
+    view = {"x": "latency_ms", "y": "accuracy", "colour": "family", "log_x": True}
+    assert_drawn_as_the_table_says(page, results_table, view)
+    change(page, lambda: page.select_option("select[name=x]", "params"))
+    assert_drawn_as_the_table_says(page, results_table, {**view, "x": "params"})
     assert watch.errors == [] and watch.outside == []
 
 

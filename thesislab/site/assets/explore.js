@@ -502,6 +502,10 @@
       text += xTitle + " or no " + yTitle;
       if (state.log_x || state.log_y) text += " (or one ≤ 0 on a log axis)";
     }
+    if (!explore.complete) {
+      const total = Number(container.dataset.rows).toLocaleString("en-US");
+      text += " (loading: " + explore.data.rows.toLocaleString("en-US") + " of " + total + " results so far)";
+    }
     container.querySelector(".tl-explore-count").textContent = text + ".";
     frontTable(explore);
     tray(explore);
@@ -745,14 +749,14 @@
 
   async function explorePage(container) {
     const options = JSON.parse(container.dataset.options);
-    const chunks = JSON.parse(container.dataset.chunks);
-    const loaded = await Promise.all(chunks.map((chunk) => tl.loadData(chunk.key, chunk.src)));
-    const data = joined(loaded);
+    const [start, ...rest] = JSON.parse(container.dataset.chunks).map((chunk) =>
+      tl.loadData.bind(null, chunk.key, chunk.src)
+    );
+    const loaded = [await start()];
     const explore = {
       container,
       options,
-      data,
-      first: firstRows(data),
+      complete: !rest.length,
       form: container.querySelector(".tl-explore-controls"),
       chart: container.querySelector(".tl-explore-chart"),
       screen: JSON.parse(container.dataset.spec),
@@ -763,6 +767,7 @@
       view: null,
       draws: 0,
     };
+    setData(explore, loaded);
     explore.state = fromHash(location.hash, options) || startingView(options);
     window.thesislabExplore = explore;
 
@@ -804,6 +809,16 @@
     };
     window.addEventListener("hashchange", followHash);
     await change(explore, explore.state);
+    if (explore.complete) return;
+    // The first data file is drawn at once; the others, loaded meanwhile, join it.
+    setData(explore, [...loaded, ...(await Promise.all(rest.map((load) => load())))]);
+    explore.complete = true;
+    await change(explore, explore.state);
+  }
+
+  function setData(explore, chunks) {
+    explore.data = joined(chunks);
+    explore.first = firstRows(explore.data);
   }
 
   (window.thesislabPageScripts = window.thesislabPageScripts || {}).explore = explorePage;
