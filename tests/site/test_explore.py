@@ -43,6 +43,15 @@ POINTS = """() => {
 }"""
 
 
+FRONT = """() => {
+    const explore = window.thesislabExplore;
+    const columns = explore.data.columns;
+    const text = (name, row) => columns[name].values[columns[name].codes[row]];
+    return explore.drawn.frontPoints.map((point) =>
+        ["config_id", "quantization", "device"].map((name) => text(name, point.row)));
+}"""
+
+
 def expected_points(frame, view: dict) -> dict[tuple[str, ...], tuple[float, float, str]]:
     """The points of a view as a figure spec selects them, by their configuration, quantization
     and (where x is the latency) device: their x, y and colour value."""
@@ -135,11 +144,14 @@ def test_the_points_follow_the_axes_colour_and_filters(watched, root, results_ta
     assert watch.errors == [] and watch.outside == []
 
 
-def test_a_page_of_many_data_files_draws_every_row(watched, built_site, results_table, tmp_path):
+def test_a_page_of_many_data_files_draws_every_row_and_samples_above_its_most(
+    watched, built_site, results_table, tmp_path
+):
     """The rows in data files of 50 (the site's are of thousands): the page draws the first
-    at once, then all of them, their text columns' dictionaries joined."""
+    at once, then all of them, their text columns' dictionaries joined; above 40 points, it
+    draws every point of the front and a sample of the others."""
     page, watch = watched
-    explore = explore_page(results_table, None, chunk_rows=50)
+    explore = explore_page(results_table, None, chunk_rows=50, most_points=40)
     assert len(explore.assets) == math.ceil(len(results_table) / 50)
     for path, content in explore.assets.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
@@ -153,9 +165,19 @@ def test_a_page_of_many_data_files_draws_every_row(watched, built_site, results_
     (tmp_path / EXPLORE).with_suffix(".html").write_text(html)
     open_explore(page, (tmp_path / EXPLORE).with_suffix(".html").as_uri())
     view = {"x": "latency_ms", "y": "accuracy", "colour": "family", "log_x": True}
-    assert_drawn_as_the_table_says(page, results_table, view)
+    expected = expected_points(results_table, view)
+    drawn = drawn_points(page, view)
+    front = {tuple(key) for key in page.evaluate(FRONT)}
+    assert len(expected) > 40 and len(drawn) == max(40, len(front))
+    assert front <= drawn.keys() <= expected.keys()
+    count = page.locator(".tl-explore-count").inner_text()
+    assert count.startswith(f"{len(expected):,} points, {len(drawn)} of them drawn")
     change(page, lambda: page.select_option("select[name=x]", "params"))
-    assert_drawn_as_the_table_says(page, results_table, {**view, "x": "params"})
+    view["x"] = "params"
+    drawn, expected = drawn_points(page, view), expected_points(results_table, view)
+    assert len(drawn) == 40 < len(expected) and drawn.keys() <= expected.keys()
+    lines = page.evaluate("window.thesislabExplore.drawn.rows.length")
+    assert lines == len(expected)  # what the CSV holds
     assert watch.errors == [] and watch.outside == []
 
 

@@ -2,7 +2,8 @@
 chooses, with the Pareto front of what is selected, shareable by its address.
 
 What is drawn follows a figure spec's rules (the YAML that `thesislab figure` renders and the page
-downloads): the rows of the results table kept by role (published ones unless the role is
+downloads): the rows of the results table (parameters and MACs counted from the spec where the
+records lack them: `frames.with_counts`) kept by role (published ones unless the role is
 filtered), by the values of the filtered columns (as text: `true`/`false`, `none` where missing)
 and, where x is the latency, by device; with both coordinates (positive on a logarithmic axis);
 where x is not the latency, one point per configuration and quantization (its first row).
@@ -40,6 +41,10 @@ EXPLORE = "explore.md"
 CHUNK_ROWS = 5_000
 """Rows per data file: the page draws the first as soon as it has it (about 150 kB: the page
 stays within 1.5 MB at start), then all of them."""
+
+MOST_POINTS = 5_000
+"""Above this many points the chart draws every point of the front and a sample of the others
+(as the site's charts do, `charts.data.MAX_POINTS`): its redraws stay quick."""
 
 NONE = "none"
 """A missing value, as filters name it."""
@@ -202,7 +207,9 @@ def _screen_spec() -> str:
     return json.dumps(spec, separators=(",", ":"))
 
 
-def options(frame: pd.DataFrame, device: str | None) -> dict[str, Any]:
+def options(
+    frame: pd.DataFrame, device: str | None, most_points: int = MOST_POINTS
+) -> dict[str, Any]:
     """What the page's script needs besides the rows: the axes, the colour fields with their
     values, colours and legends (on the screen and in print), the filters' values, the scales,
     where the view starts and the least span of an axis."""
@@ -240,18 +247,25 @@ def options(frame: pd.DataFrame, device: str | None) -> dict[str, Any]:
         ],
         "csv": CSV,
         "modelPage": model_page("{id}"),
+        "mostPoints": most_points,
         "widthCm": COLUMN_WIDTH_CM,
         "fontSizePt": FONT_SIZE_PT,
     }
 
 
-def explore_page(frame: pd.DataFrame, device: str | None, chunk_rows: int = CHUNK_ROWS) -> Page:
+def explore_page(
+    frame: pd.DataFrame,
+    device: str | None,
+    chunk_rows: int = CHUNK_ROWS,
+    most_points: int = MOST_POINTS,
+) -> Page:
     """The explore page of the results table `frame` (as `table()` makes it, parameters and
     MACs counted where the records lack them: `frames.with_counts`), starting on `device` (the
-    site's charts' device), its rows in data files of `chunk_rows`."""
+    site's charts' device), its rows in data files of `chunk_rows`, drawing `most_points` at
+    most."""
     counted = with_counts(frame)
     files = data_files(counted, chunk_rows)
-    described = options(counted, device)
+    described = options(counted, device, most_points)
     chunks = [{"key": file.key, "src": relative_url(EXPLORE, file.path)} for file in files]
     return Page(
         EXPLORE,

@@ -78,7 +78,10 @@
       )
     ).sort();
     const rowOf = (f, quantization, device) =>
-      f.results.find((row) => row.quantization === quantization && (!device || row.device === device));
+      f.results.find(
+        (row) => row.quantization === quantization && (!device || row.device === device)
+      );
+    const count = (value) => (value === null ? "–" : tl.display("count", value));
     return [
       {
         title: "Architecture",
@@ -87,8 +90,8 @@
           ["Family", shown.map((f) => f.family)],
           ...architecture.map((key) => [key, shown.map((f) => text(f.architecture[key]))]),
           ["Widths", shown.map((f) => (f.widths ? f.widths.join(" ") : "the family's"))],
-          ["Parameters", shown.map((f) => (f.params === null ? "–" : tl.display("count", f.params)))],
-          ["MACs", shown.map((f) => (f.macs === null ? "–" : tl.display("count", f.macs)))],
+          ["Parameters", shown.map((f) => count(f.params))],
+          ["MACs", shown.map((f) => count(f.macs))],
         ],
       },
       {
@@ -101,10 +104,8 @@
           ]),
           ...deployments.map((label) => {
             const [quantization, device] = label.split(" on ");
-            return [
-              "Latency, " + label,
-              shown.map((f) => (rowOf(f, quantization, device) ? latencyOf(rowOf(f, quantization, device)) : "–")),
-            ];
+            const latency = (f) => rowOf(f, quantization, device);
+            return ["Latency, " + label, shown.map((f) => (latency(f) ? latencyOf(latency(f)) : "–"))];
           }),
         ],
       },
@@ -131,7 +132,9 @@
   }
 
   const cellText = (cell) =>
-    typeof cell === "string" ? cell : cell.map((node) => (typeof node === "string" ? node : node.textContent)).join("");
+    typeof cell === "string"
+      ? cell
+      : cell.map((node) => (typeof node === "string" ? node : node.textContent)).join("");
 
   function render(container, ids, facts) {
     const root = container.dataset.root;
@@ -201,7 +204,8 @@
     const show = async () => {
       const ids = idsOf(location.hash).slice(0, most);
       render(container, ids, await factsOf(container, ids));
-      window.thesislabCompare = { ids, rendered: (window.thesislabCompare || { rendered: 0 }).rendered + 1 };
+      const rendered = (window.thesislabCompare || { rendered: 0 }).rendered + 1;
+      window.thesislabCompare = { ids, rendered };
     };
     const followHash = () => {
       if (!container.isConnected) {

@@ -75,8 +75,16 @@
     return values.map(encodeURIComponent).join(",");
   }
 
+  /* A list written by `encodeList`; a value not encoded so (typed by hand) as it is. */
   function decodeList(text) {
-    return text === "" ? [] : text.split(",").map(decodeURIComponent);
+    const decoded = (value) => {
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        return value;
+      }
+    };
+    return text === "" ? [] : text.split(",").map(decoded);
   }
 
   function toHash(state, options) {
@@ -284,12 +292,14 @@
     for (const layer of spec.layer) {
       const encoding = layer.encoding || {};
       if (encoding.x && encoding.x.field === "x") {
-        Object.assign(encoding.x, { title: axisTitle(xAxis, state.log_x), scale: scale(state.log_x) });
+        encoding.x.title = axisTitle(xAxis, state.log_x);
+        encoding.x.scale = scale(state.log_x);
         encoding.x.axis = { ...encoding.x.axis, format: xAxis.tick_format };
         channels.x = encoding.x;
       }
       if (encoding.y && (encoding.y.field === "y" || encoding.y.field === "low")) {
-        Object.assign(encoding.y, { title: axisTitle(yAxis, state.log_y), scale: scale(state.log_y) });
+        encoding.y.title = axisTitle(yAxis, state.log_y);
+        encoding.y.scale = scale(state.log_y);
         if (encoding.y.axis) encoding.y.axis = { ...encoding.y.axis, format: yAxis.tick_format };
         if (encoding.y.field === "y") channels.y = encoding.y;
       }
@@ -301,6 +311,9 @@
         channel.scale = structuredClone(colours);
       }
       if (explore.picking) delete encoding.href;
+      if (layer.name === "error_bars" && state.log_y) {
+        layer.transform.push({ filter: "datum.low > 0" }); // a log axis has no room for the rest
+      }
     }
     spec.layer.push(...pickedLayers(channels, medium));
     const datasets = { points: drawn.points, front: drawn.front, padding: drawn.padding };
@@ -328,17 +341,45 @@
     ];
   }
 
+  /* Of `points`, those the chart draws: all of them up to `most`; above, every point of the
+   * front (`front`, their indices) and, of the others, those ranked first (a hash of each row,
+   * so a point stays in the sample or out of it whatever else is selected). */
+  function sampled(points, front, ranks, most) {
+    if (points.length <= most) return points;
+    const kept = new Set(front);
+    const others = points.map((_, i) => i).filter((i) => !kept.has(i));
+    others.sort((a, b) => ranks[points[a].row] - ranks[points[b].row]);
+    for (const i of others.slice(0, Math.max(0, most - kept.size))) kept.add(i);
+    return points.filter((_, i) => kept.has(i));
+  }
+
+  /* A hash of each row's identity (configuration, quantization, device): its rank in samples. */
+  function ranksOf(data) {
+    const ranks = new Uint32Array(data.rows);
+    for (let i = 0; i < data.rows; i++) {
+      const identity = ["config_id", "quantization", "device"].map((c) => valueAt(data, c, i));
+      let hash = 0x811c9dc5; // FNV-1a
+      for (const character of identity.join("\u0000")) {
+        hash = Math.imul(hash ^ character.charCodeAt(0), 0x01000193);
+      }
+      ranks[i] = hash >>> 0;
+    }
+    return ranks;
+  }
+
   function drawnOf(explore, state) {
     const choice = selected(explore, state);
     const points = pointsOf(explore, state, choice.rows);
-    const front = frontOf(points, state.y !== "error").map((i) => points[i]);
+    const front = frontOf(points, state.y !== "error");
+    const frontPoints = front.map((i) => points[i]);
     const picks = new Set(state.picks);
     return {
       rows: choice.rows,
       kept: choice.kept,
-      points,
-      front: front.map((point) => ({ x: point.x, y: point.y, group: "all" })),
-      frontPoints: front,
+      count: points.length,
+      points: sampled(points, front, explore.ranks, explore.options.mostPoints),
+      front: frontPoints.map((point) => ({ x: point.x, y: point.y, group: "all" })),
+      frontPoints,
       padding: paddingOf(points, state, explore.options),
       picked: points
         .filter((point) => picks.has(point.config_id))
@@ -402,7 +443,9 @@
           box.checked = column !== "role" || box.value === options.startingRole;
         }
       }
-      if (column === "device") fieldset.classList.toggle("tl-inactive", state.x !== options.latency);
+      if (column === "device") {
+        fieldset.classList.toggle("tl-inactive", state.x !== options.latency);
+      }
     }
   }
 
@@ -494,9 +537,13 @@
     const { drawn, options, state, container } = explore;
     const xTitle = axisOf(options.x, state.x).title;
     const yTitle = axisOf(options.y, state.y).title.toLowerCase();
-    const missing = drawn.kept - drawn.points.length;
-    let text = drawn.points.length.toLocaleString("en-US") + " points";
+    const missing = drawn.kept - drawn.count;
+    let text = drawn.count.toLocaleString("en-US") + " points";
     if (state.x !== options.latency) text += " (one per configuration and quantization)";
+    if (drawn.points.length < drawn.count) {
+      text += ", " + drawn.points.length.toLocaleString("en-US") + " of them drawn: every point";
+      text += " of the front and a sample of the others (the CSV holds them all)";
+    }
     if (missing) {
       text += "; " + missing.toLocaleString("en-US") + " of the results kept have no ";
       text += xTitle + " or no " + yTitle;
@@ -504,7 +551,8 @@
     }
     if (!explore.complete) {
       const total = Number(container.dataset.rows).toLocaleString("en-US");
-      text += " (loading: " + explore.data.rows.toLocaleString("en-US") + " of " + total + " results so far)";
+      const loaded = explore.data.rows.toLocaleString("en-US");
+      text += " (loading: " + loaded + " of " + total + " results so far)";
     }
     container.querySelector(".tl-explore-count").textContent = text + ".";
     frontTable(explore);
@@ -517,7 +565,8 @@
     const xAxis = axisOf(options.x, state.x);
     const yAxis = axisOf(options.y, state.y);
     const colour = options.colours[state.colour];
-    const heads = ["Name (tick to compare)", colour.title, "Quantization", "Device", xAxis.title, yAxis.title];
+    const heads = ["Name (tick to compare)", colour.title, "Quantization", "Device"];
+    heads.push(xAxis.title, yAxis.title);
     const head = document.createElement("tr");
     heads.forEach((title, i) => {
       const th = document.createElement("th");
@@ -660,7 +709,9 @@
     const filtered = Object.keys(options.colours).filter((column) => column in state.filters);
     const lines = ["x: " + state.x, "y: " + state.y, "colour: " + state.colour];
     lines.push("filters:" + (filtered.length ? "" : " {}"));
-    for (const column of filtered) lines.push("  " + column + ": " + yamlList(state.filters[column]));
+    for (const column of filtered) {
+      lines.push("  " + column + ": " + yamlList(state.filters[column]));
+    }
     lines.push("devices: " + yamlList(state.x === options.latency ? state.devices : []));
     lines.push("log_x: " + state.log_x, "log_y: " + state.log_y);
     const names = [...new Set(explore.drawn.picked.map((point) => point.name))];
@@ -702,7 +753,8 @@
     const offsets = [];
     objects.forEach((object, i) => {
       offsets.push(offset);
-      const pieces = [i + 1 + " 0 obj\n", ...(Array.isArray(object) ? object : [object]), "\nendobj\n"];
+      const body = Array.isArray(object) ? object : [object];
+      const pieces = [i + 1 + " 0 obj\n", ...body, "\nendobj\n"];
       for (const piece of pieces) {
         const bytes = typeof piece === "string" ? encoder.encode(piece) : piece;
         parts.push(bytes);
@@ -788,14 +840,16 @@
       change(explore, readControls(explore));
     });
     container.addEventListener("change", (event) => {
-      if (event.target.classList.contains("tl-pick")) togglePick(explore, event.target.dataset.config);
+      const box = event.target.closest(".tl-pick");
+      if (box) togglePick(explore, box.dataset.config);
     });
     container.addEventListener("click", (event) => {
       const unpick = event.target.closest(".tl-unpick");
       if (unpick) togglePick(explore, unpick.dataset.config);
       const button = event.target.closest(".tl-explore-download");
       if (button) {
-        download(explore, button.dataset.format).catch((error) => console.error("thesislab:", error));
+        const format = button.dataset.format;
+        download(explore, format).catch((error) => console.error("thesislab:", error));
       }
     });
     const followHash = () => {
@@ -819,6 +873,7 @@
   function setData(explore, chunks) {
     explore.data = joined(chunks);
     explore.first = firstRows(explore.data);
+    explore.ranks = ranksOf(explore.data);
   }
 
   (window.thesislabPageScripts = window.thesislabPageScripts || {}).explore = explorePage;

@@ -235,8 +235,8 @@
         ? picked.map((pick) => pick.name).join(", ")
         : hint;
       link.hidden = picked.length < 2;
-      link.href =
-        container.dataset.compare + "#ids=" + picked.map((pick) => encodeURIComponent(pick.id)).join(",");
+      const ids = picked.map((pick) => encodeURIComponent(pick.id));
+      link.href = container.dataset.compare + "#ids=" + ids.join(",");
       for (const box of container.querySelectorAll(".tl-pick")) {
         box.checked = picked.some((pick) => pick.id === box.dataset.config);
       }
@@ -247,7 +247,9 @@
       if (!box) return;
       const at = picked.findIndex((pick) => pick.id === box.dataset.config);
       if (at >= 0) picked.splice(at, 1);
-      else if (picked.length < MOST_PICKED) picked.push({ id: box.dataset.config, name: box.dataset.name });
+      else if (picked.length < MOST_PICKED) {
+        picked.push({ id: box.dataset.config, name: box.dataset.name });
+      }
       show();
     });
     return (id, name) => {
