@@ -3,10 +3,11 @@ loads, for N synthetic records (those of `benchmarks/site_build.py`).
 
 For N = 1,000 and 10,000 (or the sizes given): builds the site, opens the explore page from disk
 in Debian's Chromium, then changes the view as a reader does (x, colour, a filter, a log axis, y,
-the device), `ROUNDS` times over, and prints per change the time from the control's change to the
-chart drawn again (the view's run done; the median and the slowest of the rounds), and the
-page's weight: its HTML, the scripts and stylesheets it loads (the theme's, Vega, the site's, the
-explore script) and its data files.
+the device), `ROUNDS` times over, and prints each change's time from the control's change to the
+chart drawn again (the view's run done), every round's and, over rounds 2 on, the median, the
+90th percentile and the slowest; and the page's weight: its HTML, the scripts and stylesheets it
+loads (the theme's, Vega, the site's, the explore script) and its data files, the first of which
+it draws at once (at start) and the others once loaded (in all).
 
 Run from the repository's root: .venv/bin/python benchmarks/explore.py [N ...]
 """
@@ -80,7 +81,8 @@ def page_weight(site: Path) -> dict[str, int]:
 
 
 def redraws(site: Path) -> tuple[int, dict[str, list[float]]]:
-    """The points drawn at start, and each change's redraw times (ms) over the rounds."""
+    """The points of the view at start (drawn, or sampled above `explore.MOST_POINTS`), and
+    each change's redraw times (ms) over the rounds."""
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {name: [] for name, _, _ in CHANGES}
@@ -90,7 +92,7 @@ def redraws(site: Path) -> tuple[int, dict[str, list[float]]]:
         page.goto((site / "explore.html").as_uri())
         page.wait_for_function("(window.thesislabExplore || {}).complete", timeout=120_000)
         page.evaluate("() => window.thesislabExplore.pending.then(() => true)")
-        points = page.evaluate("window.thesislabExplore.drawn.points.length")
+        points = page.evaluate("window.thesislabExplore.drawn.count")
         for _ in range(ROUNDS):
             for name, selector, value in CHANGES:
                 elapsed, _ = page.evaluate(CHANGE, [selector, value])
@@ -113,8 +115,8 @@ def run(count: int) -> None:
         points, times = redraws(site)
     every = sorted(time for name in times for time in times[name][1:])  # round 1 warms up
     print(
-        f"{total:>6} records, {rows} rows, {points} points at start: redraw after a change "
-        f"median {statistics.median(every):.0f} ms, 90th percentile "
+        f"{total:>6} records, {rows} rows, {points:,} points in the view at start: redraw after "
+        f"a change median {statistics.median(every):.0f} ms, 90th percentile "
         f"{every[int(0.9 * len(every))]:.0f} ms, slowest {every[-1]:.0f} ms (rounds 2-{ROUNDS})"
     )
     for name, taken in times.items():
