@@ -1,9 +1,10 @@
 """The explore and comparison pages in Debian's Chromium, over http://127.0.0.1 and over file://.
 
-The points drawn follow the axes, colour and filters as the results table says (a figure spec's
-selection, worked out here with pandas); the address after a change reopens the same view; the
-view downloads as SVG, PNG, PDF, CSV and a figure spec; two configurations picked on the explore
-page open side by side, the recipe settings that differ marked.
+The points drawn follow the axes, colour and filters as the results table says: they are the
+rows that `thesislab figure` draws of the same figure spec (`figures.selection`), and the spec
+the page downloads draws them again; the address after a change reopens the same view; the view
+downloads as SVG, PNG, PDF and CSV too; two configurations picked on the explore page or in the
+All results table open side by side, the recipe settings that differ marked.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from thesislab.figures.selection import figure_chart
+from thesislab.figures.spec import figure_spec, load_spec
+from thesislab.results.columns import value_text
 from thesislab.site.catalogue import Catalogue
-from thesislab.site.explore import COLOURS, EXPLORE, STARTING_ROLE, as_text, explore_page
-from thesislab.site.frames import with_counts
+from thesislab.site.explore import EXPLORE, as_text, explore_page
 from thesislab.site.model_pages import model_pages
 from thesislab.site.pages import default_device
 from thesislab.site.render import ASSETS_DIR, render_page
@@ -53,34 +56,23 @@ FRONT = """() => {
 
 
 def expected_points(frame, view: dict) -> dict[tuple[str, ...], tuple[float, float, str]]:
-    """The points of a view as a figure spec selects them, by their configuration, quantization
-    and (where x is the latency) device: their x, y and colour value."""
-    rows = with_counts(frame).reset_index(drop=True)
-    text = {column: as_text(rows[column]) for column in (*COLOURS, "device", "quantization")}
-    keep = [True] * len(rows)
-    for column in COLOURS:
-        kept = view.get("filters", {}).get(column, [STARTING_ROLE] if column == "role" else None)
-        if kept is not None:
-            keep = [k and value in kept for k, value in zip(keep, text[column], strict=True)]
-    per_device = view["x"] == "latency_ms"
-    if per_device and view.get("devices"):
-        keep = [k and d in view["devices"] for k, d in zip(keep, text["device"], strict=True)]
-    first = ~rows.duplicated(["config_id", "quantization"])
-    points = {}
-    for i, row in rows.iterrows():
-        x = row[view["x"]]
-        y = 1 - row["accuracy"] if view["y"] == "error" else row["accuracy"]
-        if not keep[i] or not (per_device or first[i]) or math.isnan(x) or math.isnan(y):
-            continue
-        if (view.get("log_x") and x <= 0) or (view.get("log_y") and y <= 0):
-            continue
-        key = (
+    """The points `thesislab figure` draws of the figure spec `view`, by their configuration,
+    quantization and (where x is the latency) device: their x, y and colour."""
+    spec = figure_spec(view)
+    rows = figure_chart(frame, spec).rows
+    per_device = spec.x == "latency_ms"
+    return {
+        (
             row["config_id"],
-            text["quantization"][i],
-            *([text["device"][i]] if per_device else []),
+            value_text(row["quantization"]),
+            *([row["device"]] if per_device else []),
+        ): (
+            row[spec.x],
+            row[spec.y],
+            row[spec.colour],
         )
-        points[key] = (x, y, as_text(rows[view["colour"]])[i])
-    return points
+        for _, row in rows.iterrows()
+    }
 
 
 def drawn_points(page, view: dict) -> dict[tuple[str, ...], tuple[float, float, str]]:
@@ -215,41 +207,51 @@ def test_the_address_after_a_change_reopens_the_same_view(watched, browser, root
 
 
 @pytest.mark.parametrize("root", ["file"], indirect=True)
-def test_the_view_downloads_as_figures_data_and_a_figure_spec(watched, root, results_table):
+def test_the_view_downloads_as_figures_data_and_a_figure_spec_that_draws_it_again(
+    watched, root, results_table, tmp_path
+):
     page, watch = watched
     open_explore(page, f"{root}/explore.html")
     change(page, lambda: page.select_option("select[name=x]", "macs"))
     change(page, lambda: page.locator("[data-filter=distilled] input[value=true]").uncheck())
+    picked = page.locator(".tl-explore-front input.tl-pick").first
+    name = picked.get_attribute("aria-label").removeprefix("compare ")
+    change(page, picked.check)
     files = {}
     for button in page.locator(".tl-explore-download").all():
         with page.expect_download() as download:
             button.click()
         files[download.value.suggested_filename] = Path(download.value.path()).read_bytes()
     assert sorted(files) == [f"explore.{suffix}" for suffix in ("csv", "pdf", "png", "svg", "yaml")]
-    spec = yaml.safe_load(files["explore.yaml"])
     state = page.evaluate("window.thesislabExplore.state")
-    assert spec == {
+    assert yaml.safe_load(files["explore.yaml"]) == {
         "x": "macs",
         "y": "accuracy",
         "colour": "family",
         "filters": {"distilled": ["false"]},
-        "devices": [],
-        "log_x": state["log_x"],
+        "devices": state["devices"],
+        "log_x": True,
         "log_y": False,
-        "highlight": [],
+        "highlight": [name],
         "title": None,
         "width_cm": 8.5,
         "font_size_pt": 9,
     }
-    view = {**spec, "filters": spec["filters"]}
+    (tmp_path / "explore.yaml").write_bytes(files["explore.yaml"])
+    spec = load_spec(tmp_path / "explore.yaml")  # as `thesislab figure explore.yaml` reads it
+    assert (
+        drawn_points(page, spec.model_dump()).keys()
+        == expected_points(results_table, spec.model_dump()).keys()
+    )
     lines = files["explore.csv"].decode().splitlines()
-    assert len(lines) == 1 + len(expected_points(results_table, view))
+    assert len(lines) == 1 + len(figure_chart(results_table, spec).rows)
     assert lines[0].startswith("name,family,stage,pruning_method,distilled,quantization,")
     png = files["explore.png"]
     assert png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == round(241 * 300 / 72)
     pdf = files["explore.pdf"]
     assert pdf.startswith(b"%PDF") and b"/Subtype /Image" in pdf and pdf.rstrip().endswith(b"%%EOF")
-    assert b"<svg" in files["explore.svg"][:200] and b"MACs" in files["explore.svg"]
+    svg = files["explore.svg"].decode()
+    assert svg.startswith("<svg") and "Accuracy against MACs" in svg and name in svg
     assert watch.errors == [] and watch.outside == []
 
 

@@ -1,18 +1,20 @@
 """The explore page: a chart of the results whose axes, scales, colour and filters a reader
 chooses, with the Pareto front of what is selected, shareable by its address.
 
-What is drawn follows a figure spec's rules (the YAML that `thesislab figure` renders and the page
-downloads): the rows of the results table (parameters and MACs counted from the spec where the
-records lack them: `frames.with_counts`) kept by role (published ones unless the role is
-filtered), by the values of the filtered columns (as text: `true`/`false`, `none` where missing)
-and, where x is the latency, by device; with both coordinates (positive on a logarithmic axis);
-where x is not the latency, one point per configuration and quantization (its first row).
+What is drawn is what a figure spec with the same choices draws (`thesislab figure`, whose spec
+the page downloads; `figures.selection` says it in Python): the rows of the results table
+(parameters and MACs counted from the spec where the records lack them: `frames.with_counts`)
+kept by role (published ones unless the role is filtered), by the values of the filtered
+columns (as text: `results.columns.value_text`) and by device; with both coordinates (positive
+on a logarithmic axis); where x is not the latency, one point per configuration and
+quantization (its first row kept). Axes are titled and ticked as a figure's
+(`charts.axes`), its colours are the palette's, its picked configurations are highlighted.
 
 The page's script (`explore.js`) draws it. The rows come as data files (`data_files`), in chunks
 of `CHUNK_ROWS`: columns, each text column as a dictionary of its values and their codes. The
 chart's Vega-Lite specs (screen and print) are templates drawn by the site's chart layers on the
-fields `x`, `y` and `colour`, whose titles, scales and colours the script sets as the reader
-chooses, from the choices described here (`options`).
+fields `x`, `y` and `colour`, whose titles, scales, colours and highlighted names the script
+sets as the reader chooses, from the choices described here (`options`).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from thesislab.results.columns import BY_NAME, Format, View, columns, names
-from thesislab.site.charts.data import ChartSpec, Layout
-from thesislab.site.charts.layers import LOG_TICKS, axis_scale, legend
+from thesislab.results.columns import BY_NAME, Format, View, columns, names, value_text
+from thesislab.site.charts.axes import axis_title, x_ticks
+from thesislab.site.charts.data import LABEL_LEFT_FROM, ChartSpec, Layout
+from thesislab.site.charts.layers import LINEAR_TICKS, LOG_TICKS, axis_scale, legend
 from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, FONT_SIZE_PT, print_size, spec_json
 from thesislab.site.data_files import DataFile, data_file
@@ -41,13 +44,35 @@ EXPLORE = "explore.md"
 CHUNK_ROWS = 5_000
 """Rows per data file: the page draws the first as soon as it has it (about 150 kB: the page
 stays within 1.5 MB at start), then all of them."""
-
 MOST_POINTS = 5_000
 """Above this many points the chart draws every point of the front and a sample of the others
 (as the site's charts do, `charts.data.MAX_POINTS`): its redraws stay quick."""
 
-NONE = "none"
-"""A missing value, as filters name it."""
+X_FIELDS = ("latency_ms", "params", "macs", "size_bytes", "training_time_s")
+Y_FIELDS = ("accuracy", "error")
+COLOURS = ("family", "pruning_method", "quantization", "distilled", "source", "role")
+"""A figure spec's choices of x, y and colour (`figures.spec`); the colours are its filters too,
+besides the device."""
+LATENCY = X_FIELDS[0]
+"""The x on which points are per device."""
+DEVICE = "device"
+
+TEMPLATE = ChartSpec(
+    "explore",
+    "Explore",
+    heading="Explore",
+    colour="colour",
+    colour_title="",
+    x="x",
+    x_title="",
+    y="y",
+    y_title="",
+    selectors=(),
+    highlight=("(the picked configurations)",),
+)
+"""The chart the specs are drawn from: the site's accuracy-latency chart on the fields `x`, `y`
+and `colour`, with error bars, the frontier and highlighted names, whose titles (the printed
+heading too), scales, colours and names the script sets."""
 
 
 @dataclass(frozen=True)
@@ -56,36 +81,36 @@ class Axis:
 
     name: str
     column: str
-    """The table column it reads (the error reads the accuracy)."""
+    """The table column it reads (the error: the accuracy)."""
     title: str
-    unit: str
-    """Written after the title, e.g. 'ms'; empty for counts and fractions."""
-    tick_format: str
-    """The d3 format of its tick labels."""
+    """Its column's title, as a figure's title names it."""
+    titles: dict[str, str]
+    """The axis's title on a `linear` and on a `log` scale."""
+    ticks: dict[str, str]
+    """The d3 format of its tick labels on each scale."""
     format: Format
     """How tables write its values."""
 
 
-def _x_axis(column: str, unit: str, tick_format: str) -> Axis:
-    described = BY_NAME[column]
-    return Axis(column, column, described.title, unit, tick_format, described.format)
+def _axis(name: str, column: str, linear_ticks: str, log_ticks: str) -> Axis:
+    return Axis(
+        name,
+        column,
+        BY_NAME[name].title,
+        {"linear": axis_title(name, False), "log": axis_title(name, True)},
+        {"linear": linear_ticks, "log": log_ticks},
+        BY_NAME[name].format,
+    )
 
 
-X_AXES = (
-    _x_axis("latency_ms", "ms", LOG_TICKS),
-    _x_axis("params", "", "~s"),
-    _x_axis("macs", "", "~s"),
+X_AXES = tuple(
+    _axis(name, name, x_ticks(name) or LINEAR_TICKS, x_ticks(name) or LOG_TICKS)
+    for name in X_FIELDS
 )
 Y_AXES = (
-    Axis("accuracy", "accuracy", "Top-1 accuracy", "", ".1%", Format.PERCENT),
-    Axis("error", "accuracy", "Top-1 error", "", ".1%", Format.PERCENT),
+    _axis("accuracy", "accuracy", TEMPLATE.y_format, LOG_TICKS),
+    _axis("error", "accuracy", TEMPLATE.y_format, LOG_TICKS),
 )
-LATENCY = X_AXES[0].name
-"""The x axis on which points are per device."""
-
-COLOURS = ("family", "pruning_method", "quantization", "distilled", "source", "role")
-"""The columns a reader may colour the points by, and filter them on (besides the device)."""
-DEVICE = "device"
 
 TEXT_COLUMNS = ("config_id", "name", "stage", DEVICE, *COLOURS)
 NUMBER_COLUMNS = tuple(
@@ -112,16 +137,8 @@ STARTING_ROLE = "published"
 
 
 def as_text(values: pd.Series) -> list[str]:
-    """A column's values as filters compare them: text, `true` or `false` for flags, `none`
-    where missing."""
-    return [
-        NONE
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else ("true" if value else "false")
-        if isinstance(value, bool)
-        else str(value)
-        for value in values.astype(object)
-    ]
+    """A column's values as filters name them (`value_text`)."""
+    return [value_text(value) for value in values.astype(object)]
 
 
 def _number(value: float) -> float | int | None:
@@ -156,9 +173,10 @@ def data_files(frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> list[DataFi
     ]
 
 
-def _colour(column: str, value: str) -> str:
-    """The palette's colour of a value (rows without a pruning method: the unpruned's)."""
-    return colour_of(NO_METHOD if column == "pruning_method" and value == NONE else value)
+def _label(column: str, value: str) -> str:
+    """What the legend calls a value of a colour column: its text, but for a result without
+    pruning, named as the site's charts name it (and coloured so)."""
+    return NO_METHOD if column == "pruning_method" and value == value_text(None) else value
 
 
 def _choices(frame: pd.DataFrame, column: str) -> list[str]:
@@ -166,23 +184,9 @@ def _choices(frame: pd.DataFrame, column: str) -> list[str]:
 
 
 def _template() -> Layout:
-    """What the specs are drawn from: the site's accuracy-latency chart on the fields `x`, `y`
-    and `colour`, with error bars and the frontier, whose titles (the printed heading too) and
-    colours the script sets."""
-    spec = ChartSpec(
-        "explore",
-        "Explore",
-        heading="Explore",
-        colour="colour",
-        colour_title="",
-        x="x",
-        x_title="",
-        y="y",
-        y_title="",
-        selectors=(),
-    )
+    """The layout of `TEMPLATE`."""
     return Layout(
-        spec=spec,
+        spec=TEMPLATE,
         colours=(),
         choices=(),
         defaults=(),
@@ -217,17 +221,19 @@ def options(
     colour_fields = {}
     for column in COLOURS:
         values = _choices(frame, column)
+        labels = [_label(column, value) for value in values]
         title = BY_NAME[column].title
         colour_fields[column] = {
             "title": title,
             "values": values,
-            "colours": [_colour(column, value) for value in values],
+            "labels": labels,
+            "colours": [colour_of(label) for label in labels],
             "legend": {
-                "screen": legend(title, values, "screen", width, FONT_SIZE_PT).to_dict(),
-                "print": legend(title, values, "print", width, FONT_SIZE_PT).to_dict(),
+                "screen": legend(title, labels, "screen", width, FONT_SIZE_PT).to_dict(),
+                "print": legend(title, labels, "print", width, FONT_SIZE_PT).to_dict(),
             },
         }
-    devices = [device for device in _choices(frame, DEVICE) if device != NONE]  # none: no latency
+    devices = [name for name in _choices(frame, DEVICE) if name != value_text(None)]
     return {
         "x": [asdict(axis) for axis in X_AXES],
         "y": [asdict(axis) for axis in Y_AXES],
@@ -237,8 +243,9 @@ def options(
         "scales": {"log": axis_scale(True).to_dict(), "linear": axis_scale(False).to_dict()},
         "start": {**START, "devices": [device] if device in devices else []},
         "startingRole": STARTING_ROLE,
-        "none": NONE,
         "reference": REFERENCE_SOURCE,
+        "highlighted": json.dumps(list(TEMPLATE.highlight)),
+        "labelLeftFrom": LABEL_LEFT_FROM,
         "logMinRatio": LOG_MIN_RATIO,
         "linearMinSpan": LINEAR_MIN_SPAN,
         "tooltip": [

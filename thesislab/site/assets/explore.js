@@ -52,23 +52,6 @@
     return { rows: total, columns };
   }
 
-  /* Whether each row is the first of its configuration and quantization (in the table's
-   * order): the one point they make where x is not the latency. */
-  function firstRows(data) {
-    const seen = new Set();
-    const first = new Uint8Array(data.rows);
-    const configs = data.columns.config_id.codes;
-    const quantizations = data.columns.quantization.codes;
-    for (let i = 0; i < data.rows; i++) {
-      const key = configs[i] * 65536 + quantizations[i];
-      if (!seen.has(key)) {
-        seen.add(key);
-        first[i] = 1;
-      }
-    }
-    return first;
-  }
-
   /* ---- the view and the address ---- */
 
   function encodeList(values) {
@@ -148,15 +131,10 @@
     return axes.find((axis) => axis.name === name);
   }
 
-  function axisTitle(axis, log) {
-    const notes = [axis.unit, log ? "log scale" : ""].filter(Boolean);
-    return notes.length ? axis.title + " (" + notes.join(", ") + ")" : axis.title;
-  }
-
-  /* The rows drawn (their indices) and how many the filters kept before looking for both
-   * values. */
+  /* The rows drawn (their indices), and how many the filters kept before looking for both
+   * values: as `figures.selection.select` selects them. */
   function selected(explore, state) {
-    const { data, first, options } = explore;
+    const { data, options } = explore;
     const columns = data.columns;
     const tests = [];
     const allowing = (column, values) => {
@@ -172,18 +150,23 @@
             : null;
       if (values) tests.push([columns[column].codes, allowing(column, values)]);
     }
-    const perDevice = state.x === options.latency;
-    if (perDevice && state.devices.length) {
-      tests.push([columns.device.codes, allowing("device", state.devices)]);
-    }
+    if (state.devices.length) tests.push([columns.device.codes, allowing("device", state.devices)]);
+    // Where x is not the latency, a configuration and quantization is one point: its first row.
+    const seen = state.x === options.latency ? null : new Set();
+    const configs = columns.config_id.codes;
+    const quantizations = columns.quantization.codes;
     const xs = columns[axisOf(options.x, state.x).column];
     const ys = columns[axisOf(options.y, state.y).column];
     const error = state.y === "error";
     const rows = [];
     let kept = 0;
     for (let i = 0; i < data.rows; i++) {
-      if (!perDevice && !first[i]) continue;
       if (!tests.every(([codes, allowed]) => allowed[codes[i]])) continue;
+      if (seen) {
+        const key = configs[i] * 65536 + quantizations[i];
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
       kept++;
       const x = xs[i];
       const y = error ? 1 - ys[i] : ys[i];
@@ -209,15 +192,20 @@
     const ys = columns[axisOf(options.y, state.y).column];
     const error = state.y === "error";
     const colours = columns[state.colour];
+    const field = options.colours[state.colour];
+    const labelOf = new Map(field.values.map((value, i) => [value, field.labels[i]]));
+    const labels = colours.values.map((value) => labelOf.get(value));
     const reference = columns.source.index.get(options.reference);
     const spread = columns.accuracy_std;
+    const names = columns.name;
     return rows.map((i) => ({
       x: xs[i],
       y: error ? 1 - ys[i] : ys[i],
-      colour: colours.values[colours.codes[i]],
+      colour: labels[colours.codes[i]],
       reference: columns.source.codes[i] === reference,
       accuracy_std: Number.isNaN(spread[i]) ? null : spread[i],
       config_id: columns.config_id.values[columns.config_id.codes[i]],
+      name: names.values[names.codes[i]],
       row: i,
     }));
   }
@@ -273,35 +261,32 @@
   }
 
   /* A copy of a template spec (screen or print) drawing the view: its axes' titles, scales and
-   * tick formats, its colours, the picked configurations emphasised and named; without links
-   * where clicks pick. */
+   * tick labels, its colours, the picked configurations' names highlighted; without links
+   * where clicks pick, without error bars around an error (as a figure has none there). */
   function specOf(template, explore, state, drawn, medium) {
     const { options } = explore;
     const spec = structuredClone(template);
     const xAxis = axisOf(options.x, state.x);
     const yAxis = axisOf(options.y, state.y);
+    const xScale = state.log_x ? "log" : "linear";
+    const yScale = state.log_y ? "log" : "linear";
     const field = options.colours[state.colour];
     const present = new Set(drawn.points.map((point) => point.colour));
-    const domain = field.values.filter((value) => present.has(value));
-    const colours = {
-      domain,
-      range: domain.map((value) => field.colours[field.values.indexOf(value)]),
-    };
-    const scale = (log) => structuredClone(options.scales[log ? "log" : "linear"]);
-    const channels = {};
+    const at = field.labels.map((label, i) => i).filter((i) => present.has(field.labels[i]));
+    const colours = { domain: at.map((i) => field.labels[i]), range: at.map((i) => field.colours[i]) };
+    const highlighted = JSON.stringify(drawn.highlighted);
+    const layers = [];
     for (const layer of spec.layer) {
       const encoding = layer.encoding || {};
       if (encoding.x && encoding.x.field === "x") {
-        encoding.x.title = axisTitle(xAxis, state.log_x);
-        encoding.x.scale = scale(state.log_x);
-        encoding.x.axis = { ...encoding.x.axis, format: xAxis.tick_format };
-        channels.x = encoding.x;
+        encoding.x.title = xAxis.titles[xScale];
+        encoding.x.scale = structuredClone(options.scales[xScale]);
+        if (encoding.x.axis) encoding.x.axis = { ...encoding.x.axis, format: xAxis.ticks[xScale] };
       }
       if (encoding.y && (encoding.y.field === "y" || encoding.y.field === "low")) {
-        encoding.y.title = axisTitle(yAxis, state.log_y);
-        encoding.y.scale = scale(state.log_y);
-        if (encoding.y.axis) encoding.y.axis = { ...encoding.y.axis, format: yAxis.tick_format };
-        if (encoding.y.field === "y") channels.y = encoding.y;
+        encoding.y.title = yAxis.titles[yScale];
+        encoding.y.scale = structuredClone(options.scales[yScale]);
+        if (encoding.y.axis) encoding.y.axis = { ...encoding.y.axis, format: yAxis.ticks[yScale] };
       }
       for (const name of ["color", "fill"]) {
         const channel = encoding[name];
@@ -311,42 +296,31 @@
         channel.scale = structuredClone(colours);
       }
       if (explore.picking) delete encoding.href;
+      const highlights = layer.name.startsWith("highlight_");
+      if (highlights) {
+        for (const step of layer.transform) {
+          if (step.filter) step.filter = step.filter.replace(options.highlighted, highlighted);
+        }
+      }
       if (layer.name === "error_bars" && state.log_y) {
         layer.transform.push({ filter: "datum.low > 0" }); // a log axis has no room for the rest
       }
+      // A layer without data would make its scales' extents infinite.
+      const empty = !drawn[layer.data.name].length || (highlights && !drawn.sides.has(layer.name));
+      if (!empty && !(layer.name === "error_bars" && state.y === "error")) layers.push(layer);
     }
-    spec.layer.push(...pickedLayers(channels, medium));
-    const datasets = { points: drawn.points, front: drawn.front, padding: drawn.padding };
-    datasets.picked = drawn.picked;
-    // A layer without data would make its scales' extents infinite.
-    spec.layer = spec.layer.filter((layer) => datasets[layer.data.name].length);
-    spec.datasets = datasets;
+    spec.layer = layers;
+    spec.datasets = { points: drawn.points, front: drawn.front, padding: drawn.padding };
+    if (spec.title) spec.title.text = yAxis.title + " against " + xAxis.title;
     return spec;
   }
 
-  /* The picked configurations: a ring around each point and its name beside it. */
-  function pickedLayers(channels, medium) {
-    const size = medium === "print" ? 9 : 11;
-    return [
-      {
-        data: { name: "picked" },
-        mark: { type: "point", clip: true, size: size * 12, stroke: "#000", strokeWidth: 1.5 },
-        encoding: { x: channels.x, y: channels.y },
-      },
-      {
-        data: { name: "picked" },
-        mark: { type: "text", clip: true, align: "left", dx: 7, dy: -7, fontSize: size },
-        encoding: { x: channels.x, y: channels.y, text: { field: "name", type: "nominal" } },
-      },
-    ];
-  }
-
-  /* Of `points`, those the chart draws: all of them up to `most`; above, every point of the
-   * front (`front`, their indices) and, of the others, those ranked first (a hash of each row,
-   * so a point stays in the sample or out of it whatever else is selected). */
-  function sampled(points, front, ranks, most) {
+  /* Of `points`, those the chart draws: all of them up to `most`; above, every point that
+   * `keep` says (the front's, the highlighted ones) and, of the others, those ranked first (a
+   * hash of each row, so a point stays in the sample or out of it whatever else is selected). */
+  function sampled(points, keep, ranks, most) {
     if (points.length <= most) return points;
-    const kept = new Set(front);
+    const kept = new Set(points.map((_, i) => i).filter(keep));
     const others = points.map((_, i) => i).filter((i) => !kept.has(i));
     others.sort((a, b) => ranks[points[a].row] - ranks[points[b].row]);
     for (const i of others.slice(0, Math.max(0, most - kept.size))) kept.add(i);
@@ -367,23 +341,53 @@
     return ranks;
   }
 
+  /* Whether each highlighted point's name goes on its left (as `Chart.label_left`): where
+   * it lies past `labelLeftFrom` of the x axis's range, so that the name stays inside. */
+  function labelSides(points, highlighted, log, from) {
+    const position = log ? Math.log : (x) => x;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const point of points) {
+      low = Math.min(low, position(point.x));
+      high = Math.max(high, position(point.x));
+    }
+    for (const point of points) {
+      if (!highlighted.has(point.name)) continue;
+      point.label_left = high > low && (position(point.x) - low) / (high - low) > from;
+    }
+  }
+
+  /* The highlight layers (`layers.highlights`) that have points to draw. */
+  function highlightLayers(points, highlighted) {
+    const sides = new Set();
+    for (const point of points) {
+      if (!highlighted.has(point.name)) continue;
+      sides.add("highlight_rings");
+      sides.add(point.label_left ? "highlight_labels_right" : "highlight_labels_left");
+    }
+    return sides;
+  }
+
   function drawnOf(explore, state) {
+    const { options } = explore;
     const choice = selected(explore, state);
     const points = pointsOf(explore, state, choice.rows);
     const front = frontOf(points, state.y !== "error");
-    const frontPoints = front.map((i) => points[i]);
+    const onFront = new Set(front);
     const picks = new Set(state.picks);
+    const highlighted = new Set(points.filter((p) => picks.has(p.config_id)).map((p) => p.name));
+    labelSides(points, highlighted, state.log_x, options.labelLeftFrom);
+    const keep = (i) => onFront.has(i) || highlighted.has(points[i].name);
     return {
       rows: choice.rows,
       kept: choice.kept,
       count: points.length,
-      points: sampled(points, front, explore.ranks, explore.options.mostPoints),
-      front: frontPoints.map((point) => ({ x: point.x, y: point.y, group: "all" })),
-      frontPoints,
-      padding: paddingOf(points, state, explore.options),
-      picked: points
-        .filter((point) => picks.has(point.config_id))
-        .map((point) => ({ ...point, name: valueAt(explore.data, "name", point.row) })),
+      points: sampled(points, keep, explore.ranks, options.mostPoints),
+      front: front.map((i) => ({ x: points[i].x, y: points[i].y, group: "all" })),
+      frontPoints: front.map((i) => points[i]),
+      padding: paddingOf(points, state, options),
+      highlighted: [...highlighted],
+      sides: highlightLayers(points, highlighted),
     };
   }
 
@@ -411,7 +415,6 @@
       const checked = boxes.filter((box) => box.checked).map((box) => box.value);
       if (column === "device") {
         view.devices = checked.length === boxes.length ? [] : checked;
-        if (view.x !== options.latency) view.devices = state.devices; // not in play: kept
       } else if (column === "role") {
         if (!(checked.length === 1 && checked[0] === options.startingRole)) {
           view.filters.role = checked;
@@ -436,15 +439,11 @@
       for (const box of fieldset.querySelectorAll("input[type=checkbox]")) {
         if (column === "device") {
           box.checked = !state.devices.length || state.devices.includes(box.value);
-          box.disabled = state.x !== options.latency;
         } else if (column in state.filters) {
           box.checked = state.filters[column].includes(box.value);
         } else {
           box.checked = column !== "role" || box.value === options.startingRole;
         }
-      }
-      if (column === "device") {
-        fieldset.classList.toggle("tl-inactive", state.x !== options.latency);
       }
     }
   }
@@ -592,7 +591,7 @@
         [pick, link],
         point.colour,
         value("quantization"),
-        state.x === options.latency ? value("device") : "–",
+        value("device"),
         tl.display(xAxis.format, point.x),
         tl.display(yAxis.format, point.y),
       ];
@@ -667,10 +666,8 @@
   /* ---- downloads ---- */
 
   async function printed(explore) {
-    const { state, options } = explore;
+    const { state } = explore;
     const spec = specOf(explore.print, explore, state, explore.drawn, "print");
-    const x = axisOf(options.x, state.x).title;
-    spec.title.text = axisOf(options.y, state.y).title + " against " + x;
     const result = await vegaEmbed(document.createElement("div"), spec, {
       actions: false,
       renderer: "none",
@@ -712,10 +709,9 @@
     for (const column of filtered) {
       lines.push("  " + column + ": " + yamlList(state.filters[column]));
     }
-    lines.push("devices: " + yamlList(state.x === options.latency ? state.devices : []));
+    lines.push("devices: " + yamlList(state.devices));
     lines.push("log_x: " + state.log_x, "log_y: " + state.log_y);
-    const names = [...new Set(explore.drawn.picked.map((point) => point.name))];
-    lines.push("highlight: " + yamlList(names), "title: null");
+    lines.push("highlight: " + yamlList(explore.drawn.highlighted), "title: null");
     lines.push("width_cm: " + options.widthCm, "font_size_pt: " + options.fontSizePt);
     return lines.join("\n") + "\n";
   }
@@ -872,7 +868,6 @@
 
   function setData(explore, chunks) {
     explore.data = joined(chunks);
-    explore.first = firstRows(explore.data);
     explore.ranks = ranksOf(explore.data);
   }
 

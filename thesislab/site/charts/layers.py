@@ -261,7 +261,7 @@ def error_bars(shared: Channels) -> alt.Chart:
             "color": shared.colour,
         },
         [*shared.selected, "isValid(datum.accuracy_std)", *shared.reference_shown],
-        calculate={  # around the y value: the accuracy, or the error
+        calculate={  # around the y value (whatever the field the chart names it)
             "low": f"datum.{shared.layout.spec.y} - datum.accuracy_std",
             "high": f"datum.{shared.layout.spec.y} + datum.accuracy_std",
         },
