@@ -796,6 +796,8 @@
   /* ---- the page ---- */
 
   async function explorePage(container) {
+    const left = window.thesislabExplore; // the page's last visit, before instant navigation
+    if (left && !left.container.isConnected && left.view) left.view.finalize();
     const options = JSON.parse(container.dataset.options);
     const [start, ...rest] = JSON.parse(container.dataset.chunks).map((chunk) =>
       tl.loadData.bind(null, chunk.key, chunk.src)
