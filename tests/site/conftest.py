@@ -1,20 +1,27 @@
 """Fixtures of the site tests: the results (the thesis's and a few of our own) and the site,
-built once per session."""
+built once per session, served over http and opened in Chromium."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch
 from tests.site.site_records import (
     REPO,
     THESIS_RESULTS,
     write_calibration_results,
     write_own_results,
 )
+from tests.system_deps import require_executable
 from tests.without_modules import MACHINE_LEARNING, run_without
 from thesislab.results.table import table
 from thesislab.store import Store
@@ -89,3 +96,72 @@ def built_site(
     built = run_without(MACHINE_LEARNING, code)
     assert built.returncode == 0, built.stderr[-3000:]
     return BuiltSite(results_dirs, out, cache, built.stdout + built.stderr)
+
+
+@pytest.fixture(scope="module")
+def http_root(built_site, site_port) -> Iterator[str]:
+    """The built site served by `http.server` on 127.0.0.1, stopped at teardown."""
+    port = site_port
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=built_site.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, started once per module (some tests start a Playwright of their own, which
+    cannot run beside another)."""
+    executable = require_executable(CHROMIUM, "chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(params=["http", "file"])
+def root(request, http_root, built_site) -> str:
+    """The site's address, over http://127.0.0.1 and over file://."""
+    return http_root if request.param == "http" else built_site.root.as_uri()
+
+
+@pytest.fixture
+def watched(browser):
+    """A page whose requests, console errors and dialogs are recorded; a request for anything
+    but this machine is refused."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    watch = Watch()
+
+    def route(route):
+        url = urlsplit(route.request.url)
+        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            watch.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page, watch
+    context.close()

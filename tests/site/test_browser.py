@@ -8,13 +8,7 @@ that are markup stay text.
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
-import time
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +22,6 @@ from tests.site.site_records import (
     SAMPLE_RUN,
 )
 from tests.site.test_roles import OWN_PAGE
-from tests.system_deps import require_executable
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.links import model_page
 from thesislab.site.page import slug
@@ -37,99 +30,11 @@ from thesislab.store import records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 DRAWN = """() => {
     const charts = document.querySelectorAll('.tl-chart');
     const views = window.thesislabViews || {};
     return [...charts].every((chart) => views[chart.dataset.chartId]);
 }"""
-
-
-@dataclass
-class Watch:
-    """What the pages of one browser context did that a test may not allow."""
-
-    outside: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def http_root(built_site, site_port) -> Iterator[str]:
-    """The built site served by `http.server` on 127.0.0.1, stopped at teardown."""
-    port = site_port
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=built_site.root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium, started once for the module."""
-    executable = require_executable(CHROMIUM, "chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(params=["http", "file"])
-def root(request, http_root, built_site) -> str:
-    """The site's address, over http://127.0.0.1 and over file://."""
-    return http_root if request.param == "http" else built_site.root.as_uri()
-
-
-@pytest.fixture
-def watched(browser):
-    """A page whose requests, console errors and dialogs are recorded; a request for anything
-    but this machine is refused."""
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    watch = Watch()
-
-    def route(route):
-        url = urlsplit(route.request.url)
-        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            watch.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
-    page.on("pageerror", lambda error: watch.errors.append(str(error)))
-    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page, watch
-    context.close()
 
 
 def _open(page, url: str) -> None:

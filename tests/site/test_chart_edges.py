@@ -10,8 +10,9 @@ import re
 
 import pytest
 
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.site.site_records import HOSTILE_FAMILY, LOCAL, PI
-from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN
+from tests.site.test_browser import DRAWN
 from tests.system_deps import require_executable
 from thesislab.site.charts.controls import selection_text
 from thesislab.site.charts.layers import OWN_MARKS, REFERENCE_MARKS

@@ -13,8 +13,9 @@ import pytest
 from scipy import stats
 
 from tests.site import device_records as fixture
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS
 from tests.site.site_records import REPO
-from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN
+from tests.site.test_browser import DRAWN
 from tests.system_deps import require_executable
 from thesislab.models.counting import count_spec
 from thesislab.models.names import parse_name

@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.site import lineage_records as fixture
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch
 from tests.site.site_records import REPO, THESIS_RESULTS
-from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS, DRAWN, LOCAL_SCHEMES, Watch
+from tests.site.test_browser import DRAWN
 from tests.system_deps import require_executable
 from thesislab.results.table import table
 from thesislab.site.catalogue import Catalogue

@@ -51,6 +51,7 @@ def test_every_page_is_generated_in_navigation_order(pages, results_table):
         "differences.md",
         "samples.md",
         "results.md",
+        "explore.md",
         "schema.md",
     ]
 

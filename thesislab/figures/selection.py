@@ -17,10 +17,11 @@ import difflib
 from typing import TYPE_CHECKING
 
 from thesislab.errors import ThesislabError
-from thesislab.figures.spec import FigureSpec, value_text
-from thesislab.results.columns import BY_NAME, Format
+from thesislab.figures.spec import FigureSpec
+from thesislab.results.columns import BY_NAME, value_text
 from thesislab.results.roles import Role
 from thesislab.site import frames
+from thesislab.site.charts.axes import axis_title, figure_title, x_ticks
 from thesislab.site.charts.data import ChartSpec
 
 if TYPE_CHECKING:
@@ -33,28 +34,8 @@ LATENCY = "latency_ms"
 
 FIGURE_CHART_ID = "figure"
 
-_UNITS: dict[Format, str] = {Format.MILLISECONDS: "ms", Format.BYTES: "bytes", Format.SECONDS: "s"}
-"""The unit an axis names after its column's title, by the column's format."""
-
-_TICKS: dict[Format, str] = {Format.COUNT: "~s", Format.BYTES: "~s"}
-"""Tick labels of an x axis, by its column's format (d3-format, SI prefixes: 20M); others: the
-chart's default."""
-
 _CLOSE_NAMES = 5
 """How many of the selected names a highlight that is none of them is told about."""
-
-
-def axis_title(column: str, log: bool) -> str:
-    """An axis's title: its column's title, with the unit and whether the scale is logarithmic,
-    e.g. 'Latency (ms, log scale)'."""
-    column_of = BY_NAME[column]
-    notes = [note for note in (_UNITS.get(column_of.format), "log scale" if log else "") if note]
-    return f"{column_of.title} ({', '.join(notes)})" if notes else column_of.title
-
-
-def default_title(spec: FigureSpec) -> str:
-    """'<y title> against <x title>', as the column registry titles them."""
-    return f"{BY_NAME[spec.y].title} against {BY_NAME[spec.x].title}"
 
 
 def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -124,7 +105,7 @@ def select(frame: pd.DataFrame, spec: FigureSpec) -> pd.DataFrame:
 def chart_spec(spec: FigureSpec) -> ChartSpec:
     """The site chart that draws what `spec` describes: its axes, colours and Pareto front,
     no selectors (its rows are the figure's points, whatever their device)."""
-    title = spec.title or default_title(spec)
+    title = spec.title or figure_title(spec.x, spec.y)
     return ChartSpec(
         chart_id=FIGURE_CHART_ID,
         title=title,
@@ -134,7 +115,7 @@ def chart_spec(spec: FigureSpec) -> ChartSpec:
         x=spec.x,
         x_title=axis_title(spec.x, spec.log_x),
         log_x=spec.log_x,
-        x_format=_TICKS.get(BY_NAME[spec.x].format),
+        x_format=x_ticks(spec.x),
         y=spec.y,
         y_title=axis_title(spec.y, spec.log_y),
         log_y=spec.log_y,

@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from thesislab.errors import ThesislabError, shown
+from thesislab.results.columns import value_text
 
 XField = Literal["latency_ms", "params", "macs", "size_bytes", "training_time_s"]
 YField = Literal["accuracy", "error"]
@@ -47,15 +48,6 @@ FILTER_FIELDS = COLOUR_FIELDS
 
 MIN_WIDTH_CM, MAX_WIDTH_CM = 4.0, 40.0
 MIN_FONT_SIZE_PT, MAX_FONT_SIZE_PT = 5.0, 24.0
-
-
-def value_text(value: object) -> str:
-    """A table value as filters name it: `true`/`false` for flags, `none` where missing."""
-    if value is None or (isinstance(value, float) and value != value):  # NaN is missing too
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _one_of(what: str, value: object, valid: tuple[str, ...]) -> str:

@@ -180,3 +180,16 @@ def display(value: object, fmt: Format) -> str:
     if fmt is Format.SECONDS:
         return f"{number:,.1f} s"
     return f"{number:,.0f}"
+
+
+FILTER_MISSING = "none"
+"""How filters (of a figure spec, of the explore page) name a missing value."""
+
+
+def value_text(value: object) -> str:
+    """A table value as filters name it: `true`/`false` for flags, `none` where missing."""
+    if _missing(value):
+        return FILTER_MISSING
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

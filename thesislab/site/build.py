@@ -29,6 +29,7 @@ from thesislab.records import Record
 from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.charts.data import Chart
+from thesislab.site.compare import COMPARE, with_facts
 from thesislab.site.model_pages import ModelPage, model_pages
 from thesislab.site.page import HOME, Page
 from thesislab.site.pages import site_pages
@@ -37,6 +38,8 @@ from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
 SCRIPTS = (f"{ASSETS_DIR}/vega.js", f"{ASSETS_DIR}/site.js")
 STYLESHEETS = (f"{ASSETS_DIR}/site.css",)
+PAGE_SCRIPTS = ("explore.js", "compare.js")
+"""Scripts that the site's script loads, beside itself, on the pages that need them."""
 PLUGIN_NAME = "thesislab"
 
 log = logging.getLogger("mkdocs.plugins.thesislab")
@@ -164,10 +167,13 @@ def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> Generat
     site = GeneratedSite(pages, later=later, models=model_pages(frame, catalogue, family_pages))
     figures = {chart_id: made[1] for chart_id, made in current.items()}
     for page in pages:
+        if page.path == COMPARE:
+            with_facts(page, site.models)
         site.html[page.path] = render_page(page, pages, figures)
+        site.assets.update(page.assets)
     for _, made_figure, job in current.values():
         later[made_figure.exports] = job
-    for name in ("site.js", "site.css"):
+    for name in ("site.js", "site.css", *PAGE_SCRIPTS):
         site.assets[f"{ASSETS_DIR}/{name}"] = (PACKAGE_ASSETS / name).read_bytes()
     return site
 

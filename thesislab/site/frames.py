@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from contextlib import suppress
+from functools import cache
 from typing import TYPE_CHECKING
 
 from thesislab.errors import ThesislabError
@@ -22,6 +23,8 @@ from thesislab.site.pareto import interpolate_front, pareto_front
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from thesislab.models.counting import ModelCount
 
 REFERENCE_SOURCE = "thesis-2019"
 """Results of this source are drawn as a reference layer that can be hidden."""
@@ -42,31 +45,44 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     return prepared
 
 
-def with_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with the parameters and MACs of every row whose architecture is known: its
-    records' counts, else counted from its spec (`models.counting.count_spec`, the counts its
-    records would hold). A pruned network recorded without its widths (the thesis's pruned
-    rows) keeps none."""
-    import pandas as pd
-
+@cache
+def spec_counts(stage: str, architecture: str) -> ModelCount | None:
+    """The parameters and MACs of a network of `stage` whose architecture is the JSON text
+    `architecture` (as the results table holds it), counted from its spec
+    (`models.counting.count_spec`, the counts its records would hold); None where it is not
+    known: a pruned network recorded without its widths (the thesis's pruned rows), a family
+    this version does not know."""
     from thesislab.models.counting import count_spec
     from thesislab.models.spec import ArchSpec
 
+    if not architecture_known(stage, architecture):
+        return None
+    with suppress(ThesislabError):
+        return count_spec(ArchSpec.model_validate_json(architecture))
+    return None
+
+
+def with_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the parameters and MACs of every row whose architecture is known: its
+    records' counts, else counted from its spec (`spec_counts`)."""
+    import pandas as pd
+
     lacking = frame["macs"].isna() | frame["params"].isna()
     missing = frame.loc[lacking, ["stage", "architecture"]].drop_duplicates()
-    counted: dict[tuple[str, str], tuple[int, int]] = {}
-    for stage, architecture in missing.itertuples(index=False):
-        if architecture_known(str(stage), str(architecture)):
-            with suppress(ThesislabError):  # a family this version does not know
-                count = count_spec(ArchSpec.model_validate_json(str(architecture)))
-                counted[(str(stage), str(architecture))] = (count.params, count.macs)
+    counted = {
+        (str(stage), str(architecture)): spec_counts(str(stage), str(architecture))
+        for stage, architecture in missing.itertuples(index=False)
+    }
     keys = list(zip(frame["stage"].astype(str), frame["architecture"].astype(str), strict=True))
-    filled = {}
-    for position, column in enumerate(("params", "macs")):
-        counts = [counted[key][position] if key in counted else None for key in keys]
-        found = pd.Series(counts, index=frame.index, dtype=float)
-        filled[column] = frame[column].astype(float).fillna(found)
-    return frame.assign(**filled)
+
+    def counts(field: str) -> pd.Series:
+        values = [getattr(counted.get(key), field, None) for key in keys]
+        return pd.Series(values, index=frame.index, dtype=float)
+
+    return frame.assign(
+        params=frame["params"].astype(float).fillna(counts("params")),
+        macs=frame["macs"].astype(float).fillna(counts("macs")),
+    )
 
 
 def measured(frame: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from thesislab.models.names import format_name
 from thesislab.records import Quantization
 from thesislab.results.roles import Role
 from thesislab.site import payload
+from thesislab.site.frames import spec_counts
 from thesislab.site.links import model_page
 from thesislab.site.page import LOOKUP, SAMPLES
 from thesislab.site.page_files import write_pages
@@ -69,6 +70,8 @@ class ModelPage:
     """Other names of the model (its spec's, in each style), which search finds it by."""
     summary: str
     """What it is, in a few words (family, stage, role), for search results."""
+    facts: str
+    """What the comparison page shows of it, as JSON (`_facts`)."""
 
     @property
     def path(self) -> str:
@@ -311,6 +314,46 @@ def _context(
     }
 
 
+def _facts(context: dict[str, Any]) -> str:
+    """What the comparison page shows of a configuration, from its page's context: what it is,
+    where it comes from, its recipe and its rows of the results table."""
+    model: ModelRecord = context["model"]
+    lineage = model.lineage
+    architecture = json.dumps(model.architecture.model_dump(mode="json"), sort_keys=True)
+
+    def count(field: str) -> int | None:
+        """The records' count, else the spec's."""
+        counted: int | None = context[field]
+        if counted is None and (spec := spec_counts(model.stage, architecture)) is not None:
+            counted = int(getattr(spec, field))
+        return counted
+
+    def links(items: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{"name": item["name"], "page": item["path"]} for item in items]
+
+    facts = {
+        "id": context["config_id"],
+        "name": model.name,
+        "page": model_page(context["config_id"]),
+        "family": model.architecture.family,
+        "architecture": model.architecture.params,
+        "widths": model.architecture.widths,
+        "params": count("params"),
+        "macs": count("macs"),
+        "stage": model.stage,
+        "pruning": lineage.pruning.method if lineage.pruning else None,
+        "distilled": lineage.distilled,
+        "parents": links(context["parents"]),
+        "teachers": links(context["teachers"]),
+        "source": model.source.name,
+        "role": context["role"],
+        "seeds": len(context["seeds"]),
+        "recipe": dict(context["recipe"]),
+        "results": context["results"],
+    }
+    return json.dumps(facts, separators=(",", ":"), default=str)
+
+
 def _key(
     catalogue: Catalogue, config_id: str, rows: list[dict[str, Any]], family_page: str | None
 ) -> str:
@@ -362,7 +405,8 @@ def model_pages(
             model = catalogue.first(config_id)
             body = template.render(context)
             names, summary = _names(model), _summary(model, context["role"])
-            known = (key, ModelPage(config_id, model.name, body, key, names, summary))
+            facts = _facts(context)
+            known = (key, ModelPage(config_id, model.name, body, key, names, summary, facts))
         current[config_id] = known
     _rendered.clear()
     _rendered.update(current)

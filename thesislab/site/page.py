@@ -33,6 +33,8 @@ class Page:
     context: dict[str, Any] = field(default_factory=dict)
     exported: bool = True
     """Whether its charts are figures for a document (downloads, `thesislab chart export`)."""
+    assets: dict[str, bytes] = field(default_factory=dict)
+    """Files the page loads besides the site's scripts (its data files), by site path."""
 
 
 def slug(name: str) -> str:

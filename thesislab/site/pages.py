@@ -21,6 +21,8 @@ from thesislab.results.columns import View, columns
 from thesislab.results.roles import Role
 from thesislab.site import frames, payload, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
+from thesislab.site.compare import COMPARE, compare_page
+from thesislab.site.explore import explore_page
 from thesislab.site.latency_pages import devices_page, lookup_page
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.page import HOME, LOOKUP, SAMPLES, UNFINISHED_STAGE, Page, slug
@@ -267,19 +269,22 @@ def _paired_page(
     )
 
 
-def results_table(prepared: pd.DataFrame) -> dict[str, str]:
+def results_table(prepared: pd.DataFrame, compare: str | None = None) -> dict[str, str | None]:
     """The all-results table as the page script receives it: its columns (name, title, format)
-    as JSON and its rows, compressed."""
+    as JSON and its rows, compressed; and the comparison page its rows can be picked for, if
+    there is one."""
     shown = columns(View.SITE)
     described = [
         {"name": column.name, "title": column.title, "format": column.format} for column in shown
     ]
     rows = prepared[[column.name for column in shown]].assign(  # a row's name links to its page
-        model_page=[model_page(config_id) for config_id in prepared["config_id"]]
+        model_page=[model_page(config_id) for config_id in prepared["config_id"]],
+        config_id=prepared["config_id"],
     )
     return {
         "columns": json.dumps(described, separators=(",", ":")),
         "table": payload.encode(payload.table_json(rows)),
+        "compare": compare,
     }
 
 
@@ -302,16 +307,19 @@ def _starting_on(page: Page, device: str | None) -> Page:
 def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Page]:
     """Every generated page, in navigation order, from the joined results table; with the
     `catalogue` of its records, also the pages that need them (what is new on the home page,
-    the reproduction of the thesis and the models index).
+    the reproduction of the thesis, the comparison of configurations and the models index).
 
     Published results make every page; calibration networks join them on the lookup tables'
     page alone, sample runs have a page of their own (when there are any); all results are in
-    the table of all results, each with its role."""
+    the table of all results and on the explore page (which starts from the published ones),
+    each with its role."""
     prepared = frames.prepare(frame)
     published = prepared[prepared["role"] == Role.PUBLISHED]
     samples = prepared[prepared["role"] == Role.SAMPLE]
     final = published[published["stage"] != UNFINISHED_STAGE]
+    device = default_device(final)
     reproduced = [] if catalogue is None else [_reproduction(published, catalogue)]
+    compared = [] if catalogue is None else [compare_page()]
     models = [] if catalogue is None else [_models_index(published, catalogue)]
     pages = [
         _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue),
@@ -346,10 +354,11 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
             "results.md",
             "All results",
             "results.j2",
-            context=results_table(prepared),
+            context=results_table(prepared, COMPARE if compared else None),
         ),
+        explore_page(frame, device),
+        *compared,
         *models,
         Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()}),
     ]
-    device = default_device(final)
     return [_starting_on(page, device) for page in pages]

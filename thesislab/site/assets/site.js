@@ -4,9 +4,17 @@
  * attributes holding gzip-compressed, base64-encoded JSON tables ({columns, data}). Everything from result files
  * is written into the page with textContent or handed to Vega as data, never as markup.
  * Runs on Material's document$ (instant navigation) and on DOMContentLoaded (file://).
+ *
+ * Data that grows with the results comes in data files (thesislab.site.data_files): scripts
+ * that `loadData` loads (script files load from disk, where fetch is refused). Pages with a
+ * script of their own (data-page-script) get it loaded from beside this one; it receives the
+ * helpers shared here (window.thesislab).
  */
 (function () {
   "use strict";
+
+  // Where this script lies: the page scripts and data files lie beside it.
+  const ASSETS = new URL(".", document.currentScript.src).href;
 
   // Material's search needs a web worker, which a page opened from disk cannot start: the
   // stylesheet hides the search box there.
@@ -68,16 +76,36 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   }
 
-  function loadExports(element) {
+  const scriptsLoaded = {};
+
+  /* Load the script at `src` once (a second call waits for the first). */
+  function loadScript(src) {
+    scriptsLoaded[src] =
+      scriptsLoaded[src] ||
+      new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = src;
+        script.onload = resolve;
+        script.onerror = () => {
+          delete scriptsLoaded[src];
+          reject(new Error("could not load " + script.src));
+        };
+        document.head.append(script);
+      });
+    return scriptsLoaded[src];
+  }
+
+  /* The payload of the data file `key` at `src`, decoded (thesislab.site.data_files). */
+  async function loadData(key, src) {
+    const registry = (window.thesislabData = window.thesislabData || {});
+    if (!(key in registry)) await loadScript(src);
+    return decode(registry[key]);
+  }
+
+  async function loadExports(element) {
     const id = element.dataset.chartId;
-    if (exportsLoaded[id]) return Promise.resolve(exportsLoaded[id]);
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = element.dataset.exports;
-      script.onload = () => resolve(exportsLoaded[id]);
-      script.onerror = () => reject(new Error("could not load " + script.src));
-      document.head.append(script);
-    });
+    if (!exportsLoaded[id]) await loadScript(element.dataset.exports);
+    return exportsLoaded[id];
   }
 
   const PNG_PPI = 300; // as thesislab.site.exports.PNG_PPI
@@ -193,6 +221,49 @@
     return typeof a === "number" && typeof b === "number" ? a - b : String(a).localeCompare(String(b));
   }
 
+  const MOST_PICKED = 4; // as thesislab.site.compare.MOST
+
+  /* The rows' configurations ticked for the comparison page (a box before each name), and the
+   * link to it once two are. */
+  function picker(container) {
+    const picked = [];
+    const hint = container.querySelector(".tl-picked").textContent;
+    const link = container.querySelector(".tl-compare-link");
+
+    function show() {
+      container.querySelector(".tl-picked").textContent = picked.length
+        ? picked.map((pick) => pick.name).join(", ")
+        : hint;
+      link.hidden = picked.length < 2;
+      const ids = picked.map((pick) => encodeURIComponent(pick.id));
+      link.href = container.dataset.compare + "#ids=" + ids.join(",");
+      for (const box of container.querySelectorAll(".tl-pick")) {
+        box.checked = picked.some((pick) => pick.id === box.dataset.config);
+      }
+    }
+
+    container.addEventListener("change", (event) => {
+      const box = event.target.closest(".tl-pick");
+      if (!box) return;
+      const at = picked.findIndex((pick) => pick.id === box.dataset.config);
+      if (at >= 0) picked.splice(at, 1);
+      else if (picked.length < MOST_PICKED) {
+        picked.push({ id: box.dataset.config, name: box.dataset.name });
+      }
+      show();
+    });
+    return (id, name) => {
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.className = "tl-pick";
+      box.dataset.config = id;
+      box.dataset.name = name;
+      box.checked = picked.some((pick) => pick.id === id);
+      box.setAttribute("aria-label", "compare " + name);
+      return box;
+    };
+  }
+
   async function setUpTable(container) {
     container.dataset.rendered = "1";
     const columns = JSON.parse(container.dataset.columns);
@@ -201,6 +272,7 @@
       columns.map((c) => cellText(c, row[c.name])).join(" ").toLowerCase()
     );
     const state = { sort: null, descending: false, page: 0, shown: rows.map((_, i) => i) };
+    const pickBox = container.dataset.compare ? picker(container) : null;
     const head = container.querySelector("thead");
     const body = container.querySelector("tbody");
     const filter = container.querySelector(".tl-filter");
@@ -247,6 +319,7 @@
             const link = document.createElement("a");  // to the row's model page
             link.href = container.dataset.root + "/" + rows[i].model_page;
             link.append(...breakable(text));
+            if (pickBox) td.append(pickBox(rows[i].config_id, text));
             td.append(link);
           } else {
             td.textContent = text;
@@ -286,6 +359,24 @@
     element.replaceChildren(message);
   }
 
+  /* Run the page script a container asks for (data-page-script), loaded first if need be. */
+  async function runPageScript(container) {
+    container.dataset.rendered = "1";
+    const name = container.dataset.pageScript;
+    const scripts = (window.thesislabPageScripts = window.thesislabPageScripts || {});
+    if (!scripts[name]) await loadScript(ASSETS + name + ".js");
+    await scripts[name](container);
+  }
+
+  window.thesislab = {
+    decode,
+    loadData,
+    save,
+    withResolution,
+    PNG_PPI,
+    display: (format, value) => cellText({ format }, value),
+  };
+
   function init() {
     for (const [id, view] of Object.entries(views)) {
       if (!document.getElementById("chart-" + id)) {
@@ -298,6 +389,9 @@
     }
     for (const container of document.querySelectorAll(".tl-results:not([data-rendered])")) {
       setUpTable(container).catch((error) => report(container, error));
+    }
+    for (const container of document.querySelectorAll("[data-page-script]:not([data-rendered])")) {
+      runPageScript(container).catch((error) => report(container, error));
     }
   }
 

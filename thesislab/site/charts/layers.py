@@ -111,18 +111,9 @@ def channels(layout: Layout, medium: Medium, width: float, font_size: float) -> 
     colour_scale = alt.Scale(
         domain=[value for value, _ in layout.colours], range=[c for _, c in layout.colours]
     )
-    # Padding keeps the points at the ends of the data range clear of the axes.
-    x_scale = (
-        alt.Scale(type="log", nice=False, padding=8)
-        if spec.log_x
-        else alt.Scale(zero=False, padding=8)
-    )
+    x_scale = axis_scale(spec.log_x)
     x_format = spec.x_format or (LOG_TICKS if spec.log_x else LINEAR_TICKS)
-    y_scale = (
-        alt.Scale(type="log", nice=False, padding=8)
-        if spec.log_y
-        else alt.Scale(zero=False, padding=8)
-    )
+    y_scale = axis_scale(spec.log_y)
     y_format = LOG_TICKS if spec.log_y else spec.y_format
     colours = [value for value, _ in layout.colours]
     colour_legend = legend(spec.colour_title, colours, medium, width, font_size)
@@ -143,6 +134,16 @@ def channels(layout: Layout, medium: Medium, width: float, font_size: float) -> 
         width=width,
         font_size=font_size,
     )
+
+
+def axis_scale(log: bool) -> alt.Scale:
+    """An axis's scale: logarithmic, or linear and not held to zero; padded, so that the points
+    at the ends of the data range stay clear of the axes."""
+    import altair as alt
+
+    if log:
+        return alt.Scale(type="log", nice=False, padding=8)
+    return alt.Scale(zero=False, padding=8)
 
 
 def legend_columns(
@@ -260,9 +261,9 @@ def error_bars(shared: Channels) -> alt.Chart:
             "color": shared.colour,
         },
         [*shared.selected, "isValid(datum.accuracy_std)", *shared.reference_shown],
-        calculate={
-            "low": "datum.accuracy - datum.accuracy_std",
-            "high": "datum.accuracy + datum.accuracy_std",
+        calculate={  # around the y value (whatever the field the chart names it)
+            "low": f"datum.{shared.layout.spec.y} - datum.accuracy_std",
+            "high": f"datum.{shared.layout.spec.y} + datum.accuracy_std",
         },
     )
 
