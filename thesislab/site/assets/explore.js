@@ -564,13 +564,16 @@
     const xAxis = axisOf(options.x, state.x);
     const yAxis = axisOf(options.y, state.y);
     const colour = options.colours[state.colour];
-    const heads = ["Name (tick to compare)", colour.title, "Quantization", "Device"];
-    heads.push(xAxis.title, yAxis.title);
+    // the colour's column, unless it is the quantization's, which the table shows anyway
+    const ownColour = state.colour !== "quantization";
+    const heads = ["Name (tick to compare)", ...(ownColour ? [colour.title] : [])];
+    heads.push("Quantization", "Device", xAxis.title, yAxis.title);
+    const firstNumber = heads.length - 2;
     const head = document.createElement("tr");
     heads.forEach((title, i) => {
       const th = document.createElement("th");
       th.textContent = title;
-      if (i >= 4) th.className = "tl-number";
+      if (i >= firstNumber) th.className = "tl-number";
       head.append(th);
     });
     table.tHead.replaceChildren(head);
@@ -589,7 +592,7 @@
       link.textContent = value("name");
       const cells = [
         [pick, link],
-        point.colour,
+        ...(ownColour ? [point.colour] : []),
         value("quantization"),
         value("device"),
         tl.display(xAxis.format, point.x),
@@ -599,7 +602,7 @@
         const td = document.createElement("td");
         if (Array.isArray(content)) td.append(...content);
         else td.textContent = content;
-        if (i >= 4) td.className = "tl-number";
+        if (i >= firstNumber) td.className = "tl-number";
         tr.append(td);
       });
       return tr;
