@@ -4,9 +4,6 @@ built once per session, served over http and opened in Chromium."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch, served
 from tests.site.site_records import (
     REPO,
     THESIS_RESULTS,
@@ -101,27 +98,8 @@ def built_site(
 @pytest.fixture(scope="module")
 def http_root(built_site, site_port) -> Iterator[str]:
     """The built site served by `http.server` on 127.0.0.1, stopped at teardown."""
-    port = site_port
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=built_site.root,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served(built_site.root, site_port) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,6 @@ point of a chart and a row of a table open their model's page over http and over
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.site import lineage_records as fixture
-from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch, served
 from tests.site.site_records import REPO, THESIS_RESULTS
 from tests.site.test_browser import DRAWN
 from tests.system_deps import require_executable
@@ -148,28 +145,8 @@ def test_the_reproduction_page_shows_the_fixture_counts(lineage_site):
 
 @pytest.fixture(scope="module")
 def lineage_http(lineage_site, site_port) -> Iterator[str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(site_port), "--bind", "127.0.0.1"],
-        cwd=lineage_site,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        import socket
-
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", site_port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{site_port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served(lineage_site, site_port) as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
