@@ -12,6 +12,7 @@ Environment:
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -20,6 +21,10 @@ from thesislab.cli import main
 from thesislab.studies.stages import STAGE_FUNCTIONS
 
 SECONDS = float(os.environ.get("FAKE_STAGE_S", "0.02"))
+
+# a shell that starts the suite in the background leaves SIGINT ignored, and so would this
+# process: Ctrl-C as a terminal sends it must reach the command
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def slowed(stage):
