@@ -2,17 +2,20 @@
 
 Writes N records (models, TFLite artifacts, latency measurements on two devices, some pruned,
 distilled or int8) to a temporary results directory with the real `Store`, then prints, for
-N = 1,000 and 10,000: the time of `table()` and of a cold build (empty cache directory),
-each in a new process with its imports; the time of a rebuild in the same process after one new
-record, until the new PDFs are written and (as under `mkdocs serve`, which does not wait for
-them) until the pages are; the number of model pages (one per configuration, all included in
-every build); and the size of the largest page with the scripts and stylesheets it loads.
+each N (1,000 and 10,000 unless given): the time of `table()` and of a cold build (empty cache
+directory), each in a new process with its imports, and the build's peak memory; the time of a
+rebuild in the same process after one new record, in place as under `mkdocs serve` (which does
+not wait for the PDFs) until the pages are written, with how many pages it rendered and model
+pages it wrote, and into a new folder as `thesislab site build` does, until the new PDFs are
+written; the size of the largest page with the scripts and stylesheets it loads at start; and
+the data files the pages whose data grows with the results load.
 
 Run: .venv/bin/python benchmarks/site_build.py [N ...]
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import re
@@ -111,20 +114,45 @@ def _largest_page(site: Path) -> tuple[str, int]:
     return largest
 
 
-def _in_new_process(code: str) -> float:
-    """Seconds a fresh interpreter takes to run `code` (imports included)."""
+PEAK_MEMORY = "; import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+"""Appended to a timed program: it prints its process's peak resident memory (KiB)."""
+
+
+def _in_new_process(code: str) -> tuple[float, float]:
+    """Seconds a fresh interpreter takes to run `code` (imports included), and its peak
+    resident memory in MB."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    return time.perf_counter() - start
+    done = subprocess.run(
+        [sys.executable, "-c", code + PEAK_MEMORY], check=True, capture_output=True, text=True
+    )
+    return time.perf_counter() - start, int(done.stdout.split()[-1]) * 1024 / 1e6
 
 
-REPEATS = 3
+REPEATS = 2
 """Each timing is taken this many times; the machine is shared, so the fastest is reported (and
 the slowest, to show the spread)."""
 
 
 def _spread(times: list[float]) -> str:
     return f"{min(times):.2f} s (slowest {max(times):.2f})"
+
+
+class _Messages(logging.Handler):
+    """The thesislab plugin's log lines of the builds that run while it is attached."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO:
+            self.lines.append(record.getMessage().removeprefix("thesislab: "))
+
+
+def _data_files(site: Path) -> str:
+    """How many data files the site has, and their size."""
+    files = list((site / "assets" / "thesislab" / "data").glob("*.js"))
+    return f"{len(files)} data files, {sum(f.stat().st_size for f in files) / 1e6:.2f} MB in all"
 
 
 def run(count: int) -> None:
@@ -139,10 +167,12 @@ def run(count: int) -> None:
         site = root / "site"
         rows = len(table([store.root]))
         table_s = [
-            _in_new_process(f"from thesislab.store import table; table({str(store.root)!r})")
+            _in_new_process(
+                f"from thesislab.results.table import table; table({str(store.root)!r})"
+            )[0]
             for _ in range(REPEATS)
         ]
-        cold_s = [
+        cold = [
             _in_new_process(
                 "from pathlib import Path; from thesislab.site.build import build_site; "
                 f"build_site([Path({str(store.root)!r})], Path({str(site)!r}), "
@@ -151,24 +181,30 @@ def run(count: int) -> None:
             for attempt in range(REPEATS)
         ]
         cache = root / "cache-0"
-        build_site([store.root], site, cache_dir=cache)  # what `mkdocs serve` does first
+        messages = _Messages()
+        plugin_log = logging.getLogger("mkdocs.plugins.thesislab")
+        plugin_log.setLevel(logging.INFO)
+        plugin_log.addHandler(messages)
         rebuilds: dict[bool, list[float]] = {True: [], False: []}
-        for attempt in range(2 * REPEATS):
-            wait = attempt % 2 == 0
+        serving = {"cache_dir": cache, "wait_for_exports": False}  # as `mkdocs serve` builds
+        build_site([store.root], site, **serving)  # its first build
+        for attempt, wait in enumerate([False] * REPEATS + [True] * REPEATS):
             write_synthetic(Store(store.root), 1, seed=count + attempt + 1)
             start = time.perf_counter()
             build_site([store.root], site, cache_dir=cache, wait_for_exports=wait)
             rebuilds[wait].append(time.perf_counter() - start)
             worker.drain()  # the next rebuild starts with nothing left to render
         page, size = _largest_page(site)
-        model_pages = sum(1 for _ in (site / "models").glob("*.html")) - 1  # less the index
         print(
             f"{total:>6} records, {rows} rows: table() {_spread(table_s)}; cold build "
-            f"{_spread(cold_s)} (both in a new process, imports included); rebuild in the same "
-            f"process after one new record: {_spread(rebuilds[True])} with its new PDFs, "
-            f"{_spread(rebuilds[False])} until the pages are written (as mkdocs serve does); "
-            f"{model_pages} model pages; largest page {page}: {size / 1e6:.2f} MB with its "
-            "scripts and stylesheets"
+            f"{_spread([seconds for seconds, _ in cold])} (both in a new process, imports "
+            f"included), its peak memory {max(megabytes for _, megabytes in cold):.0f} MB; "
+            "rebuild in the same process after one new record: "
+            f"{_spread(rebuilds[False])} until the pages are written (as mkdocs serve does: "
+            f"{messages.lines[1]}), {_spread(rebuilds[True])} with its new PDFs (as "
+            "thesislab site build does, into a new folder); "
+            f"largest page {page}: {size / 1e6:.2f} MB with its scripts and stylesheets; "
+            f"{_data_files(site)}"
         )
 
 

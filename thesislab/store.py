@@ -22,7 +22,10 @@ corrupted records).
 
 A store keeps one scan of its files (each read and validated once per file version), which
 `load()`, `get()` and `table()` all read. `table()` joins the three kinds into one row per (model
-configuration, artifact, device).
+configuration, artifact, device). Reading a large directory is mostly parsing: records are parsed
+by pydantic's JSON parser (the standard library's says where a file is not JSON), with the
+cyclic garbage collector paused, and the records of a large read are frozen out of its sight
+(`thesislab.collector`).
 """
 
 from __future__ import annotations
@@ -32,13 +35,12 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar, overload
+from typing import ClassVar, TypeVar, overload
 
 import pydantic
+import pydantic_core
 
-if TYPE_CHECKING:
-    pass
-
+from thesislab import collector
 from thesislab.errors import ThesislabError, validation_message
 from thesislab.filesystem import atomic_write_bytes
 from thesislab.records import (
@@ -73,20 +75,30 @@ DEFAULT_RESULTS = RESULTS_ROOT / "local"
 R = TypeVar("R", ModelRecord, ArtifactRecord, MeasurementRecord)
 
 
-def _stamp(path: Path) -> tuple[int, int]:
+def _stamp(path: str) -> tuple[int, int]:
     """A file's (mtime, size): it changes when the file is rewritten."""
-    stat = path.stat()
+    stat = os.stat(path)
     return stat.st_mtime_ns, stat.st_size
 
 
-def read_record(path: Path) -> Record:
-    """Load and validate one record file; errors name the file and the field."""
+def _parsed(path: Path | str, data: bytes) -> object:
+    """A record file's JSON data; an error says where it is not JSON."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return pydantic_core.from_json(data)
+    except ValueError:  # the standard library's parser names the line and what it expected
+        pass
+    try:
+        return json.loads(data.decode("utf-8"))
     except json.JSONDecodeError as error:
         raise ThesislabError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
     except UnicodeDecodeError as error:
         raise ThesislabError(f"{path}: not valid JSON (not UTF-8 at byte {error.start})") from None
+
+
+def read_record(path: Path | str) -> Record:
+    """Load and validate one record file; errors name the file and the field."""
+    with open(path, "rb") as handle:
+        raw = _parsed(path, handle.read())
     try:
         return RECORD_ADAPTER.validate_python(upgrade(raw))
     except ThesislabError as error:
@@ -110,9 +122,9 @@ class Store:
     """A results directory: its record files and every other path in it."""
 
     root: Path
-    _scanned: dict[Path, _Scanned] = field(default_factory=dict, repr=False)
-    """Record files read so far: a file is read and validated again only when its (mtime, size)
-    changed, so a repeated `load()` or `table()` reads new files only."""
+    _scanned: dict[str, _Scanned] = field(default_factory=dict, repr=False)
+    """Record files read so far, by path: a file is read and validated again only when its
+    (mtime, size) changed, so a repeated `load()` or `table()` reads new files only."""
 
     _shared: ClassVar[dict[Path, Store]] = {}
 
@@ -172,30 +184,32 @@ class Store:
         if not path.exists():
             text = json.dumps(json.loads(canonical_json(record)), indent=2, sort_keys=True)
             atomic_write_bytes(path, (text + "\n").encode())
-            self._scanned[path] = _Scanned(_stamp(path), record)
+            self._scanned[str(path)] = _Scanned(_stamp(str(path)), record)
         return identifier
 
-    def _record_paths(self, kinds: Iterable[RecordKind]) -> Iterator[tuple[str, Path]]:
-        """(id, file) of every record file of `kinds`, in file name order."""
+    def _record_paths(self, kinds: Iterable[RecordKind]) -> Iterator[tuple[str, str]]:
+        """(id, file path) of every record file of `kinds`, in file name order."""
         for kind in kinds:
-            directory = self.root / kind
-            if directory.is_dir():
+            directory = os.path.join(self.root, kind)
+            if os.path.isdir(directory):
                 with os.scandir(directory) as entries:
                     names = sorted(
                         entry.name
                         for entry in entries
                         if not entry.name.startswith(".") and entry.name.endswith(".json")
                     )
+                folder = directory + os.sep
                 for name in names:
-                    yield name.removesuffix(".json"), directory / name
+                    yield name[:-5], folder + name  # less ".json"
 
-    def _scan(self, path: Path) -> _Scanned:
+    def _scan(self, path: Path | str) -> _Scanned:
         """The record file `path`, read again only if it changed since it was last read."""
-        stamp = _stamp(path)
-        known = self._scanned.get(path)
+        key = os.fspath(path)
+        stamp = _stamp(key)
+        known = self._scanned.get(key)
         if known is None or known.stamp != stamp:
-            known = _Scanned(stamp, read_record(path))
-            self._scanned[path] = known
+            known = _Scanned(stamp, read_record(key))
+            self._scanned[key] = known
         return known
 
     def load(
@@ -207,13 +221,16 @@ class Store:
         names the file and the field) and left out.
         """
         loaded: dict[str, Record] = {}
-        for identifier, path in self._record_paths(kinds):
-            try:
-                loaded[identifier] = self._scan(path).record
-            except ThesislabError as error:
-                if invalid is None:
-                    raise
-                invalid.append(error)
+        known = len(self._scanned)
+        with collector.paused():
+            for identifier, path in self._record_paths(kinds):
+                try:
+                    loaded[identifier] = self._scan(path).record
+                except ThesislabError as error:
+                    if invalid is None:
+                        raise
+                    invalid.append(error)
+        collector.freeze_survivors(len(self._scanned) - known)
         return loaded
 
     def of_kind(
@@ -228,9 +245,10 @@ class Store:
         }
 
     def configuration_id(self, model_id: str) -> str:
-        """`configuration_id` of the model record `model_id` (full id), computed once per file
-        version."""
-        scanned = self._scan(self.path_of("model", model_id))
+        """`configuration_id` of the model record `model_id` (full id) as last loaded (read
+        now if it never was), computed once per file version."""
+        path = os.path.join(self.root, "model", f"{model_id}.json")
+        scanned = self._scanned.get(path) or self._scan(path)
         if scanned.configuration_id is None:
             if not isinstance(scanned.record, ModelRecord):
                 raise ThesislabError(
@@ -250,7 +268,7 @@ class Store:
         """The record with this id (a unique prefix of at least 6 characters also works); with
         `record_type`, a `ThesislabError` unless it is a record of that type."""
         exact = [self.path_of(kind, identifier) for kind in KINDS] if identifier.isalnum() else []
-        matches = [path for path in exact if path.is_file()] or [
+        matches = [str(path) for path in exact if path.is_file()] or [
             path
             for key, path in self._record_paths(KINDS)
             if key == identifier or (len(identifier) >= 6 and key.startswith(identifier))
@@ -301,7 +319,7 @@ class Store:
                 elif actual != identifier:
                     problems.append(
                         f"{path}: expected the name {actual}.json (the id of its content), "
-                        f"received {path.name}"
+                        f"received {os.path.basename(path)}"
                     )
         return checked, problems
 

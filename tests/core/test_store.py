@@ -230,12 +230,12 @@ def _thesislab(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path | str]:
     """Patch the store's file reader to note every file it reads."""
-    read: list[Path] = []
+    read: list[Path | str] = []
     real = store_module.read_record
 
-    def counting(path: Path):
+    def counting(path: Path | str):
         read.append(path)
         return real(path)
 
@@ -330,7 +330,7 @@ def test_load_and_table_share_one_scan_that_reads_each_file_version_once(tmp_pat
     second = writer.write(_model(2, 0.8))
     frame = table(tmp_path)
     assert frame.loc[0, "n_seeds"] == 2 and len(read) == 3
-    assert read[-1] == writer.path_of("model", second)
+    assert Path(read[-1]) == writer.path_of("model", second)
     # A file rewritten in place (a hand edit) is read again.
     path = writer.path_of("model", second)
     data = json.loads(path.read_text())

@@ -18,7 +18,7 @@ from tests.site.test_browser import DRAWN
 from tests.system_deps import require_executable
 from thesislab.results.table import table
 from thesislab.site.catalogue import Catalogue
-from thesislab.site.links import model_page
+from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.pages import site_pages
 from thesislab.store import Store, records
 
@@ -251,6 +251,29 @@ def test_a_row_of_the_results_table_opens_its_model_page(tab, site_root, lineage
     link.click()
     page.wait_for_url(f"**/{model_page(own)}")
     assert page.locator("h1").inner_text() == fixture.EFFNET
+    assert watch.errors == [] and watch.outside == []
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_models_index_lists_every_published_configuration(tab, site_root, lineage_table):
+    page, watch = tab
+    page.goto(f"{site_root}/{MODELS_INDEX.removesuffix('.md')}.html")
+    published = lineage_table[lineage_table["role"] == "published"]
+    links = page.locator(".tl-model-list a")
+    configurations = published["config_id"].nunique()
+    page.wait_for_function(
+        f"document.querySelectorAll('.tl-model-list a').length === {configurations}"
+    )
+    expected = {model_page(config_id).split("/")[1] for config_id in published["config_id"]}
+    assert (
+        set(links.evaluate_all("links => links.map(link => link.getAttribute('href'))")) == expected
+    )
+    family = str(published["family"].iloc[0])
+    listed = page.locator(f".tl-model-list[data-family='{family}'] li").count()
+    assert listed == published.loc[published["family"] == family, "config_id"].nunique()
+    links.first.click()
+    page.wait_for_url("**/models/*.html")
     assert watch.errors == [] and watch.outside == []
 
 

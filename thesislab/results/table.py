@@ -5,15 +5,23 @@ A row's columns are those of `thesislab.results.columns` (`View.STORE`); its `ro
 configuration's (`thesislab.results.roles`). Untrained networks measured on a device lend their
 latency to the trained configurations of the same architecture (`latency_from`), published ones
 to any configuration, others to configurations of their own role.
+
+Records are immutable, and a record file rewritten is read into a new record object: a
+configuration whose records (the same objects) and role are those of the last `table()` of this
+process keeps the rows made then, so that a repeated call (a rebuild under `mkdocs serve`) joins
+again only the configurations that new records touch.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from thesislab import collector
 from thesislab.errors import ThesislabError
 from thesislab.models.registry import architecture_key
 from thesislab.records import (
@@ -183,6 +191,52 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
     return added
 
 
+@dataclass(frozen=True)
+class _Joined:
+    """A configuration's rows, and the records (ids and objects) and role they were made of."""
+
+    ids: tuple[str, ...]
+    records: tuple[Record, ...]
+    role: Role
+    rows: list[dict[str, object]]
+
+    def made_of(self, ids: tuple[str, ...], records: tuple[Record, ...], role: Role) -> bool:
+        """Whether these are the very records and role the rows were made of."""
+        return (
+            self.role == role and self.ids == ids and all(map(operator.is_, self.records, records))
+        )
+
+
+_joined: dict[str, _Joined] = {}
+"""The rows of each configuration as the last `table()` made them."""
+
+
+def _configuration_rows(
+    config_id: str,
+    models: dict[str, ModelRecord],
+    role: Role,
+    artifacts: dict[str, ArtifactRecord],
+    measurements_of: dict[str, list[tuple[str, MeasurementRecord]]],
+) -> _Joined:
+    """The rows of a configuration, those of the last `table()` where its records are the same."""
+    measured = [pair for artifact in artifacts for pair in measurements_of.get(artifact, [])]
+    ids = (*models, *artifacts, *(identifier for identifier, _ in measured))
+    records: tuple[Record, ...] = (
+        *models.values(),
+        *artifacts.values(),
+        *(record for _, record in measured),
+    )
+    known = _joined.get(config_id)
+    if known is not None and known.made_of(ids, records, role):
+        return known
+    by_artifact = {
+        artifact: [record for _, record in measurements_of.get(artifact, [])]
+        for artifact in artifacts
+    }
+    rows = list(_rows_of_configuration(config_id, models, role, artifacts, by_artifact))
+    return _Joined(ids, records, role, rows)
+
+
 def table(
     results: Store | Path | str | Iterable[Store | Path | str],
     invalid: list[ThesislabError] | None = None,
@@ -201,6 +255,17 @@ def table(
 
     given = [results] if isinstance(results, Store | Path | str) else list(results)
     stores = [item if isinstance(item, Store) else Store.shared(item) for item in given]
+    with collector.paused():
+        frame = pd.DataFrame(_rows(stores, invalid, loaded), columns=list(TABLE_COLUMNS))
+    return frame.sort_values(["source", "family", "name", "quantization", "device"]).reset_index(
+        drop=True
+    )
+
+
+def _rows(
+    stores: list[Store], invalid: list[ThesislabError] | None, loaded: dict[str, Record] | None
+) -> list[dict[str, object]]:
+    """The rows of `table()`, unsorted."""
     models: dict[str, ModelRecord] = {}
     artifacts: dict[str, ArtifactRecord] = {}
     measurements: dict[str, MeasurementRecord] = {}
@@ -220,16 +285,20 @@ def table(
     artifacts_of: dict[str, dict[str, ArtifactRecord]] = {}
     for identifier, artifact in artifacts.items():
         artifacts_of.setdefault(artifact.model_id, {})[identifier] = artifact
-    measurements_of: dict[str, list[MeasurementRecord]] = {}
-    for measurement in measurements.values():
-        measurements_of.setdefault(measurement.artifact_id, []).append(measurement)
+    measurements_of: dict[str, list[tuple[str, MeasurementRecord]]] = {}
+    for identifier, measurement in measurements.items():
+        measurements_of.setdefault(measurement.artifact_id, []).append((identifier, measurement))
     rows: list[dict[str, object]] = []
+    made: dict[str, _Joined] = {}
     for config_id, group in configurations.items():
         group_artifacts = {k: a for m in group for k, a in artifacts_of.get(m, {}).items()}
         role = combined_role(roles[config_id])
-        rows.extend(
-            _rows_of_configuration(config_id, group, role, group_artifacts, measurements_of)
+        made[config_id] = _configuration_rows(
+            config_id, group, role, group_artifacts, measurements_of
         )
+        rows.extend(made[config_id].rows)
+    _joined.clear()
+    _joined.update(made)
     joined = _architecture_rows(rows)
     if joined:  # a configuration's row without a device gives way to those with a latency
         with_latency = {(row["config_id"], row["quantization"]) for row in joined}
@@ -238,7 +307,4 @@ def table(
             for r in rows
             if r["device"] or (r["config_id"], r["quantization"]) not in with_latency
         ]
-    frame = pd.DataFrame(rows + joined, columns=list(TABLE_COLUMNS))
-    return frame.sort_values(["source", "family", "name", "quantization", "device"]).reset_index(
-        drop=True
-    )
+    return rows + joined

@@ -24,12 +24,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from thesislab import collector
 from thesislab.errors import ThesislabError
 from thesislab.records import Record
 from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.charts.data import Chart
 from thesislab.site.compare import COMPARE, with_facts
+from thesislab.site.fingerprint import page_digest
 from thesislab.site.model_pages import ModelPage, model_pages
 from thesislab.site.page import HOME, Page
 from thesislab.site.pages import site_pages
@@ -56,6 +58,8 @@ class GeneratedSite:
     later: dict[str, Future[bytes]] = field(default_factory=dict)
     models: list[ModelPage] = field(default_factory=list)
     """The page of each model configuration, written into the site after the build."""
+    rendered: list[str] = field(default_factory=list)
+    """The pages rendered anew (the others showed what they showed in the last build)."""
 
     def write_later_assets(self, site_dir: Path, wait: bool = True) -> None:
         """Write the background assets into the built site: now, waiting for them, or (when not
@@ -116,6 +120,11 @@ _made: dict[str, tuple[str, Figure, Future[bytes]]] = {}
 the same process (as under `mkdocs serve`) redoes only the charts whose data changed."""
 
 
+_rendered: dict[str, tuple[str | None, str]] = {}
+"""The last build's HTML of each generated page, with the digest of what it shows
+(`fingerprint.page_digest`): a rebuild in the same process renders only the pages that changed."""
+
+
 def _failed(job: Future[bytes]) -> bool:
     return job.cancelled() or (job.done() and job.exception() is not None)
 
@@ -135,6 +144,11 @@ def check_results(results_dirs: Iterable[Path]) -> None:
 def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> GeneratedSite:
     """The result pages and their assets, from the records under `results_dirs`; a file that
     is not a valid record is left out with a warning naming it and its field."""
+    with collector.paused():
+        return _generate(results_dirs, cache_dir)
+
+
+def _generate(results_dirs: list[Path], cache_dir: Path | None) -> GeneratedSite:
     from thesislab.results.table import table
     from thesislab.store import discover
 
@@ -166,11 +180,20 @@ def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> Generat
     _made.update(current)
     site = GeneratedSite(pages, later=later, models=model_pages(frame, catalogue, family_pages))
     figures = {chart_id: made[1] for chart_id, made in current.items()}
+    rendered: dict[str, tuple[str | None, str]] = {}
     for page in pages:
         if page.path == COMPARE:
             with_facts(page, site.models)
-        site.html[page.path] = render_page(page, pages, figures)
+        digest = page_digest(page, pages)
+        before = _rendered.get(page.path)
+        if digest is None or before is None or before[0] != digest:
+            before = (digest, render_page(page, pages, figures))
+            site.rendered.append(page.path)
+        rendered[page.path] = before
+        site.html[page.path] = before[1]
         site.assets.update(page.assets)
+    _rendered.clear()
+    _rendered.update(rendered)
     for _, made_figure, job in current.values():
         later[made_figure.exports] = job
     for name in ("site.js", "site.css", *PAGE_SCRIPTS):

@@ -8,10 +8,11 @@ pruned from, fine-tuned or retrained children, students) and when each was creat
 
 from __future__ import annotations
 
+import heapq
 import json
 import posixpath
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -77,7 +78,8 @@ class Catalogue:
     def of(cls, records: Mapping[str, Record], frame: pd.DataFrame) -> Catalogue:
         """The catalogue of the configurations in `frame` (a `table()`), from their records."""
         catalogue = cls()
-        for config_id, model_ids in zip(frame["config_id"], frame["model_ids"], strict=True):
+        configurations = frame["config_id"].tolist()
+        for config_id, model_ids in zip(configurations, frame["model_ids"].tolist(), strict=True):
             for model_id in model_ids:
                 if model_id in catalogue.config_of:
                     continue
@@ -139,36 +141,29 @@ class Catalogue:
         measured = [m for a in artifacts for m in self.measurements_of.get(a, [])]
         return [*self.seeds[config_id], *artifacts, *measured]
 
-    def created(self, config_id: str) -> datetime | None:
-        """When the newest record of the configuration was created, where records say."""
-        times = [
-            _aware(record.created_at)
-            for record in self._records(self.record_ids(config_id))
-            if record.created_at is not None
-        ]
-        return max(times) if times else None
-
-    def _records(self, identifiers: Iterable[str]) -> Iterable[Record]:
-        for identifier in identifiers:
-            yield (
-                self.models.get(identifier)
-                or self.artifacts.get(identifier)
-                or self.measurements[identifier]
-            )
-
     def dataset(self, config_id: str) -> str | None:
         """The name of the data set the configuration was trained and tested on, if recorded."""
         dataset = self.first(config_id).dataset
         return dataset.name if dataset else None
 
     def latest(self, count: int, among: Collection[str]) -> list[tuple[str, datetime]]:
-        """The `count` configurations of `among` with the newest records, newest first, with
-        their time."""
-        dated = [
-            (config_id, self.created(config_id)) for config_id in among if config_id in self.seeds
+        """The `count` configurations of `among` with the newest records (training, conversion
+        or measurement, where records say when), newest first, with their time."""
+        chosen = set(among)
+        newest: dict[str, datetime] = {}
+        dated: list[tuple[str, datetime | None]] = [
+            *((self.config_of[m], model.created_at) for m, model in self.models.items()),
+            *((self.config_of[a.model_id], a.created_at) for a in self.artifacts.values()),
+            *(
+                (self.config_of[self.artifacts[m.artifact_id].model_id], m.created_at)
+                for m in self.measurements.values()
+            ),
         ]
-        known = [(config_id, time) for config_id, time in dated if time is not None]
-        return sorted(known, key=lambda item: (item[1], item[0]), reverse=True)[:count]
+        for config_id, time in dated:
+            if time is not None and config_id in chosen:
+                time = _aware(time)
+                newest[config_id] = max(time, newest.get(config_id, time))
+        return heapq.nlargest(count, newest.items(), key=lambda item: (item[1], item[0]))
 
     def by_family(self, among: Collection[str]) -> list[tuple[str, list[dict[str, str]]]]:
         """The configurations of `among` for the models index: per family (in name order), its

@@ -5,20 +5,36 @@ payload (`payload.encode`: JSON, gzip-compressed, base64-encoded) under its key.
 load from disk (file://), where `fetch` is refused, and only the pages that ask for them pay for
 them. A file's name carries a digest of its content, so a browser never keeps a stale copy of
 one after a rebuild.
+
+A table that grows with the results (All results, the models index) comes in several data files
+(`chunked`), cut where its content says: before each configuration whose id hashes to one value
+in `CUT_ONE_IN`. One more result then changes the file it lands in, not every file after it, and
+a rebuild in the same process encodes again only that file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from thesislab.site import payload
 from thesislab.site.render import ASSETS_DIR
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 DATA_DIR = f"{ASSETS_DIR}/data"
 REGISTRY = "thesislabData"
 """The global object the data files add their payloads to (`site.js` reads it)."""
+
+CUT_ONE_IN = 1024
+"""A table is cut before about one configuration in this many: a few thousand rows, a few
+hundred kilobytes, per data file."""
+MAX_ROWS = 10_000
+"""No data file of a table holds more rows (a long run of configurations none of which cuts)."""
 
 
 @dataclass(frozen=True)
@@ -37,3 +53,56 @@ def data_file(name: str, text: str) -> DataFile:
     registry = f"(window.{REGISTRY} = window.{REGISTRY} || {{}})"
     content = f"{registry}[{json.dumps(key)}] = {json.dumps(encoded)};\n".encode()
     return DataFile(key, f"{DATA_DIR}/{key}.js", content)
+
+
+_encoded: dict[str, dict[str, DataFile]] = {}
+"""The data files of each table (by name) as the last `chunked` made them, by the digest of
+their rows: a rebuild in the same process (as under `mkdocs serve`) encodes only the files whose
+rows changed."""
+
+
+def _cuts(units: pd.Series) -> list[int]:
+    """Where a table whose rows belong to `units` (in order) is cut into data files: the index
+    of the first row of each file, then the number of rows."""
+    import numpy as np
+    import pandas as pd
+
+    values = units.astype(object).to_numpy()
+    first = np.ones(len(values), dtype=bool)
+    first[1:] = values[1:] != values[:-1]
+    hashes = pd.util.hash_pandas_object(units.astype(object), index=False).to_numpy()
+    chosen = np.flatnonzero(first & (hashes % CUT_ONE_IN == 0))
+    cuts = [0]
+    for cut in [*chosen.tolist(), len(values)]:
+        while cut - cuts[-1] > MAX_ROWS:
+            cuts.append(cuts[-1] + MAX_ROWS)
+        if cut > cuts[-1]:
+            cuts.append(cut)
+    return cuts
+
+
+def chunked(name: str, rows: pd.DataFrame, units: pd.Series) -> list[DataFile]:
+    """`rows` (a table, in the order shown) as data files named `name`, each a JSON table
+    (`payload.table_json`), cut only between `units` (the rows' configurations, say)."""
+    import pandas as pd
+
+    hashes = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    columns = json.dumps(list(rows.columns)).encode()
+    known = _encoded.get(name, {})
+    made: dict[str, DataFile] = {}
+    files = []
+    for start, end in itertools.pairwise(_cuts(units)):
+        digest = hashlib.sha256(name.encode() + columns + hashes[start:end].tobytes()).hexdigest()
+        made[digest] = made.get(digest) or known.get(digest) or _file(name, rows.iloc[start:end])
+        files.append(made[digest])
+    _encoded[name] = made
+    return files
+
+
+def _file(name: str, rows: pd.DataFrame) -> DataFile:
+    return data_file(name, payload.table_json(rows))
+
+
+def assets(files: list[DataFile]) -> dict[str, bytes]:
+    """The data files as a page's assets: their content by site path."""
+    return {file.path: file.content for file in files}

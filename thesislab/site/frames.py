@@ -11,8 +11,10 @@ with a `pair` key and a `side`, so one chart builder can draw them all.
 
 from __future__ import annotations
 
+import bisect
 import math
 from contextlib import suppress
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -73,7 +75,8 @@ def with_counts(frame: pd.DataFrame) -> pd.DataFrame:
         (str(stage), str(architecture)): spec_counts(str(stage), str(architecture))
         for stage, architecture in missing.itertuples(index=False)
     }
-    keys = list(zip(frame["stage"].astype(str), frame["architecture"].astype(str), strict=True))
+    stages, architectures = frame["stage"].astype(str), frame["architecture"].astype(str)
+    keys = list(zip(stages.tolist(), architectures.tolist(), strict=True))
 
     def counts(field: str) -> pd.Series:
         values = [getattr(counted.get(key), field, None) for key in keys]
@@ -139,6 +142,31 @@ def _long_form(
     return pd.concat(parts, ignore_index=True).sort_values(["pair", "order"], ignore_index=True)
 
 
+@dataclass(frozen=True)
+class _Baselines:
+    """The non-distilled rows of one architecture, stage, quantization and device, in name
+    order: their names, and for each its order of preference among those of one name prefix
+    (the most seeds, then the first row) and its row."""
+
+    names: list[str]
+    preference: list[tuple[int, int]]
+    rows: list[int]
+
+    def partner(self, name: str) -> int:
+        """The row of the baseline whose name shares the longest prefix with `name`, of those
+        the preferred: names sharing a prefix lie side by side in name order, and the longest
+        prefix shared with any of them is shared with one of the two around `name`."""
+        at = bisect.bisect_left(self.names, name)
+        around = self.names[max(0, at - 1) : at + 1]
+        prefix = name[: max(_shared_prefix(name, other) for other in around)]
+        first = bisect.bisect_left(self.names, prefix)
+        last = first
+        while last < len(self.names) and self.names[last].startswith(prefix):
+            last += 1
+        best = min(range(first, last), key=self.preference.__getitem__)
+        return self.rows[best]
+
+
 def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Each distilled row with the non-distilled row of the same architecture it is compared to.
 
@@ -148,25 +176,32 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """
     keys = ["architecture", "stage", "quantization", "device"]
     keyed = _keyed(frame, keys).assign(row=frame.index)
+    baselines = keyed[~keyed["distilled"]].sort_values(["name", "row"])
+    groups: dict[tuple[object, ...], _Baselines] = {}
+    for key, name, seeds, row in zip(
+        baselines[keys].itertuples(index=False, name=None),
+        baselines["name"].tolist(),
+        baselines["n_seeds"].tolist(),
+        baselines["row"].tolist(),
+        strict=True,
+    ):
+        group = groups.setdefault(key, _Baselines([], [], []))
+        group.names.append(name)
+        group.preference.append((-int(seeds), int(row)))
+        group.rows.append(int(row))
     students = keyed[keyed["distilled"]]
-    baselines = keyed[~keyed["distilled"]]
-    candidates = students.merge(baselines, on=keys, suffixes=("", "_baseline"))
-    if candidates.empty:
-        return _long_form(frame, [], [], "distillation", [])
-    candidates["prefix"] = [
-        _shared_prefix(student, baseline)
-        for student, baseline in zip(candidates["name"], candidates["name_baseline"], strict=True)
-    ]
-    chosen = candidates.sort_values(
-        ["row", "prefix", "n_seeds_baseline", "row_baseline"], ascending=[True, False, False, True]
-    ).drop_duplicates("row")
-    students_rows = [int(row) for row in chosen["row"]]
+    first, second = [], []
+    for key, name, row in zip(
+        students[keys].itertuples(index=False, name=None),
+        students["name"].tolist(),
+        students["row"].tolist(),
+        strict=True,
+    ):
+        if key in groups:
+            first.append(int(groups[key].partner(name)))
+            second.append(int(row))
     return _long_form(
-        frame,
-        [int(row) for row in chosen["row_baseline"]],
-        students_rows,
-        "distillation",
-        [["without teacher", "with teacher"]] * len(chosen),
+        frame, first, second, "distillation", [["without teacher", "with teacher"]] * len(second)
     )
 
 

@@ -12,6 +12,7 @@ from thesislab.site.frames import REFERENCE_SOURCE
 from thesislab.site.pareto import pareto_front
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 REFERENCE_DEVICE = THESIS_DEVICE.name
@@ -55,7 +56,9 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
             ratio=pairs["latency_ms"] / pairs["first_latency_ms"],
             devices=[
                 f"{second} against {first}"
-                for first, second in zip(pairs["first_device"], pairs["device"], strict=True)
+                for first, second in zip(
+                    pairs["first_device"].tolist(), pairs["device"].tolist(), strict=True
+                )
             ],
         )
         .sort_values(["first_rank", "rank", "family", "name", "quantization"])
@@ -64,22 +67,58 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _tied_pairs(*columns: np.ndarray) -> int:
+    """How many pairs of rows have equal values in every one of `columns`."""
+    import numpy as np
+
+    _, counts = np.unique(np.stack(columns), axis=1, return_counts=True)
+    return int((counts * (counts - 1) // 2).sum())
+
+
+def _inversions(values: np.ndarray) -> int:
+    """How many pairs i < j of `values` (whole numbers from 0 to len - 1) have values[i] >
+    values[j]: a bottom-up merge sort, each level of merges counted at once."""
+    import numpy as np
+
+    count, size, width = 0, len(values), 1
+    positions = np.arange(size)
+    while width < size:
+        block = positions // (2 * width)
+        right = positions % (2 * width) >= width
+        keys = block * size + values  # each block's values sorted (the level before merged them)
+        left_keys, right_keys = keys[~right], keys[right]
+        left_ends = np.searchsorted(left_keys, (block[right] + 1) * size)
+        count += int((left_ends - np.searchsorted(left_keys, right_keys, side="right")).sum())
+        values = np.sort(keys) - block * size
+        width *= 2
+    return count
+
+
+def _kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
+    """Kendall's tau-b in O(n log n) (Knight's algorithm, as scipy computes it): the pairs
+    discordant are the inversions of y's ranks in the order of (x, y)."""
+    import numpy as np
+
+    pairs = len(x) * (len(x) - 1) // 2
+    order = np.lexsort((y, x))
+    ranks = np.empty(len(y), dtype=np.int64)  # ties in y: the earlier row ranks lower
+    ranks[np.argsort(y[order], kind="stable")] = np.arange(len(y))
+    x_ties, y_ties, both_ties = _tied_pairs(x), _tied_pairs(y), _tied_pairs(x, y)
+    discordant = _inversions(ranks)
+    concordant_less_discordant = pairs - x_ties - y_ties + both_ties - 2 * discordant
+    return concordant_less_discordant / math.sqrt((pairs - x_ties) * (pairs - y_ties))
+
+
 def _rank_correlation(
     first: pd.Series, second: pd.Series, method: Literal["spearman", "kendall"]
 ) -> float:
     """Spearman's rho (Pearson's correlation of the average ranks) or Kendall's tau-b, without
     scipy (which pandas would need for them): NaN where either side has a single value."""
-    import numpy as np
-
     if len(first) < 2 or first.nunique() < 2 or second.nunique() < 2:
         return math.nan
     if method == "spearman":
         return float(first.rank().corr(second.rank()))
-    x, y = first.to_numpy(dtype=float), second.to_numpy(dtype=float)
-    upper, lower = np.triu_indices(len(x), 1)
-    dx, dy = np.sign(x[upper] - x[lower]), np.sign(y[upper] - y[lower])
-    untied = math.sqrt(float(np.count_nonzero(dx)) * float(np.count_nonzero(dy)))
-    return float((dx * dy).sum() / untied)
+    return _kendall_tau_b(first.to_numpy(dtype=float), second.to_numpy(dtype=float))
 
 
 def _macs_ranking(group: pd.DataFrame) -> dict[str, float | int]:

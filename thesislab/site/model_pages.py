@@ -65,7 +65,7 @@ class ModelPage:
     title: str
     body: str
     key: str
-    """A hash of what the page shows (`_key`)."""
+    """A hash of what the page shows (`_inputs`)."""
     names: tuple[str, ...]
     """Other names of the model (its spec's, in each style), which search finds it by."""
     summary: str
@@ -354,29 +354,48 @@ def _facts(context: dict[str, Any]) -> str:
     return json.dumps(facts, separators=(",", ":"), default=str)
 
 
-def _key(
-    catalogue: Catalogue, config_id: str, rows: list[dict[str, Any]], family_page: str | None
-) -> str:
-    """What a configuration's page shows, as a hash: its records, its neighbours' names and its
-    rows of the results table."""
+def _inputs(
+    catalogue: Catalogue, config_id: str, rows: tuple[tuple[Any, ...], ...], family_page: str | None
+) -> tuple[Any, ...]:
+    """What a configuration's page shows: its records (ids name their content), its
+    neighbours' names, its rows of the results table and its family's page."""
     neighbours = [
         *catalogue.parents(config_id),
         *catalogue.teachers(config_id),
         *catalogue.children_of.get(config_id, []),
         *catalogue.students_of.get(config_id, []),
     ]
-    content = [
-        catalogue.record_ids(config_id),
-        [(neighbour, catalogue.first(neighbour).name) for neighbour in neighbours],
-        rows,
-        family_page,
-    ]
-    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
+    named = tuple((neighbour, catalogue.first(neighbour).name) for neighbour in neighbours)
+    return (tuple(catalogue.record_ids(config_id)), named, rows, family_page)
 
 
-_rendered: dict[str, tuple[str, ModelPage]] = {}
-"""The last build's page of each configuration, with its `_key`: a rebuild in the same process
-(as under `mkdocs serve`) renders only the pages whose content changed."""
+def _key(inputs: tuple[Any, ...]) -> str:
+    """A hash of a page's `_inputs`."""
+    return hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    inputs: tuple[Any, ...]
+    page: ModelPage
+
+
+_rendered: dict[str, _Rendered] = {}
+"""The last build's page of each configuration, with what it shows: a rebuild in the same
+process (as under `mkdocs serve`) renders only the pages whose content changed."""
+
+
+def _rows_by_configuration(frame: pd.DataFrame) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    """The `RESULT_COLUMNS` of each configuration's rows of the results table (missing values
+    None), in the table's order."""
+    shown = frame[list(RESULT_COLUMNS)].astype(object)
+    values = shown.where(shown.notna(), None)
+    columns = [values[column].tolist() for column in RESULT_COLUMNS]
+    rows_of: dict[str, list[tuple[Any, ...]]] = {}
+    configurations = frame["config_id"].astype(str).tolist()
+    for config_id, *row in zip(configurations, *columns, strict=True):
+        rows_of.setdefault(config_id, []).append(tuple(row))
+    return {config_id: tuple(rows) for config_id, rows in rows_of.items()}
 
 
 def model_pages(
@@ -385,32 +404,28 @@ def model_pages(
     """The page of every configuration in `frame` (a results table); `family_pages`
     gives the site path of each family's page."""
     template = environment().get_template("model.j2")
-    rows_of: dict[str, list[dict[str, Any]]] = {}
-    shown = frame[["config_id", *RESULT_COLUMNS]].astype(object)
-    for config_id, *values in shown.where(shown.notna(), None).itertuples(index=False):
-        rows_of.setdefault(str(config_id), []).append(
-            dict(zip(RESULT_COLUMNS, values, strict=True))
-        )
-    current: dict[str, tuple[str, ModelPage]] = {}
-    for config_id, rows in rows_of.items():
+    current: dict[str, _Rendered] = {}
+    for config_id, rows in _rows_by_configuration(frame).items():
         if config_id not in catalogue.seeds:
             continue
-        family_page = family_pages.get(catalogue.first(config_id).architecture.family)
-        key = _key(catalogue, config_id, rows, family_page)
+        model = catalogue.first(config_id)
+        family_page = family_pages.get(model.architecture.family)
+        inputs = _inputs(catalogue, config_id, rows, family_page)
         known = _rendered.get(config_id)
-        if known is None or known[0] != key:
-            context = _context(catalogue, config_id, rows, family_page)
+        if known is None or known.inputs != inputs:
+            results = [dict(zip(RESULT_COLUMNS, row, strict=True)) for row in rows]
+            context = _context(catalogue, config_id, results, family_page)
             path = model_page(config_id)
             context["url"] = lambda target, path=path: relative_url(path, target)
-            model = catalogue.first(config_id)
             body = template.render(context)
             names, summary = _names(model), _summary(model, context["role"])
             facts = _facts(context)
-            known = (key, ModelPage(config_id, model.name, body, key, names, summary, facts))
+            page = ModelPage(config_id, model.name, body, _key(inputs), names, summary, facts)
+            known = _Rendered(inputs, page)
         current[config_id] = known
     _rendered.clear()
     _rendered.update(current)
-    return [page for _, page in current.values()]
+    return [rendered.page for rendered in current.values()]
 
 
 _SLOTS = {
@@ -480,11 +495,11 @@ class Shell:
 
 def write_model_pages(
     pages: list[ModelPage], shell: Shell, site_dir: Path, cache_dir: Path | None = None
-) -> None:
-    """Write every model page into the built site (through its copy in `cache_dir`, see
-    `thesislab.site.page_files`)."""
+) -> int:
+    """Write the model pages into the built site (through their copies in `cache_dir`, see
+    `thesislab.site.page_files`) where they changed; return how many were written."""
     theme = shell.digest
-    write_pages(
+    return write_pages(
         ((page.path, f"{theme}-{page.key}", partial(shell.page, page)) for page in pages),
         site_dir,
         cache_dir,

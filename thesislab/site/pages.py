@@ -19,7 +19,7 @@ from thesislab.differences import DIFFERENCES
 from thesislab.records import json_schema
 from thesislab.results.columns import View, columns
 from thesislab.results.roles import Role
-from thesislab.site import frames, payload, reproduction
+from thesislab.site import data_files, frames, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
 from thesislab.site.compare import COMPARE, compare_page
 from thesislab.site.explore import explore_page
@@ -74,14 +74,33 @@ def _news(frame: pd.DataFrame, catalogue: Catalogue) -> dict[str, Any]:
     first_rows = frame.drop_duplicates("config_id").set_index("config_id")
     latest = [
         {"created": created, "config_id": config_id, **first_rows.loc[config_id].to_dict()}
-        for config_id, created in catalogue.latest(LATEST, set(first_rows.index))
+        for config_id, created in catalogue.latest(LATEST, first_rows.index.tolist())
     ]
     return {"built": get_build_datetime(), "records": catalogue.counts(), "latest": latest}
 
 
 def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
+    """The list of every published configuration's page, by family; the list itself in data
+    files (it grows with the results)."""
+    import pandas as pd
+
     families = catalogue.by_family(set(frame["config_id"]))
-    return Page(MODELS_INDEX, "Models", "models.j2", context={"families": families})
+    entries = pd.DataFrame(
+        [{"family": family, **entry} for family, listed in families for entry in listed],
+        columns=["family", "name", "page", "detail"],
+    )
+    chunks = data_files.chunked("models", entries, entries["page"])
+    return Page(
+        MODELS_INDEX,
+        "Models",
+        "models.j2",
+        context={
+            "families": [(family, len(listed)) for family, listed in families],
+            "chunks": chunks,
+            "data_dir": data_files.DATA_DIR,
+        },
+        assets=data_files.assets(chunks),
+    )
 
 
 def _samples(rows: pd.DataFrame) -> Page:
@@ -269,21 +288,23 @@ def _paired_page(
     )
 
 
-def results_table(prepared: pd.DataFrame, compare: str | None = None) -> dict[str, str | None]:
+def results_table(prepared: pd.DataFrame, compare: str | None = None) -> dict[str, Any]:
     """The all-results table as the page script receives it: its columns (name, title, format)
-    as JSON and its rows, compressed; and the comparison page its rows can be picked for, if
-    there is one."""
+    as JSON, its number of rows and its rows in data files (`data_files.chunked`); and the
+    comparison page its rows can be picked for, if there is one."""
     shown = columns(View.SITE)
     described = [
         {"name": column.name, "title": column.title, "format": column.format} for column in shown
     ]
     rows = prepared[[column.name for column in shown]].assign(  # a row's name links to its page
-        model_page=[model_page(config_id) for config_id in prepared["config_id"]],
+        model_page=[model_page(config_id) for config_id in prepared["config_id"].tolist()],
         config_id=prepared["config_id"],
     )
     return {
         "columns": json.dumps(described, separators=(",", ":")),
-        "table": payload.encode(payload.table_json(rows)),
+        "rows": len(rows),
+        "chunks": data_files.chunked("results", rows, prepared["config_id"]),
+        "data_dir": data_files.DATA_DIR,
         "compare": compare,
     }
 
@@ -354,7 +375,8 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
             "results.md",
             "All results",
             "results.j2",
-            context=results_table(prepared, COMPARE if compared else None),
+            context=(results := results_table(prepared, COMPARE if compared else None)),
+            assets=data_files.assets(results["chunks"]),
         ),
         explore_page(frame, device),
         *compared,

@@ -11,8 +11,8 @@ Generated pages never exist as files in `docs/`: they are added to the build in 
 hand-written pages in the navigation (the home page gets its generated section appended), and
 the results directories join `mkdocs serve`'s watch list so a new record rebuilds the site. The
 model pages, one per configuration, bypass MkDocs: they are written into the site beside the
-models index, in its themed page (as hard links to their copies in the cache folder, see
-`thesislab.site.page_files`). The theme's templates are compiled once per process.
+models index, in its themed page, after the build; a rebuild keeps those that did not change
+(see `thesislab.site.page_files`). The theme's templates are compiled once per process.
 
 Search indexes the generated pages without their tables of results (every table not of class
 `tl-indexed`): their rows are figures and the names of models, and parsing every row would be
@@ -40,8 +40,16 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils import is_error_template
 
 from thesislab.errors import ThesislabError
-from thesislab.site.build import SCRIPTS, STYLESHEETS, GeneratedSite, check_results, generate
-from thesislab.site.links import MODELS_INDEX
+from thesislab.site import page_files
+from thesislab.site.build import (
+    SCRIPTS,
+    STYLESHEETS,
+    GeneratedSite,
+    check_results,
+    generate,
+    log,
+)
+from thesislab.site.links import MODELS_DIR, MODELS_INDEX
 from thesislab.site.model_pages import Shell, write_model_pages
 from thesislab.site.page import HOME
 from thesislab.site.worker import WorkerError
@@ -94,6 +102,8 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         self.serving = False
         self.full_content: str | None = None
         """The content of the page being indexed, while search sees it without its tables."""
+        self.shell: Shell | None = None
+        """The themed page of the models index, which the model pages are written into."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Note whether this is `mkdocs serve` (its builds do not wait for the PDF exports).
@@ -123,6 +133,11 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
             config.nav = [*config.nav, *self.site.nav()]
         return config
 
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Set the model pages of the last build aside while MkDocs empties the site."""
+        self.shell = None
+        page_files.set_aside(Path(config.site_dir), MODELS_DIR)
+
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         """Compile the theme's templates once per process, not once per build."""
         _THEME_TEMPLATES.extensions = tuple(sorted(env.extensions))
@@ -151,8 +166,21 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         `mkdocs serve`, as each is ready, so that the pages are served without waiting) and add
         the model pages to the search index."""
         assert self.site is not None
+        site_dir = Path(config.site_dir)
+        page_files.put_back(site_dir, MODELS_DIR)
+        written = 0
+        if self.shell is not None:
+            written = write_model_pages(self.site.models, self.shell, site_dir, self.cache_dir)
+        log.info(
+            "thesislab: rendered %d of %d pages, wrote %d of %d model pages",
+            len(self.site.rendered),
+            len(self.site.pages),
+            written,
+            len(self.site.models),
+        )
+        log.debug("thesislab: rendered %s", ", ".join(self.site.rendered))
         try:
-            self.site.write_later_assets(Path(config.site_dir), wait=not self.serving)
+            self.site.write_later_assets(site_dir, wait=not self.serving)
         except (OSError, WorkerError) as error:
             raise PluginError(f"rendering the chart exports failed: {error}") from error
         entries = _search_entries(config)
@@ -168,15 +196,13 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         return portable_error_page(output_content, urlsplit(config.site_url or "/").path)
 
     def on_post_page(self, output: str, /, *, page: MkDocsPage, config: MkDocsConfig) -> str:
-        """Write the model pages into the site, each inside the themed page of the models index
-        (see `thesislab.site.model_pages`)."""
-        assert self.site is not None
+        """Keep the themed page of the models index, which the model pages are written into
+        after the build (see `thesislab.site.model_pages`)."""
         if page.file.src_uri == MODELS_INDEX:
             try:
-                shell = Shell.of(output, page.title or "")
+                self.shell = Shell.of(output, page.title or "")
             except ValueError as error:
                 raise PluginError(f"writing the model pages failed: {error}") from None
-            write_model_pages(self.site.models, shell, Path(config.site_dir), self.cache_dir)
         return output
 
     def on_page_content(

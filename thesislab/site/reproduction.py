@@ -21,10 +21,12 @@ from thesislab.models.names import format_name
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site.frames import REFERENCE_SOURCE
 from thesislab.site.links import model_page
+from thesislab.site.memo import Memo
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from thesislab.records import ModelRecord
     from thesislab.site.catalogue import Catalogue
 
 FLOAT = "fp32"
@@ -54,9 +56,9 @@ COLUMNS = (
 """Columns of `comparisons`: one row per thesis configuration and deployment."""
 
 
-def network_key(catalogue: Catalogue, config_id: str) -> str:
-    """What makes two configurations the same network for the comparison, as JSON text."""
-    model = catalogue.first(config_id)
+def network_key(model: ModelRecord) -> str:
+    """What makes two configurations the same network for the comparison (of their first
+    models), as JSON text."""
     lineage = model.lineage
     pruned = lineage.pruning is not None
     return json.dumps(
@@ -69,6 +71,10 @@ def network_key(catalogue: Catalogue, config_id: str) -> str:
             lineage.distilled,
         ]
     )
+
+
+_network_keys: Memo[str] = Memo()
+"""`network_key` of each configuration, as the last build worked it out."""
 
 
 def _spread(*values: object) -> float:
@@ -145,8 +151,11 @@ def comparisons(frame: pd.DataFrame, catalogue: Catalogue, typical_spread: float
     import pandas as pd
 
     frame = frame[frame["latency_from"] != OF_ARCHITECTURE]  # copies of other rows' latencies
-    configurations = frame["config_id"].unique()
-    keys = {config_id: network_key(catalogue, config_id) for config_id in configurations}
+    configurations = frame["config_id"].unique().tolist()
+    keys = _network_keys.of(
+        ((config_id, (catalogue.first(config_id),)) for config_id in configurations),
+        lambda config_id: network_key(catalogue.first(config_id)),
+    )
     datasets = {config_id: catalogue.dataset(config_id) or "" for config_id in configurations}
     rows = frame.assign(
         deployment=frame["quantization"].fillna(FLOAT).astype(str),

@@ -1,14 +1,15 @@
 /* thesislab results site: draws the charts, offers their downloads, runs the results table.
  *
- * Specs come from HTML-escaped data-spec attributes; data from data-datasets / data-table
- * attributes holding gzip-compressed, base64-encoded JSON tables ({columns, data}). Everything from result files
- * is written into the page with textContent or handed to Vega as data, never as markup.
- * Runs on Material's document$ (instant navigation) and on DOMContentLoaded (file://).
+ * Specs come from HTML-escaped data-spec attributes; data from data-datasets attributes and
+ * data files holding gzip-compressed, base64-encoded JSON tables ({columns, data}). Everything
+ * from result files is written into the page with textContent or handed to Vega as data, never
+ * as markup. Runs on Material's document$ (instant navigation) and on DOMContentLoaded (file://).
  *
  * Data that grows with the results comes in data files (thesislab.site.data_files): scripts
- * that `loadData` loads (script files load from disk, where fetch is refused). Pages with a
- * script of their own (data-page-script) get it loaded from beside this one; it receives the
- * helpers shared here (window.thesislab).
+ * that `loadData` loads (script files load from disk, where fetch is refused); the tables of all
+ * results and of the models index name theirs in data-chunks, in their data-data folder. Pages
+ * with a script of their own (data-page-script) get it loaded from beside this one; it receives
+ * the helpers shared here (window.thesislab).
  */
 (function () {
   "use strict";
@@ -100,6 +101,14 @@
     const registry = (window.thesislabData = window.thesislabData || {});
     if (!(key in registry)) await loadScript(src);
     return decode(registry[key]);
+  }
+
+  /* Hand `received` the rows of each data file `container` names, in their order, as each
+   * arrives (the files load side by side). */
+  async function loadChunks(container, received) {
+    const keys = container.dataset.chunks.split(" ").filter(Boolean);
+    const loads = keys.map((key) => loadData(key, container.dataset.data + "/" + key + ".js"));
+    for (const load of loads) received(toRows(await load));
   }
 
   async function loadExports(element) {
@@ -267,11 +276,10 @@
   async function setUpTable(container) {
     container.dataset.rendered = "1";
     const columns = JSON.parse(container.dataset.columns);
-    const rows = toRows(await decode(container.dataset.table));
-    const texts = rows.map((row) =>
-      columns.map((c) => cellText(c, row[c.name])).join(" ").toLowerCase()
-    );
-    const state = { sort: null, descending: false, page: 0, shown: rows.map((_, i) => i) };
+    const total = Number(container.dataset.rows);
+    const rows = [];
+    const texts = [];
+    const state = { sort: null, descending: false, page: 0, shown: [] };
     const pickBox = container.dataset.compare ? picker(container) : null;
     const head = container.querySelector("thead");
     const body = container.querySelector("tbody");
@@ -335,7 +343,10 @@
           th.dataset.column === state.sort ? (state.descending ? "descending" : "ascending") : "none"
         );
       }
-      count.textContent = shown.length + " of " + rows.length + " results";
+      count.textContent =
+        rows.length < total
+          ? "loading: " + rows.length + " of " + total + " results so far"
+          : shown.length + " of " + rows.length + " results";
       pageLabel.textContent = "page " + (state.page + 1) + " of " + pages;
     }
 
@@ -349,6 +360,38 @@
       update(false);
     });
     update(true);
+    await loadChunks(container, (chunk) => {
+      for (const row of chunk) {
+        rows.push(row);
+        texts.push(columns.map((c) => cellText(c, row[c.name])).join(" ").toLowerCase());
+      }
+      update(false);
+    });
+  }
+
+  /* ---- the models index: each family's list of model pages ---- */
+
+  async function setUpModels(container) {
+    container.dataset.rendered = "1";
+    const lists = {};
+    for (const list of container.querySelectorAll(".tl-model-list")) {
+      lists[list.dataset.family] = list;
+    }
+    await loadChunks(container, (chunk) => {
+      for (const entry of chunk) {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = entry.page;
+        link.append(...breakable(entry.name));
+        item.append(link);
+        if (entry.detail) {
+          const detail = document.createElement("small");
+          detail.textContent = entry.detail;
+          item.append(" ", detail);
+        }
+        lists[entry.family].append(item);
+      }
+    });
   }
 
   function report(element, error) {
@@ -389,6 +432,9 @@
     }
     for (const container of document.querySelectorAll(".tl-results:not([data-rendered])")) {
       setUpTable(container).catch((error) => report(container, error));
+    }
+    for (const container of document.querySelectorAll(".tl-models:not([data-rendered])")) {
+      setUpModels(container).catch((error) => report(container, error));
     }
     for (const container of document.querySelectorAll("[data-page-script]:not([data-rendered])")) {
       runPageScript(container).catch((error) => report(container, error));

@@ -356,7 +356,9 @@ class Chart:
         drawn = self.drawn
         return Layout(
             spec=self.spec,
-            colours=tuple(zip(*colour_range(drawn[self.spec.colour].astype(str)), strict=True)),
+            colours=tuple(
+                zip(*colour_range(drawn[self.spec.colour].astype(str).unique()), strict=True)
+            ),
             choices=tuple((column, tuple(values)) for column, values in self.choices.items()),
             defaults=tuple(self.defaults.items()),
             fixed=tuple(self.fixed.items()),
