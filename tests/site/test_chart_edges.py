@@ -159,6 +159,26 @@ def test_a_chart_with_nothing_drawable_says_why_and_lists_its_results(results_ta
     assert "step line" not in described and "tl-undrawn" in described
 
 
+def test_a_long_list_of_rows_not_drawn_stops_and_points_to_all_results(results_table):
+    import pandas as pd
+
+    unmeasured = results_table[
+        results_table["latency_ms"].isna() & (results_table["stage"] != "pruned")
+    ]
+    copies = 150 // len(unmeasured) + 1
+    many = pd.concat(
+        unmeasured.assign(
+            config_id=unmeasured["config_id"] + f"-{copy}", name=unmeasured["name"] + f"-{copy}"
+        )
+        for copy in range(copies)
+    ).reset_index(drop=True)
+    pages = site_pages(many)
+    text = render_page(next(page for page in pages if page.path == HOME), pages)
+    assert f"Not drawn: {len(many)} results without a latency measurement" in text
+    assert text.count('<li><a href="models/') == 100
+    assert f'and {len(many) - 100} more results: <a href="results.html">All results</a>' in text
+
+
 def test_the_pruning_pages_offer_the_menus_their_charts_have(pages, rendered, charts):
     fisher = charts["method-fisher"]
     assert "device" not in fisher.choices and "stage" in fisher.choices

@@ -191,8 +191,14 @@
 
   const PAGE_SIZE = 100;
   /* The formats of thesislab.results.columns, written as its `display` writes them. */
+  // One formatter per number of digits: making one per value (toLocaleString) is most of the
+  // time it takes to load a table of many thousand rows.
+  const formatters = {};
   const fixed = (v, digits) =>
-    v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    (formatters[digits] ||= new Intl.NumberFormat("en-US", {
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    })).format(v);
   const FORMATS = {
     text: (v) => String(v),
     list: (v) => (Array.isArray(v) ? v.join(", ") : String(v)),
@@ -378,6 +384,7 @@
       lists[list.dataset.family] = list;
     }
     await loadChunks(container, (chunk) => {
+      const added = {};
       for (const entry of chunk) {
         const item = document.createElement("li");
         const link = document.createElement("a");
@@ -389,8 +396,9 @@
           detail.textContent = entry.detail;
           item.append(" ", detail);
         }
-        lists[entry.family].append(item);
+        (added[entry.family] ||= document.createDocumentFragment()).append(item);
       }
+      for (const [family, items] of Object.entries(added)) lists[family].append(items);
     });
   }
 
