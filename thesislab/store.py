@@ -202,14 +202,15 @@ class Store:
                 for name in names:
                     yield name[:-5], folder + name  # less ".json"
 
-    def _scan(self, path: Path | str) -> _Scanned:
-        """The record file `path`, read again only if it changed since it was last read."""
-        key = os.fspath(path)
-        stamp = _stamp(key)
-        known = self._scanned.get(key)
+    def _scan(self, path: str) -> _Scanned:
+        """The record file `path`, read again only if its (mtime, size) changed since it was
+        last read."""
+        stat = os.stat(path)
+        stamp = stat.st_mtime_ns, stat.st_size
+        known = self._scanned.get(path)
         if known is None or known.stamp != stamp:
-            known = _Scanned(stamp, read_record(key))
-            self._scanned[key] = known
+            known = _Scanned(stamp, read_record(path))
+            self._scanned[path] = known
         return known
 
     def load(
