@@ -7,8 +7,6 @@ import random
 
 import pytest
 
-from tests.site.test_browser import CHROMIUM, CHROMIUM_FLAGS
-from tests.system_deps import require_executable
 from thesislab.results.table import TABLE_COLUMNS
 from thesislab.site import frames
 from thesislab.site.build import PACKAGE_ASSETS
@@ -75,32 +73,14 @@ def table_page(tmp_path_factory: pytest.TempPathFactory):
     return root / "results.html", prepared, len(context["chunks"])
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    executable = require_executable(CHROMIUM, "chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def _count(page) -> str:
-    return page.locator(".tl-count").inner_text()
-
-
 def _wait_for_count(page, text: str) -> None:
     page.wait_for_function(f"document.querySelector('.tl-count').textContent === {text!r}")
 
 
-def test_every_row_loads_from_its_data_files_and_filters_and_sorts(chromium, table_page):
+def test_every_row_loads_from_its_data_files_and_filters_and_sorts(watched, table_page):
+    page, watch = watched
     path, prepared, chunks = table_page
     assert chunks > 1  # the rows come in several data files
-    page = chromium.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.goto(path.as_uri())
     _wait_for_count(page, f"{ROWS} of {ROWS} results")
     names = page.locator(".tl-results tbody tr td:first-child")
@@ -127,5 +107,4 @@ def test_every_row_loads_from_its_data_files_and_filters_and_sorts(chromium, tab
     page.locator(".tl-filter").fill(last)
     _wait_for_count(page, f"1 of {ROWS} results")
     assert names.first.inner_text() == last
-    assert errors == []
-    page.close()
+    assert watch.errors == [] and watch.outside == []
