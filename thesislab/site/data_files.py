@@ -9,7 +9,7 @@ one after a rebuild.
 A table that grows with the results (All results, the models index) comes in several data files
 (`chunked`), cut where its content says: before each configuration whose id hashes to one value
 in `CUT_ONE_IN`. One more result then changes the file it lands in, not every file after it, and
-a rebuild in the same process encodes again only that file.
+a rebuild in the same process encodes again only that file (`encoded` keeps any data file so).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ from thesislab.site import payload
 from thesislab.site.render import ASSETS_DIR
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 DATA_DIR = f"{ASSETS_DIR}/data"
@@ -56,9 +58,27 @@ def data_file(name: str, text: str) -> DataFile:
 
 
 _encoded: dict[str, dict[str, DataFile]] = {}
-"""The data files of each table (by name) as the last `chunked` made them, by the digest of
-their rows: a rebuild in the same process (as under `mkdocs serve`) encodes only the files whose
-rows changed."""
+"""The data files of each name as the last build made them, by the digest of their rows: a
+rebuild in the same process (as under `mkdocs serve`) encodes only the files whose rows
+changed."""
+
+
+def _digest(name: str, rows: pd.DataFrame, hashes: np.ndarray) -> str:
+    columns = json.dumps([name, *map(str, rows.columns)]).encode()
+    return hashlib.sha256(columns + hashes.tobytes()).hexdigest()
+
+
+def encoded(
+    name: str, rows: pd.DataFrame, encode: Callable[[pd.DataFrame], str] = payload.table_json
+) -> DataFile:
+    """The data file `name` of `rows` as JSON text (`encode`): the one the last build made of
+    the same rows, or a new one."""
+    import pandas as pd
+
+    digest = _digest(name, rows, pd.util.hash_pandas_object(rows, index=False).to_numpy())
+    known = _encoded.get(name, {}).get(digest) or data_file(name, encode(rows))
+    _encoded[name] = {digest: known}
+    return known
 
 
 def _cuts(units: pd.Series) -> list[int]:
@@ -87,20 +107,17 @@ def chunked(name: str, rows: pd.DataFrame, units: pd.Series) -> list[DataFile]:
     import pandas as pd
 
     hashes = pd.util.hash_pandas_object(rows, index=False).to_numpy()
-    columns = json.dumps(list(rows.columns)).encode()
     known = _encoded.get(name, {})
     made: dict[str, DataFile] = {}
     files = []
     for start, end in itertools.pairwise(_cuts(units)):
-        digest = hashlib.sha256(name.encode() + columns + hashes[start:end].tobytes()).hexdigest()
-        made[digest] = made.get(digest) or known.get(digest) or _file(name, rows.iloc[start:end])
+        digest = _digest(name, rows, hashes[start:end])
+        if digest not in made:
+            part = rows.iloc[start:end]
+            made[digest] = known.get(digest) or data_file(name, payload.table_json(part))
         files.append(made[digest])
     _encoded[name] = made
     return files
-
-
-def _file(name: str, rows: pd.DataFrame) -> DataFile:
-    return data_file(name, payload.table_json(rows))
 
 
 def assets(files: list[DataFile]) -> dict[str, bytes]:

@@ -30,7 +30,7 @@ from thesislab.site.charts.data import LABEL_LEFT_FROM, ChartSpec, Layout
 from thesislab.site.charts.layers import LINEAR_TICKS, LOG_TICKS, axis_scale, legend
 from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, FONT_SIZE_PT, print_size, spec_json
-from thesislab.site.data_files import DataFile, data_file
+from thesislab.site.data_files import DataFile, encoded
 from thesislab.site.frames import REFERENCE_SOURCE, with_counts
 from thesislab.site.links import model_page
 from thesislab.site.page import Page
@@ -167,8 +167,9 @@ def chunk_json(rows: pd.DataFrame) -> str:
 
 def data_files(frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> list[DataFile]:
     """The data files of the results table `frame`, in its order, `chunk_rows` rows each."""
-    return [
-        data_file(f"explore-{index}", chunk_json(frame.iloc[start : start + chunk_rows]))
+    shown = frame[list(dict.fromkeys([*TEXT_COLUMNS, *NUMBER_COLUMNS]))]
+    return [  # a rebuild encodes again only the files whose rows changed
+        encoded(f"explore-{index}", shown.iloc[start : start + chunk_rows], chunk_json)
         for index, start in enumerate(range(0, max(len(frame), 1), chunk_rows))
     ]
 

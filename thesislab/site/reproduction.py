@@ -21,7 +21,6 @@ from thesislab.models.names import format_name
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site.frames import REFERENCE_SOURCE
 from thesislab.site.links import model_page
-from thesislab.site.memo import Memo
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,8 +72,21 @@ def network_key(model: ModelRecord) -> str:
     )
 
 
-_network_keys: Memo[str] = Memo()
-"""`network_key` of each configuration, as the last build worked it out."""
+_keyed: dict[str, tuple[ModelRecord, str]] = {}
+"""The first model of each configuration and its `network_key`, as the last build worked it
+out: a rebuild in the same process works it out again only for models read anew."""
+
+
+def _network_keys(catalogue: Catalogue, configurations: list[str]) -> dict[str, str]:
+    """`network_key` of each configuration's first model."""
+    known = {}
+    for config_id in configurations:
+        model = catalogue.first(config_id)
+        before = _keyed.get(config_id)
+        known[config_id] = before if before and before[0] is model else (model, network_key(model))
+    _keyed.clear()
+    _keyed.update(known)
+    return {config_id: key for config_id, (_, key) in known.items()}
 
 
 def _spread(*values: object) -> float:
@@ -152,10 +164,7 @@ def comparisons(frame: pd.DataFrame, catalogue: Catalogue, typical_spread: float
 
     frame = frame[frame["latency_from"] != OF_ARCHITECTURE]  # copies of other rows' latencies
     configurations = frame["config_id"].unique().tolist()
-    keys = _network_keys.of(
-        ((config_id, (catalogue.first(config_id),)) for config_id in configurations),
-        lambda config_id: network_key(catalogue.first(config_id)),
-    )
+    keys = _network_keys(catalogue, configurations)
     datasets = {config_id: catalogue.dataset(config_id) or "" for config_id in configurations}
     rows = frame.assign(
         deployment=frame["quantization"].fillna(FLOAT).astype(str),
