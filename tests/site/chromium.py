@@ -1,5 +1,5 @@
-"""Debian's Chromium as the browser tests drive it (through Playwright), what a test watches a
-page do, and a built site served over http on 127.0.0.1."""
+"""Debian's Chromium as the browser tests drive it (through Playwright), a page watched for what a
+test may not allow, and a built site served over http on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -59,3 +61,33 @@ def served(root: Path, port: int) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def watched_page(
+    browser: Any, width: int, height: int, downloads: bool = False
+) -> Iterator[tuple[Any, Watch]]:
+    """A page of `browser` at `width` × `height` whose console errors and dialogs are recorded,
+    and whose requests for anything but this machine are refused and recorded."""
+    context = browser.new_context(
+        accept_downloads=downloads, viewport={"width": width, "height": height}
+    )
+    watch = Watch()
+
+    def route(route: Any) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            watch.outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    page.on("pageerror", lambda error: watch.errors.append(str(error)))
+    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
+    try:
+        yield page, watch
+    finally:
+        context.close()

@@ -7,11 +7,10 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch, served
+from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, served, watched_page
 from tests.site.site_records import (
     REPO,
     THESIS_RESULTS,
@@ -125,21 +124,5 @@ def root(request, http_root, built_site) -> str:
 def watched(browser):
     """A page whose requests, console errors and dialogs are recorded; a request for anything
     but this machine is refused."""
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
-    watch = Watch()
-
-    def route(route):
-        url = urlsplit(route.request.url)
-        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            watch.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
-    page.on("pageerror", lambda error: watch.errors.append(str(error)))
-    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
-    yield page, watch
-    context.close()
+    with watched_page(browser, 1280, 900, downloads=True) as watched:
+        yield watched

@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.site import lineage_records as fixture
-from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, LOCAL_SCHEMES, Watch, served
+from tests.site.chromium import served, watched_page
 from tests.site.site_records import REPO, THESIS_RESULTS
 from tests.site.test_browser import DRAWN
-from tests.system_deps import require_executable
 from thesislab.results.table import table
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.links import MODELS_INDEX, model_page
@@ -149,42 +147,16 @@ def lineage_http(lineage_site, site_port) -> Iterator[str]:
         yield address
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    executable = require_executable(CHROMIUM, "chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture(params=["http", "file"])
 def site_root(request, lineage_http, lineage_site) -> str:
     return lineage_http if request.param == "http" else lineage_site.as_uri()
 
 
 @pytest.fixture
-def tab(chromium):
+def tab(browser):
     """A page at 1400 × 1000 whose errors and requests for other machines are recorded."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    watch = Watch()
-
-    def route(route):
-        url = urlsplit(route.request.url)
-        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            watch.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
-    page.on("pageerror", lambda error: watch.errors.append(str(error)))
-    yield page, watch
-    context.close()
+    with watched_page(browser, 1400, 1000) as watched:
+        yield watched
 
 
 @pytest.mark.browser
