@@ -31,7 +31,7 @@ from typing import Any, Literal, get_args
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from thesislab.errors import ThesislabError, shown
 from thesislab.results.columns import value_text
@@ -56,6 +56,10 @@ def _one_of(what: str, value: object, valid: tuple[str, ...]) -> str:
     return str(value)
 
 
+_CHOICES: dict[str, tuple[str, ...]] = {"x": X_FIELDS, "y": Y_FIELDS, "colour": COLOUR_FIELDS}
+"""The fields each of a spec's x, y and colour may name."""
+
+
 class FigureSpec(BaseModel):
     """What a figure shows, how large it is drawn, and its fonts' size."""
 
@@ -75,20 +79,11 @@ class FigureSpec(BaseModel):
     width_cm: float = Field(default=8.5, ge=MIN_WIDTH_CM, le=MAX_WIDTH_CM)
     font_size_pt: float = Field(default=9.0, ge=MIN_FONT_SIZE_PT, le=MAX_FONT_SIZE_PT)
 
-    @field_validator("x", mode="before")
+    @field_validator("x", "y", "colour", mode="before")
     @classmethod
-    def _x_known(cls, value: object) -> str:
-        return _one_of("x", value, X_FIELDS)
-
-    @field_validator("y", mode="before")
-    @classmethod
-    def _y_known(cls, value: object) -> str:
-        return _one_of("y", value, Y_FIELDS)
-
-    @field_validator("colour", mode="before")
-    @classmethod
-    def _colour_known(cls, value: object) -> str:
-        return _one_of("colour", value, COLOUR_FIELDS)
+    def _field_known(cls, value: object, info: ValidationInfo) -> str:
+        name = str(info.field_name)
+        return _one_of(name, value, _CHOICES[name])
 
     @field_validator("filters", mode="before")
     @classmethod
