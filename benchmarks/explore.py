@@ -9,7 +9,7 @@ chart drawn again (the view's run done), every round's and, over rounds 2 on, th
 loads (the theme's, Vega, the site's, the explore script) and its data files, the first of which
 it draws at once (at start) and the others once loaded (in all).
 
-Run from the repository's root: .venv/bin/python benchmarks/explore.py [N ...]
+Run from the repository's root: .venv/bin/python -m benchmarks.explore [N ...]
 """
 
 from __future__ import annotations
