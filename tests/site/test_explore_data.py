@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
+
 from thesislab.figures.spec import COLOUR_FIELDS, X_FIELDS, Y_FIELDS
 from thesislab.site import payload
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.compare import FILE_SIZE, data_files, prefix_length
+from thesislab.site.data_files import chunked
 from thesislab.site.explore import COLOURS, X_AXES, Y_AXES, as_text, explore_page
 from thesislab.site.frames import with_counts
 from thesislab.site.model_pages import model_pages
@@ -35,9 +38,8 @@ def test_the_explore_page_offers_a_figure_spec_s_choices():
 def test_the_explore_data_files_hold_the_table_s_rows_in_order(results_table):
     page = explore_page(results_table, None, chunk_rows=100)
     chunks = [_payload(content) for content in page.assets.values()]
-    assert [chunk["rows"] for chunk in chunks] == [
-        min(100, len(results_table) - start) for start in range(0, len(results_table), 100)
-    ]
+    assert len(chunks) > 1 and all(chunk["rows"] <= 100 for chunk in chunks)
+    assert sum(chunk["rows"] for chunk in chunks) == len(results_table)
     counted = with_counts(results_table)
     for column in ("config_id", "device", "pruning_method", "distilled", "role"):
         decoded = [
@@ -50,6 +52,19 @@ def test_the_explore_data_files_hold_the_table_s_rows_in_order(results_table):
     for value, expected in zip(macs, counted["macs"], strict=True):
         assert (value is None) == (expected != expected)  # NaN: missing
         assert value is None or abs(value - expected) <= 1e-6 * expected
+
+
+def test_one_more_configuration_changes_one_data_file_of_a_growing_table():
+    configurations = [f"{index:05d}" for index in range(0, 40_000, 2)]
+    rows = pd.DataFrame({"config_id": configurations, "value": range(len(configurations))})
+    before = chunked("grown", rows, rows["config_id"])
+    added = pd.concat([rows, pd.DataFrame({"config_id": ["10001"], "value": [-1]})])
+    added = added.sort_values("config_id", ignore_index=True)
+    after = chunked("grown", added, added["config_id"])
+    assert len(before) > 3 and len(after) == len(before)
+    assert len({file.key for file in after} - {file.key for file in before}) == 1
+    decoded = [row for file in after for row in _payload(file.content)["data"]]
+    assert [config_id for config_id, _ in decoded] == added["config_id"].tolist()
 
 
 def test_every_configuration_s_facts_are_in_the_file_its_id_names(results_dirs, results_table):

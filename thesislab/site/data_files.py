@@ -6,10 +6,10 @@ load from disk (file://), where `fetch` is refused, and only the pages that ask 
 them. A file's name carries a digest of its content, so a browser never keeps a stale copy of
 one after a rebuild.
 
-A table that grows with the results (All results, the models index) comes in several data files
-(`chunked`), cut where its content says: before each configuration whose id hashes to one value
-in `CUT_ONE_IN`. One more result then changes the file it lands in, not every file after it, and
-a rebuild in the same process encodes again only that file (`encoded` keeps any data file so).
+A table that grows with the results (All results, the models index, the explore page's rows)
+comes in several data files (`chunked`), cut where its content says: before each configuration
+whose id hashes to one value in `CUT_ONE_IN`. One more result then changes the file it lands in,
+not every file after it, and a rebuild in the same process encodes again only that file.
 """
 
 from __future__ import annotations
@@ -68,22 +68,9 @@ def _digest(name: str, rows: pd.DataFrame, hashes: np.ndarray) -> str:
     return hashlib.sha256(columns + hashes.tobytes()).hexdigest()
 
 
-def encoded(
-    name: str, rows: pd.DataFrame, encode: Callable[[pd.DataFrame], str] = payload.table_json
-) -> DataFile:
-    """The data file `name` of `rows` as JSON text (`encode`): the one the last build made of
-    the same rows, or a new one."""
-    import pandas as pd
-
-    digest = _digest(name, rows, pd.util.hash_pandas_object(rows, index=False).to_numpy())
-    known = _encoded.get(name, {}).get(digest) or data_file(name, encode(rows))
-    _encoded[name] = {digest: known}
-    return known
-
-
-def _cuts(units: pd.Series) -> list[int]:
-    """Where a table whose rows belong to `units` (in order) is cut into data files: the index
-    of the first row of each file, then the number of rows."""
+def _cuts(units: pd.Series, max_rows: int) -> list[int]:
+    """Where a table whose rows belong to `units` (in order) is cut into data files of at most
+    `max_rows`: the index of the first row of each file, then the number of rows."""
     import numpy as np
     import pandas as pd
 
@@ -94,27 +81,33 @@ def _cuts(units: pd.Series) -> list[int]:
     chosen = np.flatnonzero(first & (hashes % CUT_ONE_IN == 0))
     cuts = [0]
     for cut in [*chosen.tolist(), len(values)]:
-        while cut - cuts[-1] > MAX_ROWS:
-            cuts.append(cuts[-1] + MAX_ROWS)
+        while cut - cuts[-1] > max_rows:
+            cuts.append(cuts[-1] + max_rows)
         if cut > cuts[-1]:
             cuts.append(cut)
     return cuts
 
 
-def chunked(name: str, rows: pd.DataFrame, units: pd.Series) -> list[DataFile]:
-    """`rows` (a table, in the order shown) as data files named `name`, each a JSON table
-    (`payload.table_json`), cut only between `units` (the rows' configurations, say)."""
+def chunked(
+    name: str,
+    rows: pd.DataFrame,
+    units: pd.Series,
+    encode: Callable[[pd.DataFrame], str] = payload.table_json,
+    max_rows: int = MAX_ROWS,
+) -> list[DataFile]:
+    """`rows` (a table, in the order shown) as data files named `name`, each the JSON text of
+    its rows (`encode`), cut only between `units` (the rows' configurations, say), or where a
+    file would hold more than `max_rows`."""
     import pandas as pd
 
     hashes = pd.util.hash_pandas_object(rows, index=False).to_numpy()
     known = _encoded.get(name, {})
     made: dict[str, DataFile] = {}
     files = []
-    for start, end in itertools.pairwise(_cuts(units)):
+    for start, end in itertools.pairwise(_cuts(units, max_rows)):
         digest = _digest(name, rows, hashes[start:end])
         if digest not in made:
-            part = rows.iloc[start:end]
-            made[digest] = known.get(digest) or data_file(name, payload.table_json(part))
+            made[digest] = known.get(digest) or data_file(name, encode(rows.iloc[start:end]))
         files.append(made[digest])
     _encoded[name] = made
     return files

@@ -10,8 +10,8 @@ on a logarithmic axis); where x is not the latency, one point per configuration 
 quantization (its first row kept). Axes are titled and ticked as a figure's
 (`charts.axes`), its colours are the palette's, its picked configurations are highlighted.
 
-The page's script (`explore.js`) draws it. The rows come as data files (`data_files`), in chunks
-of `CHUNK_ROWS`: columns, each text column as a dictionary of its values and their codes. The
+The page's script (`explore.js`) draws it. The rows come as data files (`data_files.chunked`, of
+`CHUNK_ROWS` at most): columns, each text column as a dictionary of its values and their codes. The
 chart's Vega-Lite specs (screen and print) are templates drawn by the site's chart layers on the
 fields `x`, `y` and `colour`, whose titles, scales, colours and highlighted names the script
 sets as the reader chooses, from the choices described here (`options`).
@@ -30,7 +30,7 @@ from thesislab.site.charts.data import LABEL_LEFT_FROM, ChartSpec, Layout
 from thesislab.site.charts.layers import LINEAR_TICKS, LOG_TICKS, axis_scale, legend
 from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, FONT_SIZE_PT, print_size, spec_json
-from thesislab.site.data_files import DataFile, encoded
+from thesislab.site.data_files import DataFile, chunked
 from thesislab.site.frames import REFERENCE_SOURCE, with_counts
 from thesislab.site.links import model_page
 from thesislab.site.page import Page
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 EXPLORE = "explore.md"
 CHUNK_ROWS = 5_000
-"""Rows per data file: the page draws the first as soon as it has it (about 150 kB: the page
-stays within 1.5 MB at start), then all of them."""
+"""The most rows of a data file: the page draws the first as soon as it has it (150 kB at most:
+the page stays within 1.5 MB at start), then all of them."""
 MOST_POINTS = 5_000
 """Above this many points the chart draws every point of the front and a sample of the others
 (as the site's charts do, `charts.data.MAX_POINTS`): its redraws stay quick."""
@@ -137,8 +137,13 @@ STARTING_ROLE = "published"
 
 
 def as_text(values: pd.Series) -> list[str]:
-    """A column's values as filters name them (`value_text`)."""
-    return [value_text(value) for value in values.astype(object)]
+    """A column's values as filters name them (`value_text`), each distinct value written once."""
+    import numpy as np
+    import pandas as pd
+
+    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=False)
+    texts = np.array([value_text(value) for value in distinct], dtype=object)
+    return list(texts[codes].tolist())
 
 
 def _number(value: float) -> float | int | None:
@@ -166,12 +171,10 @@ def chunk_json(rows: pd.DataFrame) -> str:
 
 
 def data_files(frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> list[DataFile]:
-    """The data files of the results table `frame`, in its order, `chunk_rows` rows each."""
+    """The data files of the results table `frame`, in its order, cut between configurations,
+    `chunk_rows` rows at most each."""
     shown = frame[list(dict.fromkeys([*TEXT_COLUMNS, *NUMBER_COLUMNS]))]
-    return [  # a rebuild encodes again only the files whose rows changed
-        encoded(f"explore-{index}", shown.iloc[start : start + chunk_rows], chunk_json)
-        for index, start in enumerate(range(0, max(len(frame), 1), chunk_rows))
-    ]
+    return chunked("explore", shown, shown["config_id"], chunk_json, chunk_rows)
 
 
 def _label(column: str, value: str) -> str:
@@ -181,7 +184,7 @@ def _label(column: str, value: str) -> str:
 
 
 def _choices(frame: pd.DataFrame, column: str) -> list[str]:
-    return sorted(set(as_text(frame[column])))
+    return sorted({value_text(value) for value in frame[column].astype(object).unique()})
 
 
 def _template() -> Layout:
