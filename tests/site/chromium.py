@@ -26,6 +26,15 @@ CHROMIUM_FLAGS = [
 ]
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 """Addresses a page may load besides 127.0.0.1's."""
+NOWHERE = "http://127.0.0.1:9"
+"""The proxy of every request for another machine: nothing listens there, so each fails here.
+(Requests are watched, not routed: routing would turn the browser's cache off.)"""
+
+
+def _outside(url: str) -> bool:
+    """Whether `url` is on another machine."""
+    parts = urlsplit(url)
+    return parts.scheme not in LOCAL_SCHEMES and parts.hostname != "127.0.0.1"
 
 
 @dataclass
@@ -68,21 +77,16 @@ def watched_page(
     browser: Any, width: int, height: int, downloads: bool = False
 ) -> Iterator[tuple[Any, Watch]]:
     """A page of `browser` at `width` × `height` whose console errors and dialogs are recorded,
-    and whose requests for anything but this machine are refused and recorded."""
+    and whose requests for anything but this machine are recorded and fail."""
     context = browser.new_context(
-        accept_downloads=downloads, viewport={"width": width, "height": height}
+        accept_downloads=downloads,
+        viewport={"width": width, "height": height},
+        proxy={"server": NOWHERE, "bypass": "127.0.0.1"},
     )
     watch = Watch()
-
-    def route(route: Any) -> None:
-        url = urlsplit(route.request.url)
-        if url.scheme in LOCAL_SCHEMES or url.hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            watch.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", route)
+    context.on(
+        "request", lambda request: _outside(request.url) and watch.outside.append(request.url)
+    )
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
     page.on("pageerror", lambda error: watch.errors.append(str(error)))

@@ -24,7 +24,7 @@ from tests.site.site_records import (
 from tests.site.test_roles import OWN_PAGE
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.links import model_page
-from thesislab.site.page import slug
+from thesislab.site.page import Page, slug
 from thesislab.site.pages import site_pages
 from thesislab.store import records
 
@@ -36,28 +36,80 @@ DRAWN = """() => {
     return [...charts].every((chart) => views[chart.dataset.chartId]);
 }"""
 
+KEY_CELLS = """() => [...document.querySelectorAll('.md-content table')].map((table) => {
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    const row = table.querySelector('tbody tr');
+    const box = (title) => {
+        const i = heads.indexOf(title);
+        return i < 0 || !row ? null : row.children[i].getBoundingClientRect().toJSON();
+    };
+    return {heads, accuracy: box('Accuracy'), latency: box('Latency')};
+})"""
+"""The first row's accuracy and latency cells of each table of a page, with its headings."""
+
+
+@pytest.fixture(scope="module")
+def generated(results_dirs, results_table) -> list[Page]:
+    """Every generated page, as the site's build makes them."""
+    return site_pages(results_table, Catalogue.of(records(results_dirs), results_table))
+
 
 def _open(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function(DRAWN, timeout=30_000)
 
 
-def test_every_page_draws_its_charts_with_all_their_points(watched, root, results_table):
+def test_every_page_draws_all_its_points_with_kept_apart_networks_and_key_columns_in_place(
+    watched, root, generated, results_table
+):
+    """One visit to each page, at 1400 px: its charts draw every point they should, a sample
+    run or calibration network only on its own page, and the accuracy and latency of each
+    results table are in view."""
     page, watch = watched
-    for generated in site_pages(results_table):
-        _open(page, f"{root}/{generated.path.removesuffix('.md')}.html")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    kept_apart = {
+        name: str(results_table.loc[results_table["name"] == name, "config_id"].iloc[0])
+        for name in OWN_PAGE
+    }
+    in_view = []
+    for shown in generated:
+        path = f"{shown.path.removesuffix('.md')}.html"
+        _open(page, f"{root}/{path}")
         drawn = page.evaluate(
-            "Object.fromEntries(Object.entries(window.thesislabViews)"
-            ".map(([id, view]) => [id, view.data('points').length]))"
+            "Object.fromEntries(Object.entries(window.thesislabViews).map(([id, view]) => "
+            "[id, view.data('points').map((point) => point.config_id)]))"
         )
         expected = {
             chart.spec.chart_id: len(chart.shown)
-            for chart in generated.charts.values()
+            for chart in shown.charts.values()
             if not chart.empty
         }
-        assert drawn == expected, generated.path
+        assert {chart: len(points) for chart, points in drawn.items()} == expected, path
+        own = {kept_apart[name] for name, page_path in OWN_PAGE.items() if page_path == shown.path}
+        configurations = {config_id for points in drawn.values() for config_id in points}
+        assert configurations & set(kept_apart.values()) == own, path
+        if path == "results.html":
+            page.locator(".tl-results tbody tr").first.wait_for()
+        for table in page.evaluate(KEY_CELLS):
+            if table["accuracy"] is None or table["latency"] is None:
+                continue  # a summary table (counts, correlations)
+            for cell in (table["accuracy"], table["latency"]):
+                assert cell["left"] >= 0 and cell["right"] <= 1400, (path, table["heads"])
+            in_view.append(path)
+    assert {"index.html", "results.html", "quantization.html", "families/wideresnet.html"} <= set(
+        in_view
+    )
     _open(page, f"{root}/about.html")
     assert watch.errors == [] and watch.outside == [] and watch.dialogs == []
+
+
+def test_a_request_for_another_machine_is_recorded_and_fails(watched, root):
+    page, watch = watched
+    _open(page, f"{root}/index.html")
+    outcome = page.evaluate(
+        "fetch('http://example.com/x', {mode: 'no-cors'}).then(() => 'loaded', () => 'failed')"
+    )
+    assert outcome == "failed" and watch.outside == ["http://example.com/x"]
 
 
 def test_the_marks_follow_the_device_selector(watched, root, results_table):
@@ -179,43 +231,6 @@ def test_instant_navigation_draws_the_next_page(watched, root):
     assert watch.errors == [] and watch.outside == []
 
 
-KEY_CELLS = """() => [...document.querySelectorAll('.md-content table')].map((table) => {
-    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
-    const row = table.querySelector('tbody tr');
-    const box = (title) => {
-        const i = heads.indexOf(title);
-        return i < 0 || !row ? null : row.children[i].getBoundingClientRect().toJSON();
-    };
-    return {heads, accuracy: box('Accuracy'), latency: box('Latency')};
-})"""
-
-
-def _pages_with_tables(built_site, results_table) -> list[str]:
-    paths = [page.path.removesuffix(".md") + ".html" for page in site_pages(results_table)]
-    return [path for path in paths if "tl-table" in (built_site.root / path).read_text()]
-
-
-@pytest.mark.parametrize("root", ["http"], indirect=True)
-def test_accuracy_and_latency_are_in_view_at_1400px(watched, root, built_site, results_table):
-    page, watch = watched
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    checked = []
-    for path in _pages_with_tables(built_site, results_table):
-        page.goto(f"{root}/{path}")
-        if path == "results.html":
-            page.locator(".tl-results tbody tr").first.wait_for()
-        for table in page.evaluate(KEY_CELLS):
-            if table["accuracy"] is None or table["latency"] is None:
-                continue  # a summary table (counts, correlations)
-            for cell in (table["accuracy"], table["latency"]):
-                assert cell["left"] >= 0 and cell["right"] <= 1400, (path, table["heads"])
-            checked.append(path)
-    assert {"index.html", "results.html", "quantization.html", "families/wideresnet.html"} <= set(
-        checked
-    )
-    assert watch.errors == [] and watch.outside == []
-
-
 @pytest.mark.parametrize("root", ["http"], indirect=True)
 def test_on_a_narrow_screen_a_table_scrolls_inside_itself_keeping_names(watched, root):
     page, watch = watched
@@ -287,26 +302,14 @@ def test_search_is_hidden_from_disk_without_errors(watched, root):
 
 
 @pytest.mark.parametrize("root", ["http"], indirect=True)
-def test_sample_runs_and_calibration_networks_are_on_their_pages_only(
-    watched, root, results_dirs, results_table
+def test_sample_runs_and_calibration_networks_are_marked_and_kept_apart(
+    watched, root, results_table
 ):
     page, watch = watched
-    pages = site_pages(results_table, Catalogue.of(records(results_dirs), results_table))
     kept_apart = {
         name: str(results_table.loc[results_table["name"] == name, "config_id"].iloc[0])
         for name in OWN_PAGE
     }
-    configurations = (
-        "Object.values(window.thesislabViews).flatMap((view) => "
-        "view.data('points').map((point) => point.config_id))"
-    )
-    for generated in pages:
-        if not any(not chart.empty for chart in generated.charts.values()):
-            continue
-        _open(page, f"{root}/{generated.path.removesuffix('.md')}.html")
-        drawn = set(page.evaluate(configurations))
-        own = {kept_apart[name] for name, path in OWN_PAGE.items() if path == generated.path}
-        assert drawn & set(kept_apart.values()) == own, generated.path
     for name, role in ((SAMPLE_RUN, "sample run"), (CALIBRATION_NETWORK, "calibration network")):
         page.goto(f"{root}/{model_page(kept_apart[name])}")
         assert page.locator("h1").inner_text() == name
