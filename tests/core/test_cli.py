@@ -134,22 +134,23 @@ CHATTER = ("cpu_feature_guard", "absl::InitializeLog()", "oneDNN", "native INFO 
 
 @pytest.mark.slow
 def test_native_log_chatter_shows_only_with_verbose():
-    def run(*options: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+    def start(*options: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
             [sys.executable, "-c", TENSORFLOW_COMMAND, *options, "tensorflow-sum"],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            check=False,
         )
 
-    quiet, verbose = run(), run("--verbose")
-    for completed in (quiet, verbose):
-        assert completed.returncode == 0, completed.stderr
-        assert completed.stdout == "2.0\n"
-        assert {"native output", "python output"} <= set(completed.stderr.splitlines())
-    assert [marker for marker in CHATTER if marker in quiet.stderr] == []
-    assert sorted(quiet.stderr.splitlines()) == ["native output", "python output"]
-    assert "a native INFO line" in verbose.stderr
+    started = [start(), start("--verbose")]  # side by side: each imports TensorFlow
+    (quiet_out, quiet), (verbose_out, verbose) = (run.communicate() for run in started)
+    for run, out, err in zip(started, (quiet_out, verbose_out), (quiet, verbose), strict=True):
+        assert run.returncode == 0, err
+        assert out == "2.0\n"
+        assert {"native output", "python output"} <= set(err.splitlines())
+    assert [marker for marker in CHATTER if marker in quiet] == []
+    assert sorted(quiet.splitlines()) == ["native output", "python output"]
+    assert "a native INFO line" in verbose
 
 
 def test_a_command_that_needs_the_ml_extra_names_it_in_one_line():
