@@ -9,16 +9,19 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.studies.conftest import REPO, cut_down
+from thesislab.records import MeasurementRecord
 from thesislab.results.table import table
 from thesislab.store import Store
 from thesislab.studies.check import parse_study
 from thesislab.studies.executors import LocalExecutor
-from thesislab.studies.ledger import Ledger
+from thesislab.studies.jobs import Job
+from thesislab.studies.ledger import JobResult, Ledger
 from thesislab.studies.plan import plan
 from thesislab.studies.runner import execute
 from thesislab.studies.stages import STAGE_FUNCTIONS
@@ -76,23 +79,42 @@ def test_quickstart_killed_then_resumed(tmp_path, tiny_data):
     assert len(list(ledger.iterdir())) == len(jobs)
 
 
+@pytest.fixture(scope="module")
+def thesis_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One results folder for the thesis studies below: a network that two of them train alike
+    (same architecture, recipe, seed and data) is trained once, as in any folder holding both."""
+    return tmp_path_factory.mktemp("thesis-studies")
+
+
+def ids_of(jobs: list[Job], results: dict[str, JobResult], stage: str) -> set[str]:
+    """The ids of the records that the study's jobs of `stage` produced."""
+    return {i for job in jobs if job.stage == stage for i in results[job.key].record_ids}
+
+
 @pytest.mark.parametrize(
     ("study_name", "entries"),
     [
-        ("architectures", 2),
+        # one entry: a second adds no check; the teacher of the distillation study below
+        ("architectures", ["mobilenetv1_d15_w100"]),
         ("distillation", ["mobilenetv1_d12_w64_newKD", "mobilenetv1_d12_w64"]),
         # a network without a teacher (distillation has its own case): four conversions
-        ("quantization", ["mobilenetv2_d9_er4_w16_dropout"]),
+        ("quantization", ["mobilenetv1_d15_w100"]),
     ],
 )
-def test_thesis_study_runs_at_reduced_size(tmp_path, tiny_data, study_name, entries):
+def test_thesis_study_runs_at_reduced_size(thesis_results, tiny_data, study_name, entries):
     data = cut_down(REPO / "experiments" / f"{study_name}.yaml", tiny_data, entries)
     study = parse_study(data, origin=study_name)
     jobs = plan(study)
-    executor = LocalExecutor(STAGE_FUNCTIONS, tmp_path)
-    results = execute(jobs, Ledger(Store(tmp_path)), executor)
+    store = Store(thesis_results)
+    executor = LocalExecutor(STAGE_FUNCTIONS, thesis_results)
+    results = execute(jobs, Ledger(store), executor)
     assert set(results) == {job.key for job in jobs}
-    frame = table(tmp_path)
+    artifacts = ids_of(jobs, results, "convert")
+    measured = [store.get(i, MeasurementRecord) for i in ids_of(jobs, results, "bench")]
+    assert {measurement.artifact_id for measurement in measured} == artifacts
+    # The rows of the study's artifacts (the folder also holds the other studies' results).
+    frame = table(thesis_results)
+    frame = frame[frame["artifact_ids"].map(lambda ids: not artifacts.isdisjoint(ids))]
     assert frame["accuracy"].notna().all()
     quantizations = set(study.defaults.stages.convert.quantization)  # type: ignore[union-attr]
     assert set(frame["quantization"]) == quantizations
@@ -100,7 +122,7 @@ def test_thesis_study_runs_at_reduced_size(tmp_path, tiny_data, study_name, entr
     if study_name == "distillation":
         students = frame[frame["distilled"]]
         assert len(students) >= 1
-        records = Store(tmp_path).load(["model"])
+        records = store.load(["model"])
         teacher_ids = {m.lineage.teacher_id for m in records.values() if m.lineage.distilled}
         assert teacher_ids and teacher_ids <= set(records)
     assert json.loads(frame.to_json(orient="records"))
