@@ -1,6 +1,9 @@
 """Run the runner test's study on a fresh two-node Ray cluster (a head and one worker node, each
 a `ray start --block` process started here and ended here by PID). Usage: ray_cluster_run.py DIR.
 
+The worker node starts as soon as the head's port accepts connections, and the nodes are counted
+through a driver connection of this process, which it closes before the executor opens its own.
+
 Meant to run inside a private network namespace (see the test), so nothing listens beyond
 loopback.
 """
@@ -10,12 +13,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import ray
 from ray import cloudpickle
 
 import tests.studies.fake_stages as fake_stages
@@ -39,18 +44,27 @@ NODE = [
 ]
 
 
+def head_listening(deadline: float) -> None:
+    """Wait until the head node accepts connections on its port (a worker node may join)."""
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"expected the Ray head node on port {PORT}, found none") from None
+            time.sleep(0.1)
+
+
 def nodes_alive() -> int:
-    probe = subprocess.run(
-        [RAY, "status", f"--address={ADDRESS}"], capture_output=True, text=True, check=False
-    )
-    return probe.stdout.count("node_") if probe.returncode == 0 else 0
+    return sum(bool(node["Alive"]) for node in ray.nodes())
 
 
 def wait_for(count: int, deadline: float) -> None:
     while nodes_alive() < count:
         if time.monotonic() > deadline:
             raise SystemExit(f"expected {count} Ray nodes, found {nodes_alive()}")
-        time.sleep(1)
+        time.sleep(0.2)
 
 
 def main(results: Path) -> None:
@@ -73,7 +87,7 @@ def main(results: Path) -> None:
             )
         )
         deadline = time.monotonic() + 120
-        wait_for(1, deadline)
+        head_listening(deadline)
         processes.append(
             subprocess.Popen(
                 [RAY, "start", f"--address={ADDRESS}", *NODE],
@@ -81,8 +95,10 @@ def main(results: Path) -> None:
                 start_new_session=True,
             )
         )
+        ray.init(address=ADDRESS, log_to_driver=False)
         wait_for(2, deadline)
         print(f"nodes: {nodes_alive()}", flush=True)
+        ray.shutdown()
         cloudpickle.register_pickle_by_value(fake_stages)
         executor = RayExecutor(fake_stages.FAKE_STAGES, results, address=ADDRESS, attempts=2)
         jobs = plan(parse_study(STUDY))
@@ -90,6 +106,7 @@ def main(results: Path) -> None:
     finally:
         for process in reversed(processes):
             process.terminate()
+        for process in reversed(processes):
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
