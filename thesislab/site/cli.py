@@ -66,8 +66,12 @@ def site_build(
 
     Example: thesislab site build --results experiments --out site
     """
+    from thesislab.site import worker
     from thesislab.site.build import build_site, built_message
 
     directories = results_directories(results) if results else None
-    built = build_site(directories, out, config_file, strict=strict, site_url=site_url)
+    try:
+        built = build_site(directories, out, config_file, strict=strict, site_url=site_url)
+    finally:
+        worker.stop()
     typer.echo(built_message(built))

@@ -5,8 +5,9 @@ process, started on first use (`python -c`, so the caller's main script is never
 kept for later builds, at a lower CPU priority so that on a busy machine the pages come first.
 While the build makes its pages one process works the queue, in order, so that the build keeps a
 core; once it waits for the results (`hurry`), up to `PROCESSES` processes work it side by side.
-A job not started yet can be cancelled. Requests and replies are pickles framed by their length,
-on the child's stdin and on a copy of its original stdout (its own prints go to stderr).
+A job not started yet can be cancelled; `stop()` ends the processes when a command is done with
+them. Requests and replies are pickles framed by their length, on the child's stdin and on a copy
+of its original stdout (its own prints go to stderr).
 """
 
 from __future__ import annotations
@@ -149,6 +150,25 @@ def drain() -> None:
     future's callbacks) too."""
     with _changed:
         _changed.wait_for(lambda: _feeders == 0)
+
+
+def stop() -> None:
+    """Cancel the jobs not started, wait for those running and end the rendering processes: a
+    command that is done with them does not leave them behind (their standard error is its own,
+    which its end waits for)."""
+    with _changed:
+        while _queue:
+            future, _ = _queue.popleft()
+            future.cancel()
+    drain()
+    while True:
+        try:
+            process = _idle.get_nowait()
+        except queue.Empty:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        process.wait()
 
 
 def serve() -> None:

@@ -107,9 +107,14 @@ def run(
         _stop_interrupted(status(all_jobs, ledger), len(all_jobs), results_dir)
     typer.echo(f"{len(all_jobs)} jobs done; records in {results_dir}")
     if site:
+        from thesislab.site import worker
         from thesislab.site.build import build_site, built_message
 
-        typer.echo(built_message(build_site(added_results=[results_dir])))
+        try:
+            built = build_site(added_results=[results_dir])
+        finally:
+            worker.stop()
+        typer.echo(built_message(built))
 
 
 def _checked_study(study_file: Path, data: str | None) -> Study:
