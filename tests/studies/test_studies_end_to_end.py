@@ -40,9 +40,11 @@ def thesislab(*args: str) -> subprocess.Popen[str]:
 
 
 def test_quickstart_killed_then_resumed(tmp_path, tiny_data):
+    """One entry: the first run is killed once its first job (the training) is recorded, and the
+    second does the rest."""
     study_file = tmp_path / "quickstart.yaml"
     study_file.write_text(
-        yaml.safe_dump(cut_down(REPO / "experiments" / "quickstart.yaml", tiny_data, entries=2))
+        yaml.safe_dump(cut_down(REPO / "experiments" / "quickstart.yaml", tiny_data, entries=1))
     )
     results = tmp_path / "results"
     ledger = results / "jobs"
@@ -63,9 +65,9 @@ def test_quickstart_killed_then_resumed(tmp_path, tiny_data):
         path.name: path.stat().st_mtime_ns for path in ledger.iterdir() if path.name in finished
     }
     jobs = plan(parse_study(yaml.safe_load(study_file.read_text())))
-    assert len(list(ledger.iterdir())) == len(jobs)
+    assert len(finished) < len(jobs) == len(list(ledger.iterdir()))
     frame = table(results)
-    assert sorted(frame["quantization"]) == ["fp32", "fp32", "int8", "int8"]
+    assert sorted(frame["quantization"]) == ["fp32", "int8"]
     assert frame["latency_ms"].notna().all() and frame["accuracy"].notna().all()
     dry = thesislab("run", str(study_file), "--results", str(results), "--dry-run")
     assert f"{len(jobs)} done, 0 left" in dry.communicate(timeout=120)[0]
