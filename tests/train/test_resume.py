@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from tests.conftest import REPO_ROOT
 from tests.train.conftest import TINY_MOBILENET, run_train, train_command
+from thesislab.cli import app
 from thesislab.records import ModelRecord
 from thesislab.store import Store
 
@@ -62,5 +64,6 @@ def test_kill_mid_epoch_then_resume(tmp_path: Path) -> None:
     assert record.history[0].model_dump(mode="json") == meta["history"][0]
     assert not checkpoint.exists()
 
-    again = run_train(*arguments)
+    again = CliRunner().invoke(app, ["train", *arguments])  # in this process: no fresh import
+    assert again.exit_code == 0, again.output
     assert again.stdout.startswith("already trained: model record")
