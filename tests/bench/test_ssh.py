@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import _thread
 import os
 import signal
 import socket
@@ -106,8 +105,10 @@ def test_timeout_kills_the_remote_process(ssh_server: SshServer, tmp_path: Path)
 def test_interrupted_run_kills_the_remote_process(ssh_server: SshServer, tmp_path: Path):
     pid_file = tmp_path / "pid"
     host = SshHost(ssh_server.spec(tmp_path))
-    interrupt = threading.Timer(1.0, _thread.interrupt_main)
-    # a shell that starts the suite in the background leaves SIGINT ignored: Ctrl-C as a terminal
+    # a real SIGINT, which wakes the waiting main thread as Ctrl-C does; a shell that starts the
+    # suite in the background leaves SIGINT ignored: Python's handler, as in a terminal
+    main = threading.main_thread().ident
+    interrupt = threading.Timer(1.0, signal.pthread_kill, (main, signal.SIGINT))
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         interrupt.start()
