@@ -153,9 +153,9 @@ def drain() -> None:
 
 
 def stop() -> None:
-    """Cancel the jobs not started, wait for those running and end the rendering processes: a
-    command that is done with them does not leave them behind (their standard error is its own,
-    which its end waits for)."""
+    """Cancel the jobs not started, wait for those running and end the rendering processes, so
+    that a command done with them leaves none behind (they hold its standard error, which its
+    log relay waits to see closed)."""
     with _changed:
         while _queue:
             future, _ = _queue.popleft()
