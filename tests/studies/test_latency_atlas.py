@@ -45,34 +45,30 @@ def test_every_thesis_architecture_is_in_the_atlas():
 
 @pytest.mark.slow
 def test_the_atlas_runs_at_reduced_size(tmp_path, tiny_data):
-    data = cut_down(ATLAS, tiny_data, ["res_d10_w16", "mobilenetv1_d15_w32"])
+    data = cut_down(ATLAS, tiny_data, ["mobilenetv1_d15_w32"])  # a second entry adds no check
     jobs = plan(parse_study(data, origin="latency-atlas"))
     execute(jobs, Ledger(Store(tmp_path)), LocalExecutor(STAGE_FUNCTIONS, tmp_path))
     store = Store(tmp_path)
     models = store.load(["model"])
-    assert len(models) == 2
+    assert len(models) == 1
     assert all(m.weights == "untrained" and m.weights_path is None for m in models.values())
     artifacts = store.load(["artifact"]).values()
-    assert sorted(a.quantization for a in artifacts if isinstance(a, ArtifactRecord)) == [
-        "fp32",
-        "fp32",
-        "int8",
-        "int8",
-    ]
+    quantizations = sorted(a.quantization for a in artifacts if isinstance(a, ArtifactRecord))
+    assert quantizations == ["fp32", "int8"]
     assert all(a.accuracy is None for a in artifacts if isinstance(a, ArtifactRecord))
     frame = table(tmp_path)
-    assert len(frame) == 4 and (frame["stage"] == "untrained").all()
+    assert len(frame) == 2 and (frame["stage"] == "untrained").all()
     assert frame["accuracy"].isna().all() and frame["latency_ms"].notna().all()
     assert (frame["latency_from"] == "measured").all()
     # Its files are not committed: a second run remakes them, the same bytes, and measures nothing
     files = {path.name: path.read_bytes() for path in store.tflite_path("x").parent.iterdir()}
     shutil.rmtree(store.tflite_path("x").parent)
     left = status(jobs, Ledger(store)).left
-    assert sorted(job.stage for job in left) == ["convert"] * 4
+    assert sorted(job.stage for job in left) == ["convert"] * 2
     execute(jobs, Ledger(store), LocalExecutor(STAGE_FUNCTIONS, tmp_path))
     remade = {path.name: path.read_bytes() for path in store.tflite_path("x").parent.iterdir()}
     assert remade == files
-    assert len(store.load(["measurement"])) == 4
+    assert len(store.load(["measurement"])) == 2
 
 
 @pytest.mark.slow
