@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -18,7 +19,7 @@ from thesislab.bench.hosts import open_host, sha256_file
 from thesislab.bench.measure import bench
 from thesislab.bench.protocol import PRESETS
 from thesislab.bench.runtimes import BenchmarkModel, runtime_for
-from thesislab.bench.ssh import SshHost, trust_host_key
+from thesislab.bench.ssh import RECEIVE, RECEIVED_OTHER, SshHost, trust_host_key
 from thesislab.errors import ThesislabError
 from thesislab.records import ArtifactRecord, MeasurementRecord
 from thesislab.store import Store
@@ -51,6 +52,24 @@ def test_upload_verifies_and_reuses_identical_files(ssh_server: SshServer, tmp_p
     assert Path(first.path).parent == tmp_path / "remote"
     assert sha256_file(Path(changed.path)) == sha256_file(local)
     assert not list((tmp_path / "remote").glob("*.part"))
+
+
+def test_the_device_keeps_an_upload_only_if_it_arrived_whole(tmp_path: Path):
+    sent = tmp_path / "model.tflite"
+    sent.write_bytes(os.urandom(1000))
+    partial, kept = tmp_path / "remote.part", tmp_path / "remote"
+
+    def receive(digest: str) -> subprocess.CompletedProcess[str]:
+        with sent.open("rb") as stdin:
+            argv = ["sh", "-c", RECEIVE, "sh", str(partial), digest, str(kept)]
+            return subprocess.run(argv, stdin=stdin, capture_output=True, text=True, check=False)
+
+    changed = receive("0" * 64)  # what arrived is not what was sent
+    assert changed.returncode == RECEIVED_OTHER and changed.stdout == f"{sha256_file(sent)}\n"
+    assert not partial.exists() and not kept.exists()
+    whole = receive(sha256_file(sent))
+    assert whole.returncode == 0, whole.stderr
+    assert kept.read_bytes() == sent.read_bytes() and not partial.exists()
 
 
 def test_short_commands_return_all_their_output(ssh_server: SshServer, tmp_path: Path):

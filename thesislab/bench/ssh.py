@@ -52,6 +52,16 @@ from thesislab.errors import ThesislabError
 logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 _CHUNK = 65536
+RECEIVED_OTHER = 65
+"""The exit status of `RECEIVE` when what arrived is not what was sent."""
+RECEIVE = (
+    'cat > "$1" && sum=$(sha256sum "$1") || exit; sum=${sum%% *}; '
+    f'if [ "$sum" != "$2" ]; then rm -f "$1"; echo "$sum"; exit {RECEIVED_OTHER}; fi; '
+    'exec mv -f "$1" "$3"'
+)
+"""The device's side of an upload, in one command (one round trip): write standard input to $1
+(the partial file), check that its SHA-256 is $2, and only then move it to $3; what arrived
+otherwise is removed and its digest printed."""
 _LEAST_UPLOAD_BYTES_PER_S = 100_000
 """An upload may take as long as this rate needs (a Pi on a slow link), or `SETUP_TIMEOUT_S`."""
 
@@ -407,25 +417,21 @@ class SshHost:
         remote = f"{self.workdir()}/{digest[:16]}-{path.name}"
         if self._sha256(remote) == digest:
             return HostFile(remote, copied=False)
-        partial = f"{remote}.part"
         timeout_s = max(SETUP_TIMEOUT_S, path.stat().st_size / _LEAST_UPLOAD_BYTES_PER_S)
+        receive = ["sh", "-c", RECEIVE, "sh", f"{remote}.part", digest, remote]
         try:
-            written = self.run(["sh", "-c", 'cat > "$1"', "sh", partial], timeout_s, stdin=path)
+            written = self.run(receive, timeout_s, stdin=path)
         except LinkLostError:
             raise
         except ThesislabError as error:
             raise ThesislabError(f"upload of {path.name} to {self.name} failed: {error}") from None
-        if written.returncode != 0:
-            raise ThesislabError(f"upload of {path.name} to {self.name} failed: {written.reason()}")
-        received = self._sha256(partial)
-        if received != digest:
+        if written.returncode == RECEIVED_OTHER:
             raise ThesislabError(
                 f"upload of {path.name} to {self.name}: expected sha256 {digest}, "
-                f"received {received or 'none (is sha256sum installed?)'}"
+                f"received {written.stdout.strip()}"
             )
-        moved = self.run(["mv", "-f", partial, remote], SETUP_TIMEOUT_S)
-        if moved.returncode != 0:
-            raise ThesislabError(f"upload of {path.name} to {self.name} failed: {moved.reason()}")
+        if written.returncode != 0:
+            raise ThesislabError(f"upload of {path.name} to {self.name} failed: {written.reason()}")
         return HostFile(remote, copied=True)
 
     def close(self) -> None:
