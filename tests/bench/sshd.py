@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.ports import free_port, wait_for_port
 from tests.system_deps import require_executable
 from thesislab.bench.devices import DeviceSpec
 
 SSHD = "/usr/sbin/sshd"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def keygen(path: Path) -> Path:
@@ -73,19 +64,6 @@ class SshServer:
         return DeviceSpec.model_validate(values)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"sshd exited with {process.returncode}: {log.read_text()[-500:]}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"sshd did not listen on port {port} within 15 s: {log.read_text()[-500:]}")
-
-
 @contextmanager
 def running_sshd(directory: Path, *, sftp: bool = True) -> Iterator[SshServer]:
     """`sshd -D -e -f CONFIG` on a free 127.0.0.1 port, keys and config in `directory`; without
@@ -96,7 +74,7 @@ def running_sshd(directory: Path, *, sftp: bool = True) -> Iterator[SshServer]:
     client_key = keygen(directory / "client_ed25519")
     other_key = keygen(directory / "other_ed25519")
     (directory / "authorized_keys").write_text((directory / "client_ed25519.pub").read_text())
-    port = _free_port()
+    port = free_port()
     config = directory / "sshd_config"
     config.write_text(
         f"Port {port}\n"
@@ -120,7 +98,7 @@ def running_sshd(directory: Path, *, sftp: bool = True) -> Iterator[SshServer]:
             [sshd, "-D", "-e", "-f", str(config)], stdout=log_handle, stderr=log_handle
         )
     try:
-        _wait_for_port(port, process, log)
+        wait_for_port(port, process, 15, log)
         yield SshServer(
             port=port,
             pid=process.pid,

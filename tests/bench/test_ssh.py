@@ -14,6 +14,7 @@ import paramiko
 import pytest
 
 from tests.bench.sshd import SshServer, gone, running_sshd
+from tests.ports import free_port
 from thesislab.bench.check import check_device
 from thesislab.bench.hosts import open_host, sha256_file
 from thesislab.bench.measure import bench
@@ -228,9 +229,7 @@ def test_trusting_records_the_key_once(ssh_server: SshServer, tmp_path: Path):
 
 
 def test_connection_refused(ssh_server: SshServer, tmp_path: Path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()
     with pytest.raises(
         ThesislabError, match=r"^cannot connect to 127\.0\.0\.1:\d+: connection refused"
     ):

@@ -3,13 +3,13 @@ built once per session, served over http and opened in Chromium."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
 from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, served, watched_page
 from tests.site.site_records import (
     REPO,
@@ -64,9 +64,7 @@ def results_table(results_dirs: list[Path]):
 @pytest.fixture(scope="session")
 def site_port() -> int:
     """A free port on 127.0.0.1 for serving the site (its address is built into it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()
 
 
 @pytest.fixture(scope="session")

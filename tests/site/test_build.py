@@ -11,7 +11,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from typer.testing import CliRunner
 
+from tests.ports import free_port
 from tests.site.site_records import HOSTILE_FAMILY, HOSTILE_NAME, REPO
 from thesislab.errors import ThesislabError
 from thesislab.figures.cli import chart_app
@@ -338,9 +338,7 @@ def test_run_with_results_and_site_builds_from_that_folder_too(tmp_path, own_res
     command = ran.stdout.strip().splitlines()[-1].split(" with ", 1)[1].split(" and open ")[0]
     serve = shlex.split(command)
     assert serve[0] == sys.executable and serve[-1] == "8000"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [*serve[:-1], str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

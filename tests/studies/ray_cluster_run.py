@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import ray
 from ray import cloudpickle
 
 import tests.studies.fake_stages as fake_stages
+from tests.ports import wait_for_port
 from tests.studies.test_runner import STUDY
 from thesislab.store import Store
 from thesislab.studies.check import parse_study
@@ -44,18 +44,6 @@ NODE = [
 ]
 
 
-def head_listening(deadline: float) -> None:
-    """Wait until the head node accepts connections on its port (a worker node may join)."""
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"expected the Ray head node on port {PORT}, found none") from None
-            time.sleep(0.1)
-
-
 def nodes_alive() -> int:
     return sum(bool(node["Alive"]) for node in ray.nodes())
 
@@ -71,23 +59,22 @@ def main(results: Path) -> None:
     temp_dir = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        processes.append(
-            subprocess.Popen(
-                [
-                    RAY,
-                    "start",
-                    "--head",
-                    f"--port={PORT}",
-                    "--include-dashboard=false",
-                    f"--temp-dir={temp_dir}",
-                    *NODE,
-                ],
-                stdout=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+        head = subprocess.Popen(
+            [
+                RAY,
+                "start",
+                "--head",
+                f"--port={PORT}",
+                "--include-dashboard=false",
+                f"--temp-dir={temp_dir}",
+                *NODE,
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
         )
+        processes.append(head)
         deadline = time.monotonic() + 120
-        head_listening(deadline)
+        wait_for_port(PORT, head, 120)  # then a worker node may join
         processes.append(
             subprocess.Popen(
                 [RAY, "start", f"--address={ADDRESS}", *NODE],
