@@ -12,6 +12,7 @@ import pytest
 from tests.ports import free_port
 from tests.site.chromium import CHROMIUM, CHROMIUM_FLAGS, served, watched_page
 from tests.site.site_records import (
+    OWN_PAGE,
     REPO,
     THESIS_RESULTS,
     write_calibration_results,
@@ -20,7 +21,10 @@ from tests.site.site_records import (
 from tests.system_deps import require_executable
 from tests.without_modules import MACHINE_LEARNING, run_without
 from thesislab.results.table import table
-from thesislab.store import Store
+from thesislab.site.catalogue import Catalogue
+from thesislab.site.page import Page
+from thesislab.site.pages import site_pages
+from thesislab.store import Store, records
 
 
 @dataclass
@@ -59,6 +63,20 @@ def results_dirs(own_results: Path, calibration_results: Path) -> list[Path]:
 def results_table(results_dirs: list[Path]):
     """`table()` of the fixture's results directories."""
     return table(results_dirs)
+
+
+@pytest.fixture(scope="session")
+def catalogued_pages(results_dirs: list[Path], results_table) -> list[Page]:
+    """Every generated page of the fixture's results, as the site's build makes them (with the
+    catalogue of their records)."""
+    return site_pages(results_table, Catalogue.of(records(results_dirs), results_table))
+
+
+@pytest.fixture(scope="session")
+def kept_apart(results_table) -> dict[str, str]:
+    """The configuration of each kept-apart network, by name."""
+    rows = results_table[results_table["name"].isin(list(OWN_PAGE))]
+    return dict(zip(rows["name"], rows["config_id"], strict=False))
 
 
 @pytest.fixture(scope="session")

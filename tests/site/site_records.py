@@ -18,6 +18,7 @@ from thesislab.models.registry import resolve
 from thesislab.models.spec import ArchSpec
 from thesislab.records import ArtifactRecord, Dataset, Lineage, ModelRecord, Pruning, Quantization
 from thesislab.results.roles import ROLE_FILE
+from thesislab.site.page import LOOKUP, SAMPLES
 from thesislab.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,6 +33,8 @@ LARGE = ArchSpec(family="mobilenetv2", params={"depth": 12, "width": 24, "expans
 
 SAMPLE_RUN = "mobilenetv2_d6_er2_w16_sample_run"
 CALIBRATION_NETWORK = "mobilenetv2_d9_er4_w16_random1_seed0"
+OWN_PAGE = {SAMPLE_RUN: SAMPLES, CALIBRATION_NETWORK: LOOKUP}
+"""The page (besides its model page) on which each kept-apart network of the fixture is shown."""
 NEWEST_PUBLISHED = datetime(2026, 1, 1, tzinfo=UTC)
 """When the fixture's pruned network was made: its only published record that says when."""
 NEWEST = datetime(2030, 1, 1, tzinfo=UTC)

@@ -19,14 +19,12 @@ from tests.site.site_records import (
     HOSTILE_FAMILY,
     HOSTILE_NAME,
     LOCAL,
+    OWN_PAGE,
     SAMPLE_RUN,
 )
-from tests.site.test_roles import OWN_PAGE
-from thesislab.site.catalogue import Catalogue
 from thesislab.site.links import model_page
-from thesislab.site.page import Page, slug
+from thesislab.site.page import slug
 from thesislab.site.pages import site_pages
-from thesislab.store import records
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,31 +46,21 @@ KEY_CELLS = """() => [...document.querySelectorAll('.md-content table')].map((ta
 """The first row's accuracy and latency cells of each table of a page, with its headings."""
 
 
-@pytest.fixture(scope="module")
-def generated(results_dirs, results_table) -> list[Page]:
-    """Every generated page, as the site's build makes them."""
-    return site_pages(results_table, Catalogue.of(records(results_dirs), results_table))
-
-
 def _open(page, url: str) -> None:
     page.goto(url)
     page.wait_for_function(DRAWN, timeout=30_000)
 
 
 def test_every_page_draws_all_its_points_with_kept_apart_networks_and_key_columns_in_place(
-    watched, root, generated, results_table
+    watched, root, catalogued_pages, kept_apart
 ):
     """One visit to each page, at 1400 px: its charts draw every point they should, a sample
     run or calibration network only on its own page, and the accuracy and latency of each
     results table are in view."""
     page, watch = watched
     page.set_viewport_size({"width": 1400, "height": 1000})
-    kept_apart = {
-        name: str(results_table.loc[results_table["name"] == name, "config_id"].iloc[0])
-        for name in OWN_PAGE
-    }
     in_view = []
-    for shown in generated:
+    for shown in catalogued_pages:
         path = f"{shown.path.removesuffix('.md')}.html"
         _open(page, f"{root}/{path}")
         drawn = page.evaluate(
@@ -302,14 +290,8 @@ def test_search_is_hidden_from_disk_without_errors(watched, root):
 
 
 @pytest.mark.parametrize("root", ["http"], indirect=True)
-def test_sample_runs_and_calibration_networks_are_marked_and_kept_apart(
-    watched, root, results_table
-):
+def test_sample_runs_and_calibration_networks_are_marked_and_kept_apart(watched, root, kept_apart):
     page, watch = watched
-    kept_apart = {
-        name: str(results_table.loc[results_table["name"] == name, "config_id"].iloc[0])
-        for name in OWN_PAGE
-    }
     for name, role in ((SAMPLE_RUN, "sample run"), (CALIBRATION_NETWORK, "calibration network")):
         page.goto(f"{root}/{model_page(kept_apart[name])}")
         assert page.locator("h1").inner_text() == name

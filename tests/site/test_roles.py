@@ -9,35 +9,18 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tests.site.site_records import CALIBRATION_NETWORK, SAMPLE_RUN
+from tests.site.site_records import CALIBRATION_NETWORK, OWN_PAGE, SAMPLE_RUN
 from thesislab.figures.cli import chart_app
 from thesislab.results.roles import Role
 from thesislab.site import payload
-from thesislab.site.catalogue import Catalogue
 from thesislab.site.exports import chart_file
 from thesislab.site.links import MODELS_INDEX
-from thesislab.site.page import HOME, LOOKUP, SAMPLES
-from thesislab.site.pages import site_pages
-from thesislab.store import records
+from thesislab.site.page import HOME, SAMPLES
 
 PUBLISHED_NAME = "mobilenetv2_d9_er4_w16_own"
 """A published network of the fixture, of the calibration network's architecture."""
-OWN_PAGE = {SAMPLE_RUN: SAMPLES, CALIBRATION_NETWORK: LOOKUP}
-"""The page (besides its model page) on which each kept-apart network of the fixture is shown."""
 KEPT_APART_VALUES = ("0.0123", "0.0456")
 """The kept-apart results' latencies (ms): drawn, a figure would carry them."""
-
-
-@pytest.fixture(scope="module")
-def kept_apart(results_table) -> dict[str, str]:
-    """The configuration of each kept-apart network, by name."""
-    rows = results_table[results_table["name"].isin(list(OWN_PAGE))]
-    return dict(zip(rows["name"], rows["config_id"], strict=False))
-
-
-@pytest.fixture(scope="module")
-def pages(results_dirs, results_table):
-    return site_pages(results_table, Catalogue.of(records(results_dirs), results_table))
 
 
 def _chart_configurations(chart) -> set[str]:
@@ -55,9 +38,9 @@ def test_the_fixture_has_a_sample_run_and_a_calibration_network(results_table, k
     assert "architecture" not in set(published["latency_from"].dropna())
 
 
-def test_no_published_chart_holds_them_in_its_data_or_frontier(pages, kept_apart):
+def test_no_published_chart_holds_them_in_its_data_or_frontier(catalogued_pages, kept_apart):
     checked = 0
-    for page in pages:
+    for page in catalogued_pages:
         for chart in page.charts.values():
             shown = _chart_configurations(chart)
             own = {name for name, path in OWN_PAGE.items() if path == page.path}
@@ -66,14 +49,14 @@ def test_no_published_chart_holds_them_in_its_data_or_frontier(pages, kept_apart
                 chart.spec.chart_id,
             )
             checked += 1
-    overview = next(page for page in pages if page.path == HOME).charts["overview"]
+    overview = next(page for page in catalogued_pages if page.path == HOME).charts["overview"]
     assert PUBLISHED_NAME in set(overview.rows["name"]) and checked > 20
 
 
-def test_what_is_new_and_the_models_index_list_published_models_only(pages):
-    home = next(page for page in pages if page.path == HOME)
+def test_what_is_new_and_the_models_index_list_published_models_only(catalogued_pages):
+    home = next(page for page in catalogued_pages if page.path == HOME)
     assert [row["name"] for row in home.context["news"]["latest"]] == ["wrn-40-2-netadapt-own"]
-    index = next(page for page in pages if page.path == MODELS_INDEX)
+    index = next(page for page in catalogued_pages if page.path == MODELS_INDEX)
     listed = set()
     for chunk in index.context["chunks"]:  # the list comes in data files: scripts of a payload
         data = payload.decode(json.loads(chunk.content.decode().rsplit(" = ", 1)[1][:-2]))
@@ -83,7 +66,7 @@ def test_what_is_new_and_the_models_index_list_published_models_only(pages):
 
 @pytest.mark.slow
 def test_an_exported_figure_leaves_them_out_and_chart_export_offers_published_charts(
-    results_dirs, pages, tmp_path
+    results_dirs, catalogued_pages, tmp_path
 ):
     options = [item for directory in results_dirs for item in ("--results", str(directory))]
     listed = CliRunner().invoke(chart_app, ["list", *options], catch_exceptions=False)
@@ -95,7 +78,7 @@ def test_an_exported_figure_leaves_them_out_and_chart_export_offers_published_ch
     figure = out.read_text()
     assert "Top-1 accuracy: " in figure
     assert not any(f": {value};" in figure for value in KEPT_APART_VALUES)
-    samples = next(page for page in pages if page.path == SAMPLES).charts["samples"]
+    samples = next(page for page in catalogued_pages if page.path == SAMPLES).charts["samples"]
     assert f": {KEPT_APART_VALUES[0]};" in chart_file(samples, "svg").decode()  # drawn: there
 
 

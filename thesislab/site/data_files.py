@@ -49,7 +49,7 @@ class DataFile:
 
 
 def data_file(name: str, text: str) -> DataFile:
-    """The data file of JSON `text`, named `name` (and its digest), e.g. 'explore-0'."""
+    """The data file of JSON `text`, named `name` (and its digest), e.g. 'explore'."""
     encoded = payload.encode(text)
     key = f"{name}-{hashlib.sha256(encoded.encode()).hexdigest()[:12]}"
     registry = f"(window.{REGISTRY} = window.{REGISTRY} || {{}})"

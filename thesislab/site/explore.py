@@ -184,7 +184,7 @@ def _label(column: str, value: str) -> str:
 
 
 def _choices(frame: pd.DataFrame, column: str) -> list[str]:
-    return sorted({value_text(value) for value in frame[column].astype(object).unique()})
+    return sorted(set(as_text(frame[column])))
 
 
 def _template() -> Layout:
