@@ -205,8 +205,7 @@ class Store:
     def _scan(self, path: str) -> _Scanned:
         """The record file `path`, read again only if its (mtime, size) changed since it was
         last read."""
-        stat = os.stat(path)
-        stamp = stat.st_mtime_ns, stat.st_size
+        stamp = _stamp(path)
         known = self._scanned.get(path)
         if known is None or known.stamp != stamp:
             known = _Scanned(stamp, read_record(path))
