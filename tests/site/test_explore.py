@@ -19,9 +19,9 @@ import yaml
 
 from thesislab.figures.selection import figure_chart
 from thesislab.figures.spec import figure_spec, load_spec
-from thesislab.results.columns import value_text
+from thesislab.results.columns import value_text, value_texts
 from thesislab.site.catalogue import Catalogue
-from thesislab.site.explore import EXPLORE, as_text, explore_page
+from thesislab.site.explore import EXPLORE, explore_page
 from thesislab.site.model_pages import model_pages
 from thesislab.site.pages import default_device
 from thesislab.site.render import ASSETS_DIR, render_page
@@ -129,7 +129,7 @@ def test_the_points_follow_the_axes_colour_and_filters(watched, root, results_ta
     colours = {colour for _, _, colour in drawn_points(page, view).values()}
     assert {"fp32", "int8"} <= colours
     change(page, lambda: page.locator("[data-filter=quantization] input[value=int8]").uncheck())
-    quantizations = sorted(set(as_text(results_table["quantization"])))
+    quantizations = sorted(set(value_texts(results_table["quantization"])))
     view["filters"] = {"quantization": [value for value in quantizations if value != "int8"]}
     assert_drawn_as_the_table_says(page, results_table, view)
     assert "int8" not in {colour for _, _, colour in drawn_points(page, view).values()}

@@ -10,11 +10,12 @@ import re
 import pandas as pd
 
 from thesislab.figures.spec import COLOUR_FIELDS, X_FIELDS, Y_FIELDS
+from thesislab.results.columns import value_texts
 from thesislab.site import payload
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.compare import FILE_SIZE, data_files, prefix_length
 from thesislab.site.data_files import chunked
-from thesislab.site.explore import COLOURS, X_AXES, Y_AXES, as_text, explore_page
+from thesislab.site.explore import COLOURS, X_AXES, Y_AXES, explore_page
 from thesislab.site.frames import with_counts
 from thesislab.site.model_pages import model_pages
 from thesislab.store import records
@@ -47,7 +48,7 @@ def test_the_explore_data_files_hold_the_table_s_rows_in_order(results_table):
             for c in chunks
             for code in c["columns"][column]["codes"]
         ]
-        assert decoded == as_text(counted[column])
+        assert decoded == value_texts(counted[column]).tolist()
     macs = [value for chunk in chunks for value in chunk["columns"]["macs"]]
     for value, expected in zip(macs, counted["macs"], strict=True):
         assert (value is None) == (expected != expected)  # NaN: missing

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from thesislab.errors import ThesislabError
 from thesislab.figures.spec import FigureSpec
-from thesislab.results.columns import BY_NAME, value_text
+from thesislab.results.columns import BY_NAME, value_texts
 from thesislab.results.roles import Role
 from thesislab.site import frames
 from thesislab.site.charts.axes import axis_title, figure_title, x_ticks
@@ -38,10 +38,6 @@ _CLOSE_NAMES = 5
 """How many of the selected names a highlight that is none of them is told about."""
 
 
-def _texts(frame: pd.DataFrame, column: str) -> pd.Series:
-    return frame[column].map(value_text)
-
-
 def _kept(frame: pd.DataFrame, spec: FigureSpec) -> tuple[pd.Series, list[str]]:
     """Which rows the role, the filters and the devices keep, and what each step kept, in words,
     up to the first that kept none."""
@@ -53,7 +49,7 @@ def _kept(frame: pd.DataFrame, spec: FigureSpec) -> tuple[pd.Series, list[str]]:
     keep = pd.Series(True, index=frame.index)
     told: list[str] = []
     for column, values in steps:
-        texts = _texts(frame, column)
+        texts = value_texts(frame[column])
         present = sorted(set(texts))
         unknown = [value for value in values if value not in present]
         if unknown:
@@ -134,5 +130,5 @@ def figure_chart(frame: pd.DataFrame, spec: FigureSpec) -> Chart:
     from thesislab.site.charts.data import Chart
 
     rows = frames.prepare(select(frame, spec))
-    rows[spec.colour] = _texts(rows, spec.colour)
+    rows[spec.colour] = value_texts(rows[spec.colour])
     return Chart(chart_spec(spec), rows)

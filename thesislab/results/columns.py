@@ -13,6 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class View(StrEnum):
@@ -193,3 +197,14 @@ def value_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def value_texts(values: pd.Series) -> pd.Series:
+    """A column's values as filters name them (`value_text`), each distinct value worked out
+    once (pandas is imported here only when called)."""
+    import numpy as np
+    import pandas as pd
+
+    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=False)
+    texts = np.array([value_text(value) for value in distinct], dtype=object)
+    return pd.Series(texts[codes], index=values.index, dtype=object)

@@ -24,7 +24,15 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from thesislab.results.columns import BY_NAME, Format, View, columns, names, value_text
+from thesislab.results.columns import (
+    BY_NAME,
+    Format,
+    View,
+    columns,
+    names,
+    value_text,
+    value_texts,
+)
 from thesislab.site.charts.axes import axis_title, x_ticks
 from thesislab.site.charts.data import LABEL_LEFT_FROM, ChartSpec, Layout
 from thesislab.site.charts.layers import LINEAR_TICKS, LOG_TICKS, axis_scale, legend
@@ -136,16 +144,6 @@ STARTING_ROLE = "published"
 """The role kept while the role is not filtered."""
 
 
-def as_text(values: pd.Series) -> list[str]:
-    """A column's values as filters name them (`value_text`), each distinct value written once."""
-    import numpy as np
-    import pandas as pd
-
-    codes, distinct = pd.factorize(values.astype(object), use_na_sentinel=False)
-    texts = np.array([value_text(value) for value in distinct], dtype=object)
-    return list(texts[codes].tolist())
-
-
 def _number(value: float) -> float | int | None:
     """A value to 7 significant digits (plenty for a chart, a third of the text), whole
     numbers without a fraction; None where missing."""
@@ -163,7 +161,7 @@ def chunk_json(rows: pd.DataFrame) -> str:
 
     table: dict[str, Any] = {}
     for name in TEXT_COLUMNS:
-        codes, values = pd.factorize(pd.Series(as_text(rows[name]), dtype=object))
+        codes, values = pd.factorize(value_texts(rows[name]))
         table[name] = {"values": list(values), "codes": codes.tolist()}
     for name in NUMBER_COLUMNS:
         table[name] = [_number(value) for value in rows[name].astype(float)]
@@ -184,7 +182,7 @@ def _label(column: str, value: str) -> str:
 
 
 def _choices(frame: pd.DataFrame, column: str) -> list[str]:
-    return sorted(set(as_text(frame[column])))
+    return sorted(set(value_texts(frame[column])))
 
 
 def _template() -> Layout:
