@@ -23,15 +23,30 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 class JaxProcess:
-    """The process on JAX, started on the first call."""
+    """The process on JAX, started at once: it imports JAX while the test that asked for it
+    builds what it compares on TensorFlow."""
 
     def __init__(self) -> None:
-        self._process: subprocess.Popen[str] | None = None
+        environment = {
+            **os.environ,
+            "KERAS_BACKEND": "jax",
+            "PYTHONPATH": str(REPO),
+            # XLA's optimisation passes cost more than they save for these tiny networks.
+            "XLA_FLAGS": "--xla_backend_optimization_level=0",
+        }
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.jax_process"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env=environment,
+        )
 
     def call(self, function: Callable[..., Any], *arguments: Any) -> Any:
         """`function(*arguments)` run in the process on JAX; an exception there fails the test
         with its traceback."""
-        process = self._started()
+        process = self._process
         assert process.stdin is not None and process.stdout is not None
         request = {"module": function.__module__, "name": function.__name__, "args": arguments}
         process.stdin.write(json.dumps(request) + "\n")
@@ -43,29 +58,9 @@ class JaxProcess:
         return answer["result"]
 
     def close(self) -> None:
-        if self._process is not None:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-            self._process.wait(timeout=60)
-
-    def _started(self) -> subprocess.Popen[str]:
-        if self._process is None:
-            environment = {
-                **os.environ,
-                "KERAS_BACKEND": "jax",
-                "PYTHONPATH": str(REPO),
-                # XLA's optimisation passes cost more than they save for these tiny networks.
-                "XLA_FLAGS": "--xla_backend_optimization_level=0",
-            }
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "tests.jax_process"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                cwd=REPO,
-                env=environment,
-            )
-        return self._process
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._process.wait(timeout=60)
 
 
 def _serve() -> None:

@@ -81,7 +81,9 @@ def _inference(model: keras.Model) -> ConcreteFunction:
         )
     [source] = model.inputs
     signature = [tf.TensorSpec(source.shape, source.dtype)]
-    function = tf.function(lambda inputs: model(inputs, training=False), input_signature=signature)
+    function = tf.function(
+        lambda inputs: model(inputs, training=False), input_signature=signature, autograph=False
+    )
     return function.get_concrete_function()
 
 

@@ -2,7 +2,9 @@
 
 The training images stay in one uint8 tensor; each step gathers its batch by index, augments it and
 updates the Keras variables in place; a step is compiled per batch size (an epoch that keeps its
-last partial batch has two). XLA (`jit_compile`) is off: it is slower on CPUs.
+last partial batch has two). XLA (`jit_compile`) is off: it is slower on CPUs. AutoGraph is off
+too: the step has no Python control flow on tensors (JAX runs the same model and hooks without it),
+and converting it would write a generated source file to the temporary folder at every trace.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class TensorflowEngine(Engine):
                 self._arguments,
             ],
             jit_compile=False,
+            autograph=False,
         )
 
     def _train_step(self, size: int) -> Callable[..., None]:
@@ -52,6 +55,7 @@ class TensorflowEngine(Engine):
                     self._arguments,
                 ],
                 jit_compile=False,
+                autograph=False,
             )
         return self._train_steps[size]
 
@@ -79,9 +83,9 @@ class TensorflowEngine(Engine):
         for running, increment in zip(self.running, increments, strict=True):
             running.assign_add(increment)
         predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
-        self.loss_sum.assign_add(loss * len(indices))
+        self.loss_sum.assign_add(loss * indices.shape[0])
         self.correct.assign_add(tf.reduce_sum(tf.cast(predicted == labels, tf.int64)))
-        self.seen.assign_add(len(indices))
+        self.seen.assign_add(indices.shape[0])
 
     def _classes(self, images: tf.Tensor, arguments: list[tf.Tensor]) -> tf.Tensor:
         pixels = tf.cast(images, tf.float32)
