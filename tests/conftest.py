@@ -1,5 +1,5 @@
-"""Fixtures shared by the whole suite: the repository root, the optional ../shared folder and the
-process on JAX."""
+"""Fixtures shared by the whole suite: the repository root, a data cache of the session's own, the
+optional ../shared folder and the process on JAX."""
 
 from __future__ import annotations
 
@@ -10,9 +10,20 @@ from pathlib import Path
 import pytest
 
 from tests.jax_process import JaxProcess
+from thesislab.data.cache import CACHE_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data cache of the session's own, for this process and every process it starts: no test
+    reads or writes the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        path = tmp_path_factory.mktemp("session-cache")
+        patch.setenv(CACHE_ENV, str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")

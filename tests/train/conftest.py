@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
-
-from tests.conftest import REPO_ROOT
 
 TINY_WRN = "res-10-1"
 """The smallest WideResNet (depth 10, width 16): 78,586 parameters."""
@@ -52,13 +48,3 @@ def small_data(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Pat
 def train_command(*arguments: str) -> list[str]:
     """The command line of `thesislab train` in a fresh Python process."""
     return [sys.executable, "-m", "thesislab.train", *arguments]
-
-
-def run_train(*arguments: str, backend: str = "tensorflow") -> subprocess.CompletedProcess[str]:
-    """Run `thesislab train` in a subprocess under `backend`; fail the test if it fails."""
-    environment = {**os.environ, "KERAS_BACKEND": backend}
-    result = subprocess.run(
-        train_command(*arguments), cwd=REPO_ROOT, env=environment, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result

@@ -1,4 +1,5 @@
-"""Training under JAX (in a subprocess); its saved network converts to TFLite under TensorFlow."""
+"""Training under JAX (`thesislab train` in the suite's process on JAX); its saved network converts
+to TFLite under TensorFlow."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from tests.jax_process import JaxProcess
 from tests.tflite_files import outputs
-from tests.train.conftest import TINY_MOBILENET, run_train
+from tests.train.conftest import TINY_MOBILENET
+from thesislab.cli import app
 from thesislab.data import load_data
 from thesislab.deploy.convert import Variant, convert
 from thesislab.records import ModelRecord
@@ -18,13 +22,17 @@ from thesislab.train.network import load_network
 pytestmark = pytest.mark.slow
 
 
-def test_jax_training_converts_under_tensorflow(tmp_path: Path, small_data: Path) -> None:
-    run_train(
-        TINY_MOBILENET,
-        *("--data", str(small_data), "--results", str(tmp_path)),
-        *("--epochs", "1", "--batch-size", "32"),
-        backend="jax",
-    )
+def train(arguments: list[str]) -> None:
+    """`thesislab train ARGUMENTS`, run where this is called."""
+    result = CliRunner().invoke(app, ["train", *arguments])
+    assert result.exit_code == 0, result.output
+
+
+def test_jax_training_converts_under_tensorflow(
+    tmp_path: Path, small_data: Path, on_jax: JaxProcess
+) -> None:
+    arguments = [TINY_MOBILENET, "--data", str(small_data), "--results", str(tmp_path)]
+    on_jax.call(train, [*arguments, "--epochs", "1", "--batch-size", "32"])
 
     (record,) = Store(tmp_path).of_kind(ModelRecord).values()
     assert record.environment is not None and record.environment.backend == "jax"
