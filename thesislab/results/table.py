@@ -6,20 +6,23 @@ configuration's (`thesislab.results.roles`). Untrained networks measured on a de
 latency to the trained configurations of the same architecture (`latency_from`), published ones
 to any configuration, others to configurations of their own role.
 
-Records are immutable, and a record file rewritten is read into a new record object: a
-configuration whose records (the same objects) and role are those of the last `table()` of this
-process keeps the rows made then, so that a repeated call (a rebuild under `mkdocs serve`) joins
-again only the configurations that new records touch.
+Records are immutable, so the join of a set of results directories is kept from one `table()`
+of this process to the next: where the records since are the same with some added (a rebuild
+under `mkdocs serve`), only the configurations of the new records are joined again; where one
+went or changed (a file rewritten is read into a new record object), all are. A configuration's
+records are taken in id order wherever their order counts (its first seed, the order of the
+values averaged), so that the rows are the same whichever way they were joined.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-import operator
+from bisect import insort
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from thesislab import collector
 from thesislab.errors import ThesislabError
@@ -37,6 +40,7 @@ from thesislab.results.roles import Role, combined_role, declared_role, model_ro
 from thesislab.store import Store
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 
@@ -191,120 +195,260 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
     return added
 
 
-@dataclass(frozen=True)
-class _Joined:
-    """A configuration's rows, and the records (ids and objects) and role they were made of."""
+def _row_key(row: dict[str, object]) -> int:
+    """A key of a row's content: equal for equal rows within this process (see `Joined.keys`)."""
+    return hash(tuple(tuple(value) if isinstance(value, list) else value for value in row.values()))
 
-    ids: tuple[str, ...]
-    records: tuple[Record, ...]
-    role: Role
-    rows: list[dict[str, object]]
 
-    def made_of(self, ids: tuple[str, ...], records: tuple[Record, ...], role: Role) -> bool:
-        """Whether these are the very records and role the rows were made of."""
+@dataclass
+class _Join:
+    """The records of a set of results directories, indexed for the join, and the rows of each
+    configuration: records added since the last `table()` extend it (see `_delta`)."""
+
+    declared: tuple[Role | None, ...]
+    """The role each results directory declares."""
+    serial: int = 0
+    """The number of its last join (`Joined.serial`)."""
+    loaded: list[_Loaded] = field(default_factory=list)
+    """The records of each directory, as last loaded."""
+    models: dict[str, ModelRecord] = field(default_factory=dict)
+    artifacts: dict[str, ArtifactRecord] = field(default_factory=dict)
+    measurements: dict[str, MeasurementRecord] = field(default_factory=dict)
+    config_of: dict[str, str] = field(default_factory=dict)
+    roles: dict[str, set[Role]] = field(default_factory=dict)
+    """The roles of each model id (one per directory holding it)."""
+    seeds: dict[str, list[str]] = field(default_factory=dict)
+    """The model ids of each configuration, in id order."""
+    artifacts_of: dict[str, list[str]] = field(default_factory=dict)
+    """The artifact ids of each model id, in id order (models not loaded included)."""
+    measurements_of: dict[str, list[str]] = field(default_factory=dict)
+    """The measurement ids of each artifact id, in id order (artifacts not loaded included)."""
+    rows_of: dict[str, tuple[list[dict[str, object]], list[int]]] = field(default_factory=dict)
+    """The rows of each configuration, with their keys."""
+    order: list[str] = field(default_factory=list)
+    """The configurations, in id order."""
+
+    def add(
+        self,
+        store: Store,
+        declared: Role | None,
+        models: dict[str, ModelRecord],
+        artifacts: dict[str, ArtifactRecord],
+        measurements: dict[str, MeasurementRecord],
+    ) -> set[str]:
+        """Add records of `store` (which declares the role `declared`), in id order; return
+        the configurations whose records changed (their rows are stale until `rejoin`)."""
+        touched: set[str] = set()
+        for identifier, model in models.items():
+            if identifier not in self.models:
+                config_id = store.configuration_id(identifier)
+                self.models[identifier] = model
+                self.config_of[identifier] = config_id
+                insort(self.seeds.setdefault(config_id, []), identifier)
+            self.roles.setdefault(identifier, set()).add(model_role(model, declared))
+            touched.add(self.config_of[identifier])
+        for identifier, artifact in artifacts.items():
+            if identifier not in self.artifacts:
+                self.artifacts[identifier] = artifact
+                insort(self.artifacts_of.setdefault(artifact.model_id, []), identifier)
+            touched.add(self.config_of.get(artifact.model_id, ""))
+        for identifier, measurement in measurements.items():
+            if identifier not in self.measurements:
+                self.measurements[identifier] = measurement
+                insort(self.measurements_of.setdefault(measurement.artifact_id, []), identifier)
+            measured = self.artifacts.get(measurement.artifact_id)
+            touched.add(self.config_of.get(measured.model_id, "") if measured else "")
+        touched.discard("")
+        return touched
+
+    def rejoin(self, configurations: set[str]) -> None:
+        """Join the rows of `configurations` again."""
+        new = [config_id for config_id in configurations if config_id not in self.rows_of]
+        if len(new) > len(self.order) // 8:
+            self.order = sorted([*self.order, *new])
+        else:
+            for config_id in new:
+                insort(self.order, config_id)
+        for config_id in configurations:
+            self.rows_of[config_id] = self._join(config_id)
+
+    def contents(self, config_id: str) -> list[str]:
+        """The ids of a configuration's records: its models, then their artifacts, then
+        those's measurements, each in id order."""
+        seeds = self.seeds[config_id]
+        artifacts = [a for model in seeds for a in self.artifacts_of.get(model, [])]
+        measured = [m for artifact in artifacts for m in self.measurements_of.get(artifact, [])]
+        return [*seeds, *artifacts, *measured]
+
+    def _join(self, config_id: str) -> tuple[list[dict[str, object]], list[int]]:
+        """The rows of a configuration, and their keys."""
+        seeds = self.seeds[config_id]
+        models = {identifier: self.models[identifier] for identifier in seeds}
+        role = combined_role(role for identifier in seeds for role in self.roles[identifier])
+        artifacts = {
+            identifier: self.artifacts[identifier]
+            for model in seeds
+            for identifier in self.artifacts_of.get(model, [])
+        }
+        measurements_of = {
+            artifact: [self.measurements[m] for m in self.measurements_of.get(artifact, [])]
+            for artifact in artifacts
+        }
+        rows = list(_rows_of_configuration(config_id, models, role, artifacts, measurements_of))
+        return rows, [_row_key(row) for row in rows]
+
+    def rows(self) -> tuple[list[dict[str, object]], list[int]]:
+        """Every row of the table, unsorted, and their keys."""
+        rows: list[dict[str, object]] = []
+        keys: list[int] = []
+        for config_id in self.order:
+            own, own_keys = self.rows_of[config_id]
+            rows += own
+            keys += own_keys
+        joined = _architecture_rows(rows)
+        if not joined:
+            return rows, keys
+        # a configuration's row without a device gives way to those with a latency
+        with_latency = {(row["config_id"], row["quantization"]) for row in joined}
+        kept = [
+            index
+            for index, row in enumerate(rows)
+            if row["device"] or (row["config_id"], row["quantization"]) not in with_latency
+        ]
         return (
-            self.role == role and self.ids == ids and all(map(operator.is_, self.records, records))
+            [rows[index] for index in kept] + joined,
+            [keys[index] for index in kept] + [_row_key(row) for row in joined],
         )
 
 
-_joined: dict[str, _Joined] = {}
-"""The rows of each configuration as the last `table()` made them."""
+_Loaded = tuple[dict[str, ModelRecord], dict[str, ArtifactRecord], dict[str, MeasurementRecord]]
+"""A results directory's models, artifacts and measurements, by id."""
 
 
-def _configuration_rows(
-    config_id: str,
-    models: dict[str, ModelRecord],
-    role: Role,
-    artifacts: dict[str, ArtifactRecord],
-    measurements_of: dict[str, list[tuple[str, MeasurementRecord]]],
-) -> _Joined:
-    """The rows of a configuration, those of the last `table()` where its records are the same."""
-    measured = [pair for artifact in artifacts for pair in measurements_of.get(artifact, [])]
-    ids = (*models, *artifacts, *(identifier for identifier, _ in measured))
-    records: tuple[Record, ...] = (
-        *models.values(),
-        *artifacts.values(),
-        *(record for _, record in measured),
+def _load(store: Store, invalid: list[ThesislabError] | None) -> _Loaded:
+    return (
+        store.of_kind(ModelRecord, invalid),
+        store.of_kind(ArtifactRecord, invalid),
+        store.of_kind(MeasurementRecord, invalid),
     )
-    known = _joined.get(config_id)
-    if known is not None and known.made_of(ids, records, role):
-        return known
-    by_artifact = {
-        artifact: [record for _, record in measurements_of.get(artifact, [])]
-        for artifact in artifacts
-    }
-    rows = list(_rows_of_configuration(config_id, models, role, artifacts, by_artifact))
-    return _Joined(ids, records, role, rows)
+
+
+R = TypeVar("R", ModelRecord, ArtifactRecord, MeasurementRecord)
+
+
+def _new(found: dict[str, R], known: dict[str, R]) -> dict[str, R] | None:
+    """The records of `found` not among `known`, in id order; None where one of `known` is
+    not in `found` (gone or rewritten)."""
+    if not known.items() <= found.items():
+        return None
+    return {identifier: found[identifier] for identifier in sorted(found.keys() - known.keys())}
+
+
+def _added(join: _Join, loaded: list[_Loaded]) -> list[_Loaded] | None:
+    """The records of each directory added since `join` was made, in id order; None where
+    a record went or changed."""
+    if len(loaded) != len(join.loaded):
+        return None
+    added = []
+    for now, before in zip(loaded, join.loaded, strict=True):
+        models = _new(now[0], before[0])
+        artifacts = _new(now[1], before[1])
+        measurements = _new(now[2], before[2])
+        if models is None or artifacts is None or measurements is None:
+            return None
+        added.append((models, artifacts, measurements))
+    return added
+
+
+_serials = itertools.count(1)
+_joins: dict[tuple[Path, ...], _Join] = {}
+"""The last join of each set of results directories."""
+KEPT_JOINS = 4
+"""How many sets of results directories keep their join."""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The results table, and what it was joined from."""
+
+    frame: pd.DataFrame
+    """The table: one row per (configuration, artifact quantization, device)."""
+    keys: np.ndarray
+    """A key of each row's content, in the table's order: equal for equal rows within this
+    process (a rebuild compares them to find what changed), never the same across processes."""
+    records: dict[str, Record]
+    """Every record read, by id."""
+    serial: int
+    """The number of this join among those of this process."""
+    extends: int | None
+    """The number of the join of the same directories this one extends (the records since are
+    the same with some added); None where it joined all records."""
+    changed: dict[str, list[str]] | None
+    """The configurations whose records changed since the join this one extends, with the ids
+    of their records (`_Join.contents`); None where it extends none."""
+
+
+def joined(
+    results: Store | Path | str | Iterable[Store | Path | str],
+    invalid: list[ThesislabError] | None = None,
+) -> Joined:
+    """The results table of the results directories (see `table()`), with the keys of its rows
+    and its records.
+
+    The join of a set of directories is kept: where the records since its last join in this
+    process are the same with some added (a rebuild under `mkdocs serve`), only the
+    configurations of the new records are joined again.
+    """
+    import numpy as np
+    import pandas as pd
+
+    given = [results] if isinstance(results, Store | Path | str) else list(results)
+    stores = [item if isinstance(item, Store) else Store.shared(item) for item in given]
+    roots = tuple(store.root.resolve() for store in stores)
+    declared = tuple(declared_role(store.root) for store in stores)
+    with collector.paused():
+        loaded = [_load(store, invalid) for store in stores]
+        join = _joins.pop(roots, None)
+        added = None if join is None or join.declared != declared else _added(join, loaded)
+        extends = join.serial if join is not None and added is not None else None
+        if join is None or added is None:
+            join, added = _Join(declared), loaded
+        join.serial = next(_serials)
+        changed: set[str] = set()
+        for store, role, (models, artifacts, measurements) in zip(
+            stores, declared, added, strict=True
+        ):
+            changed |= join.add(store, role, models, artifacts, measurements)
+        join.rejoin(changed)
+        join.loaded = loaded
+        _joins[roots] = join
+        while len(_joins) > KEPT_JOINS:
+            del _joins[next(iter(_joins))]
+        rows, keys = join.rows()
+        frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+    order = frame.sort_values(["source", "family", "name", "quantization", "device"]).index
+    positions = order.to_numpy()
+    return Joined(
+        frame.iloc[positions].reset_index(drop=True),
+        np.asarray(keys, dtype=np.int64)[positions],
+        {**join.models, **join.artifacts, **join.measurements},
+        join.serial,
+        extends,
+        None if extends is None else {config_id: join.contents(config_id) for config_id in changed},
+    )
 
 
 def table(
     results: Store | Path | str | Iterable[Store | Path | str],
     invalid: list[ThesislabError] | None = None,
-    loaded: dict[str, Record] | None = None,
 ) -> pd.DataFrame:
     """Join every record of the results directories into one row per (configuration, artifact
     quantization, device), seeds of one configuration aggregated (mean and sample std).
 
     A directory given by its path is read through `Store.shared`, so a repeated call reads only
-    the files added or changed since. A row's accuracy is its artifacts' own accuracy where
-    measured, else (for fp32) the models'. A file that is not a valid record raises its error, or,
-    given an `invalid` list, is added to it (the error names the file and the field) and left out.
-    Given a `loaded` dict, every record read is added to it by id (what `records()` returns).
+    the files added or changed since (and joins again only the configurations they touch). A
+    row's accuracy is its artifacts' own accuracy where measured, else (for fp32) the models'.
+    A file that is not a valid record raises its error, or, given an `invalid` list, is added
+    to it (the error names the file and the field) and left out.
     """
-    import pandas as pd
-
-    given = [results] if isinstance(results, Store | Path | str) else list(results)
-    stores = [item if isinstance(item, Store) else Store.shared(item) for item in given]
-    with collector.paused():
-        frame = pd.DataFrame(_rows(stores, invalid, loaded), columns=list(TABLE_COLUMNS))
-    return frame.sort_values(["source", "family", "name", "quantization", "device"]).reset_index(
-        drop=True
-    )
-
-
-def _rows(
-    stores: list[Store], invalid: list[ThesislabError] | None, loaded: dict[str, Record] | None
-) -> list[dict[str, object]]:
-    """The rows of `table()`, unsorted."""
-    models: dict[str, ModelRecord] = {}
-    artifacts: dict[str, ArtifactRecord] = {}
-    measurements: dict[str, MeasurementRecord] = {}
-    configurations: dict[str, dict[str, ModelRecord]] = {}
-    roles: dict[str, list[Role]] = {}
-    for store in stores:
-        declared = declared_role(store.root)
-        for identifier, model in store.of_kind(ModelRecord, invalid).items():
-            models[identifier] = model
-            config_id = store.configuration_id(identifier)
-            configurations.setdefault(config_id, {})[identifier] = model
-            roles.setdefault(config_id, []).append(model_role(model, declared))
-        artifacts.update(store.of_kind(ArtifactRecord, invalid))
-        measurements.update(store.of_kind(MeasurementRecord, invalid))
-    if loaded is not None:
-        loaded.update({**models, **artifacts, **measurements})
-    artifacts_of: dict[str, dict[str, ArtifactRecord]] = {}
-    for identifier, artifact in artifacts.items():
-        artifacts_of.setdefault(artifact.model_id, {})[identifier] = artifact
-    measurements_of: dict[str, list[tuple[str, MeasurementRecord]]] = {}
-    for identifier, measurement in measurements.items():
-        measurements_of.setdefault(measurement.artifact_id, []).append((identifier, measurement))
-    rows: list[dict[str, object]] = []
-    made: dict[str, _Joined] = {}
-    for config_id, group in configurations.items():
-        group_artifacts = {k: a for m in group for k, a in artifacts_of.get(m, {}).items()}
-        role = combined_role(roles[config_id])
-        made[config_id] = _configuration_rows(
-            config_id, group, role, group_artifacts, measurements_of
-        )
-        rows.extend(made[config_id].rows)
-    _joined.clear()
-    _joined.update(made)
-    joined = _architecture_rows(rows)
-    if joined:  # a configuration's row without a device gives way to those with a latency
-        with_latency = {(row["config_id"], row["quantization"]) for row in joined}
-        rows = [
-            r
-            for r in rows
-            if r["device"] or (r["config_id"], r["quantization"]) not in with_latency
-        ]
-    return rows + joined
+    return joined(results, invalid).frame

@@ -23,19 +23,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thesislab import collector
 from thesislab.errors import ThesislabError
-from thesislab.records import Record
 from thesislab.site import exports, worker
 from thesislab.site.catalogue import Catalogue
 from thesislab.site.charts.data import Chart
 from thesislab.site.compare import COMPARE, with_facts
-from thesislab.site.fingerprint import page_digest
+from thesislab.site.fingerprint import navigation_digest, page_digest
 from thesislab.site.model_pages import ModelPage, model_pages
 from thesislab.site.page import HOME, Page
 from thesislab.site.pages import site_pages
 from thesislab.site.render import ASSETS_DIR, Figure, figure, render_page
+
+if TYPE_CHECKING:
+    from thesislab.results.table import Joined
 
 PACKAGE_ASSETS = Path(__file__).parent / "assets"
 SCRIPTS = (f"{ASSETS_DIR}/vega.js", f"{ASSETS_DIR}/site.js")
@@ -120,9 +123,48 @@ _made: dict[str, tuple[str, Figure, Future[bytes]]] = {}
 the same process (as under `mkdocs serve`) redoes only the charts whose data changed."""
 
 
-_rendered: dict[str, tuple[str | None, str]] = {}
-"""The last build's HTML of each generated page, with the digest of what it shows
-(`fingerprint.page_digest`): a rebuild in the same process renders only the pages that changed."""
+@dataclass(frozen=True)
+class _Rendered:
+    """A generated page as the last build rendered it."""
+
+    page: Page
+    navigation: str
+    """A digest of the generated pages' paths, titles and sections (`navigation_digest`)."""
+    digest: str | None
+    """A digest of what it shows (`fingerprint.page_digest`)."""
+    html: str
+
+
+_rendered: dict[str, _Rendered] = {}
+"""The last build's HTML of each generated page: a rebuild in the same process renders only the
+pages that changed (and works out what a page shows only where the page is not the last
+build's, `site_pages`'s kept page)."""
+
+
+_catalogued: tuple[int, Catalogue] | None = None
+"""The catalogue of the last build, with the number of the join it catalogues: a rebuild in the
+same process adds to it the records added since."""
+
+
+def _touched(table: Joined) -> dict[str, list[str]] | None:
+    """The configurations whose records changed since the last build (`Joined.changed`), where
+    its join is the one `table` extends."""
+    if _catalogued is None or table.extends != _catalogued[0]:
+        return None
+    return table.changed
+
+
+def _catalogue_of(table: Joined, changed: dict[str, list[str]] | None) -> Catalogue:
+    """The catalogue of `table`: the last build's, with the records of the configurations
+    `changed` added, where there are such."""
+    global _catalogued
+    if _catalogued is not None and changed is not None:
+        catalogue = _catalogued[1]
+        catalogue.add(table.records, changed)
+    else:
+        catalogue = Catalogue.of(table.records, table.frame)
+    _catalogued = (table.serial, catalogue)
+    return catalogue
 
 
 def _failed(job: Future[bytes]) -> bool:
@@ -149,17 +191,17 @@ def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> Generat
 
 
 def _generate(results_dirs: list[Path], cache_dir: Path | None) -> GeneratedSite:
-    from thesislab.results.table import table
+    from thesislab.results.table import joined
     from thesislab.store import discover
 
     later = {SCRIPTS[0]: exports.vega_bundle(cache_dir)}
     invalid: list[ThesislabError] = []
-    loaded: dict[str, Record] = {}
-    frame = table(discover(results_dirs), invalid, loaded)
+    table = joined(discover(results_dirs), invalid)
     for error in invalid:  # a warning each: `--strict` turns them into a failed build
         log.warning("thesislab: left out %s", error)
-    catalogue = Catalogue.of(loaded, frame)
-    pages = site_pages(frame, catalogue)
+    frame, touched = table.frame, _touched(table)
+    catalogue = _catalogue_of(table, touched)
+    pages = site_pages(frame, catalogue, table.keys)
     family_pages = {
         str(page.context["family"]): page.path for page in pages if page.template == "family.j2"
     }
@@ -178,19 +220,24 @@ def _generate(results_dirs: list[Path], cache_dir: Path | None) -> GeneratedSite
         current[chart_id] = (chart.digest, figure(chart), job)
     _made.clear()
     _made.update(current)
-    site = GeneratedSite(pages, later=later, models=model_pages(frame, catalogue, family_pages))
+    models = model_pages(frame, catalogue, family_pages, table.keys, touched)
+    site = GeneratedSite(pages, later=later, models=models)
     figures = {chart_id: made[1] for chart_id, made in current.items()}
-    rendered: dict[str, tuple[str | None, str]] = {}
+    rendered: dict[str, _Rendered] = {}
+    navigation = navigation_digest(pages)
     for page in pages:
         if page.path == COMPARE:
             with_facts(page, site.models)
-        digest = page_digest(page, pages)
         before = _rendered.get(page.path)
-        if digest is None or before is None or before[0] != digest:
-            before = (digest, render_page(page, pages, figures))
-            site.rendered.append(page.path)
+        if before is None or before.page is not page or before.navigation != navigation:
+            digest = page_digest(page, pages)
+            if digest is None or before is None or before.digest != digest:
+                site.rendered.append(page.path)
+                before = _Rendered(page, navigation, digest, render_page(page, pages, figures))
+            else:
+                before = _Rendered(page, navigation, digest, before.html)
         rendered[page.path] = before
-        site.html[page.path] = before[1]
+        site.html[page.path] = before.html
         site.assets.update(page.assets)
     _rendered.clear()
     _rendered.update(rendered)

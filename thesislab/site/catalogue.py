@@ -11,8 +11,9 @@ from __future__ import annotations
 import heapq
 import json
 import posixpath
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -48,15 +49,24 @@ def _setting_in_words(key: str, value: object) -> str:
     return f"{words}: {str(shown).replace('_', ' ')}"
 
 
-def _add(index: dict[str, list[str]], key: str, value: str) -> None:
-    values = index.setdefault(key, [])
-    if value not in values:
-        values.append(value)
+def _seed_order(model: ModelRecord, identifier: str) -> tuple[bool, int, str]:
+    return model.seed is None, model.seed or 0, identifier
+
+
+def _insert(values: list[str], value: str) -> None:
+    """Put `value` in the sorted list `values`, unless it is there."""
+    at = bisect_left(values, value)
+    if at == len(values) or values[at] != value:
+        values.insert(at, value)
 
 
 @dataclass
 class Catalogue:
-    """Records by id, and the links between them, for the configurations of a results table."""
+    """Records by id, and the links between them, for the configurations of a results table.
+
+    Lists of ids are in id order (seeds: in seed order), whatever order the records came in, so
+    that a catalogue extended by the records added since it was made (`add`, as a rebuild under
+    `mkdocs serve` does) is the catalogue of all of them."""
 
     models: dict[str, ModelRecord] = field(default_factory=dict)
     artifacts: dict[str, ArtifactRecord] = field(default_factory=dict)
@@ -73,41 +83,111 @@ class Catalogue:
     """Configurations whose models were pruned from (or fine-tuned, retrained after) this one's."""
     students_of: dict[str, list[str]] = field(default_factory=dict)
     """Configurations whose models were distilled from this one's."""
+    linked_from: dict[str, list[str]] = field(default_factory=dict)
+    """Model ids whose parent or teacher is this model id, whether catalogued or not (yet)."""
+    newest: dict[str, datetime] = field(default_factory=dict)
+    """When each configuration's newest record was made (training, conversion or measurement),
+    where records say."""
+    listed: dict[str, tuple[str, str, str, tuple[str, ...]]] = field(default_factory=dict)
+    """What the models index shows of each configuration: its family, name, page (relative to
+    the index) and, unless it was simply trained, its stage and method."""
 
     @classmethod
     def of(cls, records: Mapping[str, Record], frame: pd.DataFrame) -> Catalogue:
         """The catalogue of the configurations in `frame` (a `table()`), from their records."""
-        catalogue = cls()
+        seeds: dict[str, list[str]] = {}
+        seen: set[str] = set()
         configurations = frame["config_id"].tolist()
         for config_id, model_ids in zip(configurations, frame["model_ids"].tolist(), strict=True):
             for model_id in model_ids:
-                if model_id in catalogue.config_of:
-                    continue
-                record = records.get(model_id)
-                if isinstance(record, ModelRecord):
-                    catalogue.models[model_id] = record
-                    catalogue.config_of[model_id] = config_id
-                    catalogue.seeds.setdefault(config_id, []).append(model_id)
+                if model_id not in seen and isinstance(records.get(model_id), ModelRecord):
+                    seen.add(model_id)
+                    seeds.setdefault(config_id, []).append(model_id)
+        artifacts_of: dict[str, list[str]] = {}
+        measurements_of: dict[str, list[str]] = {}
         for identifier, record in records.items():
-            if isinstance(record, ArtifactRecord) and record.model_id in catalogue.models:
-                catalogue.artifacts[identifier] = record
-                catalogue.artifacts_of.setdefault(record.model_id, []).append(identifier)
-        for identifier, record in records.items():
-            if isinstance(record, MeasurementRecord) and record.artifact_id in catalogue.artifacts:
-                catalogue.measurements[identifier] = record
-                catalogue.measurements_of.setdefault(record.artifact_id, []).append(identifier)
-        for model_id, model in catalogue.models.items():
-            config_id = catalogue.config_of[model_id]
-            parent = catalogue.config_of.get(model.lineage.parent_id or "")
-            if parent is not None:
-                _add(catalogue.children_of, parent, config_id)
-            teacher = catalogue.config_of.get(model.lineage.teacher_id or "")
-            if teacher is not None and model.lineage.distilled:
-                _add(catalogue.students_of, teacher, config_id)
-        models = catalogue.models
-        for model_ids in catalogue.seeds.values():
-            model_ids.sort(key=lambda m: (models[m].seed is None, models[m].seed or 0, m))
+            if isinstance(record, ArtifactRecord):
+                artifacts_of.setdefault(record.model_id, []).append(identifier)
+            elif isinstance(record, MeasurementRecord):
+                measurements_of.setdefault(record.artifact_id, []).append(identifier)
+        contents = {}
+        for config_id, model_ids in seeds.items():
+            artifacts = [a for model in model_ids for a in artifacts_of.get(model, [])]
+            measured = [m for artifact in artifacts for m in measurements_of.get(artifact, [])]
+            contents[config_id] = [*model_ids, *artifacts, *measured]
+        catalogue = cls()
+        catalogue.add(records, contents)
         return catalogue
+
+    def add(self, records: Mapping[str, Record], contents: Mapping[str, Iterable[str]]) -> None:
+        """Add configurations, or records to them: the ids of each one's records (its models,
+        then their artifacts, then those's measurements; those already here too)."""
+        added: list[str] = []
+        for config_id, identifiers in contents.items():
+            for identifier in identifiers:
+                record = records[identifier]
+                if isinstance(record, ModelRecord) and identifier not in self.models:
+                    self.models[identifier] = record
+                    self.config_of[identifier] = config_id
+                    self.seeds.setdefault(config_id, []).append(identifier)
+                    added.append(identifier)
+                elif isinstance(record, ArtifactRecord) and identifier not in self.artifacts:
+                    self.artifacts[identifier] = record
+                    _insert(self.artifacts_of.setdefault(record.model_id, []), identifier)
+                elif isinstance(record, MeasurementRecord) and identifier not in self.measurements:
+                    self.measurements[identifier] = record
+                    _insert(self.measurements_of.setdefault(record.artifact_id, []), identifier)
+            models = self.models
+            self.seeds[config_id].sort(key=lambda m: _seed_order(models[m], m))
+            self._date(config_id)
+            if config_id not in self.listed:
+                self.listed[config_id] = self._listing(config_id)
+        for model_id in added:
+            lineage = self.models[model_id].lineage
+            for linked in {lineage.parent_id, lineage.teacher_id} - {None}:
+                self.linked_from.setdefault(str(linked), []).append(model_id)
+        for model_id in added:
+            for linked in [model_id, *self.linked_from.get(model_id, [])]:
+                self._link(linked)
+
+    def _link(self, model_id: str) -> None:
+        """Link the configuration of `model_id` to its parent's and teacher's, where
+        catalogued."""
+        config_id = self.config_of.get(model_id)
+        if config_id is None:
+            return
+        lineage = self.models[model_id].lineage
+        parent = self.config_of.get(lineage.parent_id or "")
+        if parent is not None:
+            _insert(self.children_of.setdefault(parent, []), config_id)
+        teacher = self.config_of.get(lineage.teacher_id or "")
+        if teacher is not None and lineage.distilled:
+            _insert(self.students_of.setdefault(teacher, []), config_id)
+
+    def _date(self, config_id: str) -> None:
+        """Note when the newest record of the configuration was made."""
+        artifacts = self.artifact_ids(config_id)
+        times = [
+            *(self.models[m].created_at for m in self.seeds[config_id]),
+            *(self.artifacts[a].created_at for a in artifacts),
+            *(
+                self.measurements[m].created_at
+                for a in artifacts
+                for m in self.measurements_of.get(a, [])
+            ),
+        ]
+        dated = [_aware(time) for time in times if time is not None]
+        if dated:
+            self.newest[config_id] = max(dated)
+
+    def _listing(self, config_id: str) -> tuple[str, str, str, tuple[str, ...]]:
+        model = self.first(config_id)
+        lineage = model.lineage
+        detail = [] if model.stage == "trained" else [model.stage.replace("_", "-")]
+        detail += [lineage.pruning.method] if lineage.pruning else []
+        detail += ["distilled"] if lineage.distilled else []
+        page = posixpath.basename(model_page(config_id))
+        return model.architecture.family, model.name, page, tuple(detail)
 
     def first(self, config_id: str) -> ModelRecord:
         """The first seed's record: what all seeds of the configuration share."""
@@ -150,20 +230,10 @@ class Catalogue:
         """The `count` configurations of `among` with the newest records (training, conversion
         or measurement, where records say when), newest first, with their time."""
         chosen = set(among)
-        newest: dict[str, datetime] = {}
-        dated: list[tuple[str, datetime | None]] = [
-            *((self.config_of[m], model.created_at) for m, model in self.models.items()),
-            *((self.config_of[a.model_id], a.created_at) for a in self.artifacts.values()),
-            *(
-                (self.config_of[self.artifacts[m.artifact_id].model_id], m.created_at)
-                for m in self.measurements.values()
-            ),
-        ]
-        for config_id, time in dated:
-            if time is not None and config_id in chosen:
-                time = _aware(time)
-                newest[config_id] = max(time, newest.get(config_id, time))
-        return heapq.nlargest(count, newest.items(), key=lambda item: (item[1], item[0]))
+        dated = (
+            (config_id, time) for config_id, time in self.newest.items() if config_id in chosen
+        )
+        return heapq.nlargest(count, dated, key=lambda item: (item[1], item[0]))
 
     def by_family(self, among: Collection[str]) -> list[tuple[str, list[dict[str, str]]]]:
         """The configurations of `among` for the models index: per family (in name order), its
@@ -172,25 +242,19 @@ class Catalogue:
         recipe's own settings in words, else its id)."""
         families: dict[str, list[dict[str, str]]] = {}
         namesakes: dict[tuple[str, ...], list[str]] = {}
-        details: dict[str, list[str]] = {}
-        for config_id in (config_id for config_id in self.seeds if config_id in among):
-            model = self.first(config_id)
-            lineage = model.lineage
-            detail = [] if model.stage == "trained" else [model.stage.replace("_", "-")]
-            detail += [lineage.pruning.method] if lineage.pruning else []
-            detail += ["distilled"] if lineage.distilled else []
-            details[config_id] = detail
-            namesakes.setdefault((model.name, *detail), []).append(config_id)
+        listed = self.listed
+        for config_id in among:
+            _, name, _, detail = listed[config_id]
+            namesakes.setdefault((name, *detail), []).append(config_id)
         for group in namesakes.values():
             apart = self._apart(group) if len(group) > 1 else {}
             for config_id in group:
-                model = self.first(config_id)
-                detail = [*details[config_id], *apart.get(config_id, [])]
-                families.setdefault(model.architecture.family, []).append(
+                family, name, page, detail = listed[config_id]
+                families.setdefault(family, []).append(
                     {
-                        "name": model.name,
-                        "page": posixpath.basename(model_page(config_id)),
-                        "detail": " · ".join(detail),
+                        "name": name,
+                        "page": page,
+                        "detail": " · ".join([*detail, *apart.get(config_id, [])]),
                     }
                 )
         return [

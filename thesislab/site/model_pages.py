@@ -32,6 +32,9 @@ from thesislab.site.page_files import write_pages
 from thesislab.site.render import environment, relative_url
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    import numpy as np
     import pandas as pd
 
     from thesislab.records import ArtifactRecord, MeasurementRecord, ModelRecord
@@ -285,6 +288,7 @@ def _context(
     first = models[0]
     parents = catalogue.parents(config_id)
     children = [_link(catalogue, child) for child in catalogue.children_of.get(config_id, [])]
+    students = [_link(catalogue, student) for student in catalogue.students_of.get(config_id, [])]
     role = str(rows[0]["role"])
     return {
         "config_id": config_id,
@@ -300,7 +304,7 @@ def _context(
         "teachers": [_link(catalogue, teacher) for teacher in catalogue.teachers(config_id)],
         "parents": [_link(catalogue, parent) for parent in parents],
         "children": sorted(children, key=lambda link: (link["stage"], link["name"])),
-        "students": [_link(catalogue, s) for s in catalogue.students_of.get(config_id, [])],
+        "students": sorted(students, key=lambda link: link["name"]),
         "recipe": _recipe(models),
         "curves": _curves(catalogue, model_ids),
         "curves_sets": {
@@ -380,9 +384,23 @@ class _Rendered:
     page: ModelPage
 
 
-_rendered: dict[str, _Rendered] = {}
-"""The last build's page of each configuration, with what it shows: a rebuild in the same
-process (as under `mkdocs serve`) renders only the pages whose content changed."""
+@dataclass(frozen=True)
+class _Kept:
+    """The model pages of the last build, and what they were made of."""
+
+    catalogue: Catalogue
+    family_pages: dict[str, str]
+    keys: np.ndarray
+    """The keys of the results table's rows (`results.table.Joined.keys`)."""
+    configurations: np.ndarray
+    """The configuration of each row."""
+    pages: dict[str, _Rendered]
+    """The page of each configuration, with what it shows."""
+
+
+_kept: _Kept | None = None
+"""The last build's pages: a rebuild in the same process (as under `mkdocs serve`) renders only
+the pages whose content changed, and looks only at those whose content may have."""
 
 
 def _rows_by_configuration(frame: pd.DataFrame) -> dict[str, tuple[tuple[Any, ...], ...]]:
@@ -398,20 +416,73 @@ def _rows_by_configuration(frame: pd.DataFrame) -> dict[str, tuple[tuple[Any, ..
     return {config_id: tuple(rows) for config_id, rows in rows_of.items()}
 
 
+def _neighbours(catalogue: Catalogue, config_id: str) -> list[str]:
+    """The configurations whose pages link to this one's, and the other way round."""
+    return [
+        *catalogue.parents(config_id),
+        *catalogue.teachers(config_id),
+        *catalogue.children_of.get(config_id, []),
+        *catalogue.students_of.get(config_id, []),
+    ]
+
+
+def _looked_at(
+    catalogue: Catalogue,
+    family_pages: dict[str, str],
+    keys: np.ndarray,
+    configurations: np.ndarray,
+    changed: Collection[str] | None,
+) -> set[str] | None:
+    """The configurations whose pages may have changed since the last build: those whose
+    records (`changed`) or rows changed, and the neighbours of the first; None for all."""
+    import numpy as np
+
+    kept = _kept
+    if kept is None or changed is None or kept.catalogue is not catalogue:
+        return None
+    if kept.family_pages != family_pages:
+        return None
+    looked = set(changed)
+    looked.update(configurations[~np.isin(keys, kept.keys)].tolist())
+    looked.update(kept.configurations[~np.isin(kept.keys, keys)].tolist())
+    for config_id in changed:
+        looked.update(_neighbours(catalogue, config_id))
+    return looked
+
+
 def model_pages(
-    frame: pd.DataFrame, catalogue: Catalogue, family_pages: dict[str, str]
+    frame: pd.DataFrame,
+    catalogue: Catalogue,
+    family_pages: dict[str, str],
+    keys: np.ndarray | None = None,
+    changed: Collection[str] | None = None,
 ) -> list[ModelPage]:
     """The page of every configuration in `frame` (a results table); `family_pages`
-    gives the site path of each family's page."""
+    gives the site path of each family's page.
+
+    Given the keys of the table's rows (`results.table.Joined.keys`) and the configurations
+    whose records changed since the last call, which made the pages of the same `catalogue`
+    (extended since), only those configurations, their neighbours and the configurations whose
+    rows changed are looked at: the other pages are the last call's."""
+    import numpy as np
+    import pandas as pd
+
+    global _kept
     template = environment().get_template("model.j2")
-    current: dict[str, _Rendered] = {}
-    for config_id, rows in _rows_by_configuration(frame).items():
+    configurations = frame["config_id"].to_numpy(dtype=object)
+    if keys is None:
+        keys, changed = np.arange(len(frame)), None  # no row is known: all are looked at
+    looked = _looked_at(catalogue, family_pages, keys, configurations, changed)
+    kept = {} if _kept is None else _kept.pages
+    current = {} if looked is None else dict(kept)
+    shown = frame if looked is None else frame[frame["config_id"].isin(list(looked))]
+    for config_id, rows in _rows_by_configuration(shown).items():
         if config_id not in catalogue.seeds:
             continue
         model = catalogue.first(config_id)
         family_page = family_pages.get(model.architecture.family)
         inputs = _inputs(catalogue, config_id, rows, family_page)
-        known = _rendered.get(config_id)
+        known = kept.get(config_id)
         if known is None or known.inputs != inputs:
             results = [dict(zip(RESULT_COLUMNS, row, strict=True)) for row in rows]
             context = _context(catalogue, config_id, results, family_page)
@@ -423,9 +494,9 @@ def model_pages(
             page = ModelPage(config_id, model.name, body, _key(inputs), names, summary, facts)
             known = _Rendered(inputs, page)
         current[config_id] = known
-    _rendered.clear()
-    _rendered.update(current)
-    return [rendered.page for rendered in current.values()]
+    _kept = _Kept(catalogue, dict(family_pages), keys, configurations, current)
+    order = pd.unique(configurations).tolist()
+    return [current[config_id].page for config_id in order if config_id in current]
 
 
 _SLOTS = {

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from thesislab.differences import DIFFERENCES
@@ -23,12 +25,15 @@ from thesislab.site import data_files, frames, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
 from thesislab.site.compare import COMPARE, compare_page
 from thesislab.site.explore import explore_page
+from thesislab.site.fingerprint import ROW_KEY
 from thesislab.site.latency_pages import devices_page, lookup_page
 from thesislab.site.links import MODELS_INDEX, model_page
+from thesislab.site.memo import Memo
 from thesislab.site.page import HOME, LOOKUP, SAMPLES, UNFINISHED_STAGE, Page, slug
 from thesislab.site.palette import NO_METHOD
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from thesislab.site.catalogue import Catalogue
@@ -44,23 +49,53 @@ LATEST = 10
 """How many of the newest configurations the home page lists."""
 
 
+_memo = Memo()
+"""The pages and charts of the last build (`site_pages`), kept while their rows are the same."""
+
+
+def _starts(device: str | None) -> dict[str, str]:
+    """The starting values of a chart's selectors: the site's default device, where there is
+    one."""
+    return {} if device is None else {"device": device}
+
+
+def _chart(spec: ChartSpec, rows: pd.DataFrame, device: str | None) -> Chart:
+    """The chart of `rows` (a slice of the results table) starting on `device`: the last
+    build's where its rows are the same."""
+    made = partial(Chart, spec, rows, starts=_starts(device))
+    return _memo.get(f"chart {spec.chart_id}", (spec, rows, device), made)
+
+
+OVERVIEW = ChartSpec("overview", "All results")
+
+
 def _home(
-    frame: pd.DataFrame, final: pd.DataFrame, others: pd.DataFrame, catalogue: Catalogue | None
+    frame: pd.DataFrame,
+    final: pd.DataFrame,
+    others: pd.DataFrame,
+    catalogue: Catalogue | None,
+    device: str | None = None,
 ) -> Page:
     """The home section, of the published results `frame`; `others` are the rest, counted."""
-    return Page(
-        HOME,
-        "Home",
-        "home.j2",
-        charts={"overview": Chart(ChartSpec("overview", "All results"), final)},
-        context={
+
+    def counted() -> dict[str, Any]:
+        return {
             "counts": frames.counts(frame, ["source", "device"]),
             "results": len(frame),
             "configurations": frame["config_id"].nunique(),
             "families": frame["family"].nunique(),
             "devices": frame["device"].dropna().nunique(),
-            "news": None if catalogue is None else _news(frame, catalogue),
             "others": frames.counts(others, ["role"]).set_index("role").to_dict("index"),
+        }
+
+    return Page(
+        HOME,
+        "Home",
+        "home.j2",
+        charts={"overview": _chart(OVERVIEW, final, device)},
+        context={
+            **_memo.get("home", (frame, others), counted),
+            "news": None if catalogue is None else _news(frame, catalogue),
             "samples": SAMPLES,
             "lookup": LOOKUP,
         },
@@ -71,12 +106,14 @@ def _news(frame: pd.DataFrame, catalogue: Catalogue) -> dict[str, Any]:
     """What the home page says is new: the build's time, the records and the newest results."""
     from mkdocs.utils import get_build_datetime  # honours SOURCE_DATE_EPOCH
 
-    first_rows = frame.drop_duplicates("config_id").set_index("config_id")
-    latest = [
+    latest = catalogue.latest(LATEST, frame["config_id"].unique().tolist())
+    newest = frame[frame["config_id"].isin([config_id for config_id, _ in latest])]
+    first_rows = newest.drop_duplicates("config_id").set_index("config_id")
+    latest_rows = [
         {"created": created, "config_id": config_id, **first_rows.loc[config_id].to_dict()}
-        for config_id, created in catalogue.latest(LATEST, first_rows.index.tolist())
+        for config_id, created in latest
     ]
-    return {"built": get_build_datetime(), "records": catalogue.counts(), "latest": latest}
+    return {"built": get_build_datetime(), "records": catalogue.counts(), "latest": latest_rows}
 
 
 def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
@@ -84,7 +121,7 @@ def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
     files (it grows with the results)."""
     import pandas as pd
 
-    families = catalogue.by_family(set(frame["config_id"]))
+    families = catalogue.by_family(frame["config_id"].unique().tolist())
     entries = pd.DataFrame(
         [{"family": family, **entry} for family, listed in families for entry in listed],
         columns=["family", "name", "page", "detail"],
@@ -103,24 +140,22 @@ def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
     )
 
 
-def _samples(rows: pd.DataFrame) -> Page:
+SAMPLES_CHART = ChartSpec(
+    "samples",
+    "Sample runs (trained on the bundled sample)",
+    shape="quantization",
+    shape_title="Quantization",
+    frontier="none",
+)
+
+
+def _samples(rows: pd.DataFrame, device: str | None) -> Page:
     """The models trained on the bundled sample, kept off the published pages."""
     return Page(
         SAMPLES,
         "Sample runs",
         "samples.j2",
-        charts={
-            "samples": Chart(
-                ChartSpec(
-                    "samples",
-                    "Sample runs (trained on the bundled sample)",
-                    shape="quantization",
-                    shape_title="Quantization",
-                    frontier="none",
-                ),
-                rows,
-            )
-        },
+        charts={"samples": _chart(SAMPLES_CHART, rows, device)},
         context={"rows": rows.sort_values(["name", "quantization", "device"])},
         exported=False,
     )
@@ -141,60 +176,66 @@ def _reproduction(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
     )
 
 
-def _families(final: pd.DataFrame) -> list[Page]:
-    measured = frames.measured(final)
+FAMILIES_CHART = ChartSpec("families", "Frontier of each family", frontier="per_colour")
+
+
+def _family_chart(family: str) -> ChartSpec:
+    return ChartSpec(
+        f"family-{slug(family)}",
+        family,
+        colour="pruning_method",
+        colour_title="Pruning",
+        shape="quantization",
+        shape_title="Quantization",
+    )
+
+
+def _family_summary(family: str, path: str, rows: pd.DataFrame) -> dict[str, Any]:
+    """What the overview says of one family: its results, those plotted, the most accurate
+    and the fastest."""
+    plotted = frames.measured(rows)
+    best = fastest = None
+    if len(plotted):
+        best = plotted.iloc[int(plotted["accuracy"].to_numpy().argmax())]
+        fastest = plotted.iloc[int(plotted["latency_ms"].to_numpy().argmin())]
+    return {
+        "family": family,
+        "page": path,
+        "results": len(rows),
+        "plotted": len(plotted),
+        "best_accuracy": None if best is None else best["accuracy"],
+        "best_latency": None if best is None else best["latency_ms"],
+        "best_device": None if best is None else best["device"],
+        "fastest": None if fastest is None else fastest["latency_ms"],
+        "fastest_device": None if fastest is None else fastest["device"],
+    }
+
+
+def _families(final: pd.DataFrame, device: str | None) -> list[Page]:
     summary = []
     pages = []
-    for family, rows in final.groupby("family"):
-        page = Page(
-            f"families/{slug(str(family))}.md",
-            str(family),
-            "family.j2",
-            section="Families",
-            charts={
-                "family": Chart(
-                    ChartSpec(
-                        f"family-{slug(str(family))}",
-                        str(family),
-                        colour="pruning_method",
-                        colour_title="Pruning",
-                        shape="quantization",
-                        shape_title="Quantization",
-                    ),
-                    rows,
-                )
-            },
-            context={"family": family, "results": len(rows)},
+    for name, rows in final.groupby("family"):
+        family = str(name)
+        path = f"families/{slug(family)}.md"
+        pages.append(
+            Page(
+                path,
+                family,
+                "family.j2",
+                section="Families",
+                charts={"family": _chart(_family_chart(family), rows, device)},
+                context={"family": name, "results": len(rows)},
+            )
         )
-        pages.append(page)
-        plotted = measured[measured["family"] == family]
-        best = fastest = None
-        if len(plotted):
-            best = plotted.iloc[int(plotted["accuracy"].to_numpy().argmax())]
-            fastest = plotted.iloc[int(plotted["latency_ms"].to_numpy().argmin())]
         summary.append(
-            {
-                "family": family,
-                "page": page.path,
-                "results": len(rows),
-                "plotted": len(plotted),
-                "best_accuracy": None if best is None else best["accuracy"],
-                "best_latency": None if best is None else best["latency_ms"],
-                "best_device": None if best is None else best["device"],
-                "fastest": None if fastest is None else fastest["latency_ms"],
-                "fastest_device": None if fastest is None else fastest["device"],
-            }
+            _memo.get(f"summary {family}", (rows,), partial(_family_summary, family, path, rows))
         )
     overview = Page(
         "families/index.md",
         "Overview",
         "families.j2",
         section="Families",
-        charts={
-            "families": Chart(
-                ChartSpec("families", "Frontier of each family", frontier="per_colour"), final
-            )
-        },
+        charts={"families": _chart(FAMILIES_CHART, final, device)},
         context={"summary": summary},
     )
     return [overview, *pages]
@@ -208,11 +249,11 @@ _PRUNING_CHART: dict[str, Any] = {
 }
 
 
-def _pruning(frame: pd.DataFrame) -> list[Page]:
-    pruned = frame[frame["pruning_method"] != NO_METHOD]
-    compared = frames.versus_baseline(frame)
+def _pruning(pruned: pd.DataFrame, spread: float) -> list[Page]:
+    """The pages on pruning, of the pruned results (`spread`: `seed_spread` of all)."""
+    compared = frames.versus_baseline(pruned)
     summary = frames.baseline_summary(compared)
-    context = {"baseline": frames.BASELINE_METHOD, "seed_spread": seed_spread(frame)}
+    context = {"baseline": frames.BASELINE_METHOD, "seed_spread": spread}
     comparison = Page(
         "pruning/index.md",
         "Comparison",
@@ -325,7 +366,22 @@ def _starting_on(page: Page, device: str | None) -> Page:
     return replace(page, charts=charts)
 
 
-def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[Page]:
+def _quantized(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the configurations with a quantized result: those quantization pairs are
+    made of."""
+    quantized = frame["quantization"].notna() & (frame["quantization"] != "fp32")
+    return frame[frame["config_id"].isin(frame.loc[quantized, "config_id"].unique())]
+
+
+def _predicted(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the lookup tables' page shows: with a predicted latency, or of calibration
+    networks."""
+    return frame[frame["predicted_latency_ms"].notna() | (frame["role"] == Role.CALIBRATION)]
+
+
+def site_pages(
+    frame: pd.DataFrame, catalogue: Catalogue | None = None, keys: np.ndarray | None = None
+) -> list[Page]:
     """Every generated page, in navigation order, from the joined results table; with the
     `catalogue` of its records, also the pages that need them (what is new on the home page,
     the reproduction of the thesis, the comparison of configurations and the models index).
@@ -333,54 +389,123 @@ def site_pages(frame: pd.DataFrame, catalogue: Catalogue | None = None) -> list[
     Published results make every page; calibration networks join them on the lookup tables'
     page alone, sample runs have a page of their own (when there are any); all results are in
     the table of all results and on the explore page (which starts from the published ones),
-    each with its role."""
+    each with its role.
+
+    Given the keys of the table's rows (`results.table.Joined.keys`), a page or chart whose
+    rows are those of the last call is that call's: a rebuild in the same process (as under
+    `mkdocs serve`) works out again only those whose rows changed."""
     prepared = frames.prepare(frame)
+    if keys is not None:
+        prepared[ROW_KEY] = keys
+        frame = frame.assign(**{ROW_KEY: keys})
+    with _memo.build():
+        return _site_pages(frame, prepared, catalogue)
+
+
+def _site_pages(
+    frame: pd.DataFrame, prepared: pd.DataFrame, catalogue: Catalogue | None
+) -> list[Page]:
     published = prepared[prepared["role"] == Role.PUBLISHED]
     samples = prepared[prepared["role"] == Role.SAMPLE]
     final = published[published["stage"] != UNFINISHED_STAGE]
     device = default_device(final)
-    reproduced = [] if catalogue is None else [_reproduction(published, catalogue)]
-    compared = [] if catalogue is None else [compare_page()]
-    models = [] if catalogue is None else [_models_index(published, catalogue)]
+    pruned = published[published["pruning_method"] != NO_METHOD]
+    spread = seed_spread(published)
+
+    def kept(name: str, inputs: tuple[object, ...], make: Callable[[], list[Page]]) -> list[Page]:
+        """The pages `make()` makes of `inputs`, their charts starting on the device."""
+        return _memo.get(
+            name, (*inputs, device), lambda: [_starting_on(page, device) for page in make()]
+        )
+
     pages = [
-        _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue),
-        *_families(final),
-        *_pruning(published),
-        _paired_page(
-            "distillation.md",
-            "Distillation",
-            frames.distillation_pairs(published),
-            shape_title="Trained",
+        _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue, device),
+        *_families(final, device),
+        *kept("pruning", (pruned, spread), lambda: _pruning(pruned, spread)),
+        *kept(
+            "distillation",
+            (published,),
+            lambda: [
+                _paired_page(
+                    "distillation.md",
+                    "Distillation",
+                    frames.distillation_pairs(published),
+                    shape_title="Trained",
+                )
+            ],
         ),
-        _paired_page(
-            "quantization.md",
-            "Quantization",
-            frames.quantization_pairs(published),
-            shape_title="Quantization",
+        *kept(
+            "quantization",
+            (quantized := _quantized(published),),
+            lambda: [
+                _paired_page(
+                    "quantization.md",
+                    "Quantization",
+                    frames.quantization_pairs(quantized),
+                    shape_title="Quantization",
+                )
+            ],
         ),
-        devices_page(published),
-        lookup_page(prepared[prepared["role"] != Role.SAMPLE]),
-        *reproduced,
-        Page(
-            "differences.md",
-            "Differences from the thesis",
-            "differences.j2",
-            context={
-                "differences": DIFFERENCES,
-                "reproducible": sum(d.reproduce is not None for d in DIFFERENCES),
-            },
+        *kept("devices", (published,), lambda: [devices_page(published)]),
+        *kept(
+            "lookup",
+            (predicted := _predicted(prepared[prepared["role"] != Role.SAMPLE]),),
+            lambda: [lookup_page(predicted)],
         ),
-        *([_samples(samples)] if len(samples) else []),
-        Page(
-            "results.md",
-            "All results",
-            "results.j2",
-            context=(results := results_table(prepared, COMPARE if compared else None)),
-            assets=data_files.assets(results["chunks"]),
+        *(
+            []
+            if catalogue is None
+            else kept("reproduction", (published,), lambda: [_reproduction(published, catalogue)])
         ),
-        explore_page(frame, device),
-        *compared,
-        *models,
-        Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()}),
+        *kept(
+            "differences",
+            (),
+            lambda: [
+                Page(
+                    "differences.md",
+                    "Differences from the thesis",
+                    "differences.j2",
+                    context={
+                        "differences": DIFFERENCES,
+                        "reproducible": sum(d.reproduce is not None for d in DIFFERENCES),
+                    },
+                )
+            ],
+        ),
+        *([_samples(samples, device)] if len(samples) else []),
+        *kept(
+            "results",
+            (prepared, catalogue is not None),
+            lambda: [_results_page(prepared, COMPARE if catalogue is not None else None)],
+        ),
+        *kept("explore", (frame,), lambda: [explore_page(frame, device)]),
+        *([] if catalogue is None else [compare_page()]),
+        *(
+            []
+            if catalogue is None
+            else kept(
+                "models",
+                ("\n".join(sorted(published["config_id"].unique())),),
+                lambda: [_models_index(published, catalogue)],
+            )
+        ),
+        *kept(
+            "schema",
+            (),
+            lambda: [
+                Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()})
+            ],
+        ),
     ]
-    return [_starting_on(page, device) for page in pages]
+    return pages
+
+
+def _results_page(prepared: pd.DataFrame, compare: str | None) -> Page:
+    results = results_table(prepared, compare)
+    return Page(
+        "results.md",
+        "All results",
+        "results.j2",
+        context=results,
+        assets=data_files.assets(results["chunks"]),
+    )
