@@ -221,28 +221,52 @@ class Store:
         names the file and the field) and left out.
         """
         loaded: dict[str, Record] = {}
-        known = len(self._scanned)
-        with collector.paused():
-            for identifier, path in self._record_paths(kinds):
-                try:
-                    loaded[identifier] = self._scan(path).record
-                except ThesislabError as error:
-                    if invalid is None:
-                        raise
-                    invalid.append(error)
-        collector.freeze_survivors(len(self._scanned) - known)
+        for kind in kinds:
+            loaded.update(self._load_kind(kind, invalid))
         return loaded
 
     def of_kind(
         self, record_type: type[R], invalid: list[ThesislabError] | None = None
     ) -> dict[str, R]:
         """Every record of one type, by id (`invalid` as for `load`)."""
-        kind = record_type.model_fields["kind"].default
-        return {
-            key: value
-            for key, value in self.load([kind], invalid).items()
-            if isinstance(value, record_type)
-        }
+        return self._load_kind(record_type.model_fields["kind"].default, invalid, record_type)
+
+    @overload
+    def _load_kind(
+        self, kind: RecordKind, invalid: list[ThesislabError] | None
+    ) -> dict[str, Record]: ...
+
+    @overload
+    def _load_kind(
+        self, kind: RecordKind, invalid: list[ThesislabError] | None, record_type: type[R]
+    ) -> dict[str, R]: ...
+
+    def _load_kind(
+        self,
+        kind: RecordKind,
+        invalid: list[ThesislabError] | None,
+        record_type: type[R] | None = None,
+    ) -> dict[str, Record] | dict[str, R]:
+        """The records of `kind`'s folder (of `record_type`, where given), in file name order:
+        the scan of a large folder, kept to the fewest steps per file."""
+        loaded: dict[str, Record] = {}
+        scanned = self._scanned
+        known = len(scanned)
+        with collector.paused():
+            for identifier, path in self._record_paths([kind]):
+                found = scanned.get(path)
+                try:
+                    if found is None or found.stamp != _stamp(path):
+                        found = self._scan(path)
+                except ThesislabError as error:
+                    if invalid is None:
+                        raise
+                    invalid.append(error)
+                    continue
+                if record_type is None or isinstance(found.record, record_type):
+                    loaded[identifier] = found.record
+        collector.freeze_survivors(len(scanned) - known)
+        return loaded
 
     def configuration_id(self, model_id: str) -> str:
         """`configuration_id` of the model record `model_id` (full id) as last loaded (read

@@ -262,7 +262,7 @@ def test_chromium_draws_one_mark_per_configuration_of_the_chosen_pair(device_sit
 
 def test_rank_correlations_per_family_and_quantization_are_pandas(page):
     ratios = page.context["ratios"].set_index(["devices", "family", "quantization"])
-    grouped = page.context["compared"].groupby(["devices", "family", "quantization"])
+    grouped = page.charts["comparison"].rows.groupby(["devices", "family", "quantization"])
     checked = 0
     for key, group in grouped:
         first, second = group["first_latency_ms"], group["latency_ms"]

@@ -66,15 +66,23 @@ class GeneratedSite:
 
     def write_later_assets(self, site_dir: Path, wait: bool = True) -> None:
         """Write the background assets into the built site: now, waiting for them, or (when not
-        `wait`ing, as under `mkdocs serve`) each as soon as it is ready. The pages are written:
-        the rendering processes get the machine."""
+        `wait`ing, as under `mkdocs serve`) each as soon as it is ready; but those of the same
+        jobs as the last build's into this site, kept there (see `exported_into`). The pages are
+        written: the rendering processes get the machine."""
+        global _exported
         worker.hurry()
+        before = _exported[1] if _exported is not None and _exported[0] == site_dir else {}
         for path, future in self.later.items():
             target = site_dir / path
+            if before.get(path) is future and target.is_file():
+                continue
             if wait:
                 _write(target, future.result())
             else:
                 future.add_done_callback(partial(_write_when_done, target))
+        for gone in before.keys() - self.later.keys():
+            (site_dir / gone).unlink(missing_ok=True)
+        _exported = (site_dir, dict(self.later))
 
     def cancel(self) -> None:
         """Drop the background work that has not started (a newer build supersedes it)."""
@@ -101,6 +109,17 @@ class GeneratedSite:
             else:
                 sections[page.section].append(entry)
         return entries
+
+
+_exported: tuple[Path, dict[str, Future[bytes]]] | None = None
+"""The site folder the last build wrote its background assets into, with the job of each (by
+site path)."""
+
+
+def exported_into(site_dir: Path) -> bool:
+    """Whether the last build of this process wrote its background assets (the charts' exports)
+    into `site_dir`: a rebuild keeps those of the same jobs there."""
+    return _exported is not None and _exported[0] == site_dir and bool(_exported[1])
 
 
 def _write_when_done(target: Path, future: Future[bytes]) -> None:

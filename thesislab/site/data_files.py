@@ -94,13 +94,21 @@ def chunked(
     units: pd.Series,
     encode: Callable[[pd.DataFrame], str] = payload.table_json,
     max_rows: int = MAX_ROWS,
+    keys: pd.Series | None = None,
 ) -> list[DataFile]:
     """`rows` (a table, in the order shown) as data files named `name`, each the JSON text of
     its rows (`encode`), cut only between `units` (the rows' configurations, say), or where a
-    file would hold more than `max_rows`."""
+    file would hold more than `max_rows`. `keys`: where each row is worked out from one row of
+    the results table alone, that row's key (`frames.ROW_KEY`), which tells a file's rows apart
+    at no cost (else their values are hashed)."""
+    import numpy as np
     import pandas as pd
 
-    hashes = pd.util.hash_pandas_object(rows, index=False).to_numpy()
+    hashes = (
+        pd.util.hash_pandas_object(rows, index=False).to_numpy()
+        if keys is None
+        else keys.to_numpy(dtype=np.int64)
+    )
     known = _encoded.get(name, {})
     made: dict[str, DataFile] = {}
     files = []

@@ -39,7 +39,7 @@ from thesislab.site.charts.layers import LINEAR_TICKS, LOG_TICKS, axis_scale, le
 from thesislab.site.charts.selections import LINEAR_MIN_SPAN, LOG_MIN_RATIO
 from thesislab.site.charts.vega import COLUMN_WIDTH_CM, FONT_SIZE_PT, print_size, spec_json
 from thesislab.site.data_files import DataFile, chunked
-from thesislab.site.frames import REFERENCE_SOURCE, with_counts
+from thesislab.site.frames import REFERENCE_SOURCE, ROW_KEY, with_counts
 from thesislab.site.links import model_page
 from thesislab.site.page import Page
 from thesislab.site.palette import NO_METHOD, colour_of
@@ -172,7 +172,8 @@ def data_files(frame: pd.DataFrame, chunk_rows: int = CHUNK_ROWS) -> list[DataFi
     """The data files of the results table `frame`, in its order, cut between configurations,
     `chunk_rows` rows at most each."""
     shown = frame[list(dict.fromkeys([*TEXT_COLUMNS, *NUMBER_COLUMNS]))]
-    return chunked("explore", shown, shown["config_id"], chunk_json, chunk_rows)
+    keys = frame.get(ROW_KEY)  # a row's counts are worked out from the row alone
+    return chunked("explore", shown, shown["config_id"], chunk_json, chunk_rows, keys)
 
 
 def _label(column: str, value: str) -> str:

@@ -21,6 +21,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from thesislab.site.charts.data import Chart
+from thesislab.site.frames import ROW_KEY
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,10 +29,6 @@ if TYPE_CHECKING:
     from thesislab.site.page import Page
 
 _PLAIN = (str, int, float, bool, type(None), datetime.datetime, datetime.date)
-
-ROW_KEY = "row_key"
-"""The column of a slice of the results table holding the keys of its rows
-(`results.table.Joined.keys`): equal keys, equal rows, within one process."""
 
 
 class _UnknownValueError(Exception):

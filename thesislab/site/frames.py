@@ -34,6 +34,11 @@ REFERENCE_SOURCE = "thesis-2019"
 BASELINE_METHOD = "uniform"
 """The pruning method the others are compared with."""
 
+ROW_KEY = "row_key"
+"""The column of a slice of the results table holding the keys of its rows
+(`results.table.Joined.keys`): equal keys, equal rows, within one process. Rows worked out
+from others (pairs, comparisons) are not the table's: they never carry it as theirs."""
+
 
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     """The results table as pages need it: `pruning_method` never missing (`NO_METHOD` where no
@@ -70,17 +75,13 @@ def with_counts(frame: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     lacking = frame["macs"].isna() | frame["params"].isna()
-    missing = frame.loc[lacking, ["stage", "architecture"]].drop_duplicates()
-    counted = {
-        (str(stage), str(architecture)): spec_counts(str(stage), str(architecture))
-        for stage, architecture in missing.itertuples(index=False)
-    }
-    stages, architectures = frame["stage"].astype(str), frame["architecture"].astype(str)
-    keys = list(zip(stages.tolist(), architectures.tolist(), strict=True))
+    missing = frame.loc[lacking, ["stage", "architecture"]]
+    keys = list(zip(missing["stage"].astype(str), missing["architecture"].astype(str), strict=True))
+    counted = {key: spec_counts(*key) for key in dict.fromkeys(keys)}
 
     def counts(field: str) -> pd.Series:
-        values = [getattr(counted.get(key), field, None) for key in keys]
-        return pd.Series(values, index=frame.index, dtype=float)
+        values = [getattr(counted[key], field, None) for key in keys]
+        return pd.Series(values, index=missing.index, dtype=float)
 
     return frame.assign(
         params=frame["params"].astype(float).fillna(counts("params")),
@@ -175,20 +176,23 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     Long form: sides 'without teacher' and 'with teacher'.
     """
     keys = ["architecture", "stage", "quantization", "device"]
-    keyed = _keyed(frame, keys).assign(row=frame.index)
+    keyed = _keyed(frame[[*keys, "name", "n_seeds", "distilled"]], keys).assign(row=frame.index)
     baselines = keyed[~keyed["distilled"]].sort_values(["name", "row"])
+    names, rows = baselines["name"].tolist(), baselines["row"].tolist()
+    seeds = baselines["n_seeds"].tolist()
+    positions = baselines.groupby(keys, sort=False).indices  # in name order within each
     groups: dict[tuple[object, ...], _Baselines] = {}
-    for key, name, seeds, row in zip(
-        baselines[keys].itertuples(index=False, name=None),
-        baselines["name"].tolist(),
-        baselines["n_seeds"].tolist(),
-        baselines["row"].tolist(),
-        strict=True,
-    ):
-        group = groups.setdefault(key, _Baselines([], [], []))
-        group.names.append(name)
-        group.preference.append((-int(seeds), int(row)))
-        group.rows.append(int(row))
+
+    def baselines_of(key: tuple[object, ...]) -> _Baselines | None:
+        if key not in groups and key in positions:
+            at = list(positions[key])
+            groups[key] = _Baselines(
+                [names[i] for i in at],
+                [(-int(seeds[i]), int(rows[i])) for i in at],
+                [int(rows[i]) for i in at],
+            )
+        return groups.get(key)
+
     students = keyed[keyed["distilled"]]
     first, second = [], []
     for key, name, row in zip(
@@ -197,8 +201,9 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
         students["row"].tolist(),
         strict=True,
     ):
-        if key in groups:
-            first.append(int(groups[key].partner(name)))
+        group = baselines_of(key)
+        if group is not None:
+            first.append(int(group.partner(name)))
             second.append(int(row))
     return _long_form(
         frame, first, second, "distillation", [["without teacher", "with teacher"]] * len(second)

@@ -38,7 +38,8 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
     ]
     origin = timed["latency_from"].fillna(MEASURED) if "latency_from" in timed else MEASURED
     order = {
-        device: rank for rank, device in enumerate(sorted(set(timed["device"]), key=_device_order))
+        device: rank
+        for rank, device in enumerate(sorted(timed["device"].unique(), key=_device_order))
     }
     timed = timed.assign(latency_from=origin, rank=timed["device"].map(order))
     keys = ["config_id", "quantization"]
@@ -54,12 +55,7 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
         pairs.assign(
             latency_from=from_architecture.map({True: OF_ARCHITECTURE, False: MEASURED}),
             ratio=pairs["latency_ms"] / pairs["first_latency_ms"],
-            devices=[
-                f"{second} against {first}"
-                for first, second in zip(
-                    pairs["first_device"].tolist(), pairs["device"].tolist(), strict=True
-                )
-            ],
+            devices=pairs["device"].astype(str) + " against " + pairs["first_device"].astype(str),
         )
         .sort_values(["first_rank", "rank", "family", "name", "quantization"])
         .drop(columns=["rank", "first_rank", "first_latency_from"])
@@ -71,7 +67,13 @@ def _tied_pairs(*columns: np.ndarray) -> int:
     """How many pairs of rows have equal values in every one of `columns`."""
     import numpy as np
 
-    _, counts = np.unique(np.stack(columns), axis=1, return_counts=True)
+    order = np.lexsort(columns)
+    ordered = [column[order] for column in columns]
+    starts = np.zeros(len(order), dtype=bool)  # where a run of equal rows starts
+    starts[:1] = True
+    for column in ordered:
+        starts[1:] |= column[1:] != column[:-1]
+    counts = np.diff(np.flatnonzero(np.append(starts, True)))
     return int((counts * (counts - 1) // 2).sum())
 
 
@@ -109,12 +111,18 @@ def _kendall_tau_b(x: np.ndarray, y: np.ndarray) -> float:
     return concordant_less_discordant / math.sqrt((pairs - x_ties) * (pairs - y_ties))
 
 
+def _single_valued(values: pd.Series) -> bool:
+    """Whether `values` hold fewer than two distinct values (missing ones aside)."""
+    present = values.dropna()
+    return present.empty or bool(present.min() == present.max())
+
+
 def _rank_correlation(
     first: pd.Series, second: pd.Series, method: Literal["spearman", "kendall"]
 ) -> float:
     """Spearman's rho (Pearson's correlation of the average ranks) or Kendall's tau-b, without
     scipy (which pandas would need for them): NaN where either side has a single value."""
-    if len(first) < 2 or first.nunique() < 2 or second.nunique() < 2:
+    if len(first) < 2 or _single_valued(first) or _single_valued(second):
         return math.nan
     if method == "spearman":
         return float(first.rank().corr(second.rank()))
@@ -123,16 +131,19 @@ def _rank_correlation(
 
 def _macs_ranking(group: pd.DataFrame) -> dict[str, float | int]:
     """How many of `group`'s rows have MACs (`frames.with_counts`), and the Spearman rank
-    correlation of
-    their MACs with their latency (on the second device of a pair): how well MACs alone rank
-    them."""
-    counted = group[group["macs"].notna()]
+    correlation of their MACs with their latency (on the second device of a pair): how well
+    MACs alone rank them."""
+    counted = group.loc[group["macs"].notna(), ["macs", "latency_ms"]]
     return {
         "macs_configurations": len(counted),
         "macs_spearman": _rank_correlation(
             counted["macs"].astype(float), counted["latency_ms"].astype(float), "spearman"
         ),
     }
+
+
+_RANKED = ["first_latency_ms", "latency_ms", "ratio", "macs"]
+"""The columns of `device_comparison` the rank correlations and ratios read."""
 
 
 def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +154,8 @@ def rank_correlations(compared: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     rows = []
-    for devices, group in compared.groupby("devices", sort=False):
+    needed = ["devices", "first_device", "device", *_RANKED]
+    for devices, group in compared[needed].groupby("devices", sort=False):
         first, second = group["first_latency_ms"].astype(float), group["latency_ms"].astype(float)
         rows.append(
             {
@@ -182,7 +194,7 @@ def ratio_summary(compared: pd.DataFrame) -> pd.DataFrame:
 
     keys = ["devices", "family", "quantization"]
     rows = []
-    for values, group in compared.groupby(keys, sort=False):
+    for values, group in compared[[*keys, *_RANKED]].groupby(keys, sort=False):
         first, second = group["first_latency_ms"].astype(float), group["latency_ms"].astype(float)
         rows.append(
             {

@@ -65,7 +65,7 @@ def devices_page(frame: pd.DataFrame) -> Page:
     charts = {"comparison": _device_comparison(compared)}
     fronts = []
     finished = compared[compared["stage"] != UNFINISHED_STAGE]
-    for device in sorted(set(finished["device"]) - {latency_frames.REFERENCE_DEVICE}):
+    for device in sorted(set(finished["device"].unique()) - {latency_frames.REFERENCE_DEVICE}):
         rows = latency_frames.thesis_fronts(finished, device)
         if rows.empty:
             continue
@@ -89,7 +89,7 @@ def devices_page(frame: pd.DataFrame) -> Page:
         charts=charts,
         context={
             "counts": frames.counts(frame, ["device"]),
-            "compared": compared,
+            "points": len(compared),
             "correlations": latency_frames.rank_correlations(compared),
             "ratios": latency_frames.ratio_summary(compared),
             "of_architecture": int((compared["latency_from"] == OF_ARCHITECTURE).sum()),

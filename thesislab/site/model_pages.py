@@ -76,18 +76,22 @@ class ModelPage:
     facts: str
     """What the comparison page shows of it, as JSON (`_facts`)."""
 
-    @property
+    @cached_property
     def path(self) -> str:
         """Site path of the page."""
         return model_page(self.config_id)
 
-    def search_entry(self) -> dict[str, str]:
-        """The page's entry in the site's search index (text as HTML, as search expects)."""
+    @cached_property
+    def _entry(self) -> dict[str, str]:
         return {
             "location": self.path,
             "title": html.escape(self.title, quote=False),
             "text": html.escape(" · ".join([*self.names, self.summary]), quote=False),
         }
+
+    def search_entry(self) -> dict[str, str]:
+        """The page's entry in the site's search index (text as HTML, as search expects)."""
+        return dict(self._entry)
 
 
 def _names(model: ModelRecord) -> tuple[str, ...]:

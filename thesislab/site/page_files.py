@@ -5,7 +5,8 @@ every model page anew (tens of thousands at a lab's scale), although it changes 
 So the folder of those pages is set aside before MkDocs empties the site (`set_aside`: into a
 hidden folder, which MkDocs leaves alone) and put back after its build (`put_back`, beside what
 MkDocs wrote there, the models index), and `write_pages` then writes only the pages whose
-version changed since this process last wrote them there and removes those that are gone. A
+version changed since this process last wrote them there and removes those that are gone. The
+charts' exports, a few megabytes each, are set aside the same way. A
 page whose (inode, mtime, size) changed since (a tool rewrote it) is written anew.
 
 Where the site is new (a build into a fresh folder, the first build of this process), every
@@ -69,36 +70,42 @@ def _link(copy: str, target: str) -> bool:
     return True
 
 
-def set_aside(site_dir: Path, folder: str) -> None:
-    """Move `folder` of the site, where this process wrote pages last build, out of MkDocs's
-    way; anything else of it left from before is removed (it is written anew)."""
-    global _written
-    kept = site_dir / KEPT
+def wrote_into(site_dir: Path) -> bool:
+    """Whether the last pages this process wrote went into `site_dir`."""
+    return _written is not None and _written[0] == site_dir
+
+
+def set_aside(site_dir: Path, folder: str, owned: bool) -> None:
+    """Move `folder` of the site out of MkDocs's way (into a hidden folder, which MkDocs leaves
+    alone) where this process wrote its files last build (`owned`); else it is left to MkDocs
+    to empty, and written anew. Anything of it set aside before is removed."""
+    kept = site_dir / KEPT / folder
     if kept.exists():
         shutil.rmtree(kept)
-    if _written is None or _written[0] != site_dir or not (site_dir / folder).is_dir():
-        _written = None
-        return
-    (kept / folder).parent.mkdir(parents=True)
-    (site_dir / folder).rename(kept / folder)
+    if owned and (site_dir / folder).is_dir():
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        (site_dir / folder).rename(kept)
 
 
 def put_back(site_dir: Path, folder: str) -> None:
     """Put `folder` set aside back into the site, with what MkDocs wrote into it meanwhile."""
-    kept = site_dir / KEPT
-    if not (kept / folder).is_dir():
+    kept = site_dir / KEPT / folder
+    if not kept.is_dir():
         return
     built = site_dir / folder
     if built.is_dir():
         for entry in os.scandir(built):
-            destination = kept / folder / entry.name
+            destination = kept / entry.name
             if destination.is_dir() and not destination.is_symlink():
                 shutil.rmtree(destination)
             os.replace(entry.path, destination)
         built.rmdir()
     built.parent.mkdir(parents=True, exist_ok=True)
-    (kept / folder).rename(built)
-    shutil.rmtree(kept)
+    kept.rename(built)
+    emptied = kept.parent
+    while emptied != site_dir and not any(emptied.iterdir()):  # the hidden folder, once empty
+        emptied.rmdir()
+        emptied = emptied.parent
 
 
 class _Writer:
@@ -145,7 +152,7 @@ class _Writer:
             os.unlink(os.path.join(self.cache_dir, path))
             del self.copies[path]
         scanned = _scanned.setdefault(self.cache_dir, set())
-        for folder in {os.path.dirname(path) for path in paths} - scanned:
+        for folder in {path.rpartition("/")[0] for path in paths} - scanned:
             with os.scandir(os.path.join(self.cache_dir, folder)) as entries:
                 for entry in entries:
                     if entry.is_file() and posixpath.join(folder, entry.name) not in paths:
@@ -170,10 +177,10 @@ def write_pages(
     writer = _Writer(site_dir, cache_dir)
     written: dict[str, tuple[str, Stamp]] = {}
     count = 0
+    site = writer.site_dir + "/"
     for path, version, text in pages:
         known = before.pop(path, None)
-        target = os.path.join(writer.site_dir, path)
-        if known is not None and known[0] == version and known[1] == _stamp(target):
+        if known is not None and known[0] == version and known[1] == _stamp(site + path):
             written[path] = known
             continue
         written[path] = (version, writer.write(path, version, text))

@@ -25,7 +25,7 @@ from thesislab.site import data_files, frames, reproduction
 from thesislab.site.charts.data import Chart, ChartSpec, most_common
 from thesislab.site.compare import COMPARE, compare_page
 from thesislab.site.explore import explore_page
-from thesislab.site.fingerprint import ROW_KEY
+from thesislab.site.frames import ROW_KEY
 from thesislab.site.latency_pages import devices_page, lookup_page
 from thesislab.site.links import MODELS_INDEX, model_page
 from thesislab.site.memo import Memo
@@ -62,7 +62,7 @@ def _starts(device: str | None) -> dict[str, str]:
 def _chart(spec: ChartSpec, rows: pd.DataFrame, device: str | None) -> Chart:
     """The chart of `rows` (a slice of the results table) starting on `device`: the last
     build's where its rows are the same."""
-    made = partial(Chart, spec, rows, starts=_starts(device))
+    made = partial(Chart, spec, rows, starts=_starts(device), keyed=ROW_KEY in rows.columns)
     return _memo.get(f"chart {spec.chart_id}", (spec, rows, device), made)
 
 
@@ -161,8 +161,16 @@ def _samples(rows: pd.DataFrame, device: str | None) -> Page:
     )
 
 
-def _reproduction(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
-    typical = seed_spread(frame)
+def _reproduced(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows the reproduction of the thesis compares: the thesis's, and thesislab's of the
+    thesis's families (a network is the thesis's only within its family)."""
+    thesis = frame["source"] == frames.REFERENCE_SOURCE
+    return frame[frame["family"].isin(frame.loc[thesis, "family"].unique())]
+
+
+def _reproduction(frame: pd.DataFrame, catalogue: Catalogue, typical: float) -> Page:
+    """The reproduction of the thesis, from the thesis's results and thesislab's (`_reproduced`);
+    `typical`: the typical spread over seeds (`seed_spread`) of all results."""
     compared = reproduction.comparisons(frame, catalogue, typical)
     return Page(
         "reproduction.md",
@@ -344,7 +352,9 @@ def results_table(prepared: pd.DataFrame, compare: str | None = None) -> dict[st
     return {
         "columns": json.dumps(described, separators=(",", ":")),
         "rows": len(rows),
-        "chunks": data_files.chunked("results", rows, prepared["config_id"]),
+        "chunks": data_files.chunked(
+            "results", rows, prepared["config_id"], keys=prepared.get(ROW_KEY)
+        ),
         "data_dir": data_files.DATA_DIR,
         "compare": compare,
     }
@@ -455,7 +465,11 @@ def _site_pages(
         *(
             []
             if catalogue is None
-            else kept("reproduction", (published,), lambda: [_reproduction(published, catalogue)])
+            else kept(
+                "reproduction",
+                (reproduced := _reproduced(published), spread),
+                lambda: [_reproduction(reproduced, catalogue, spread)],
+            )
         ),
         *kept(
             "differences",

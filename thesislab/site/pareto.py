@@ -1,4 +1,4 @@
-"""Accuracy-latency Pareto frontiers: pure functions over plain sequences, no pandas.
+"""Accuracy-latency Pareto frontiers: pure functions over sequences (or numpy arrays), no pandas.
 
 A point is on the frontier when no other point is at least as fast and at least as accurate, and
 strictly better in one of the two. Charts draw the frontier as a step line (the best accuracy
@@ -11,33 +11,33 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
-def _usable(value: float) -> bool:
-    return not math.isnan(value)
-
-
-def pareto_front(latency: Sequence[float | None], accuracy: Sequence[float | None]) -> list[int]:
+def pareto_front(
+    latency: Sequence[float | None] | np.ndarray, accuracy: Sequence[float | None] | np.ndarray
+) -> list[int]:
     """Indices of the frontier points, fastest first (so accuracy increases along the list).
 
     Points with a missing latency or accuracy are ignored; of exact duplicates the first is kept.
     """
+    import numpy as np
+
     if len(latency) != len(accuracy):
         raise ValueError(
             f"expected as many accuracies as latencies ({len(latency)}), got {len(accuracy)}"
         )
+    speed = np.asarray(latency, dtype=float)
+    score = np.asarray(accuracy, dtype=float)
+    usable = np.flatnonzero(~np.isnan(speed) & ~np.isnan(score))
     # Fastest first; among equal latencies the most accurate first; ties keep input order.
-    points = sorted(
-        (float(speed), -float(score), index)
-        for index, (speed, score) in enumerate(zip(latency, accuracy, strict=True))
-        if speed is not None and score is not None and _usable(speed) and _usable(score)
-    )
-    front: list[int] = []
-    best = -math.inf
-    for _, negative_accuracy, index in points:
-        if -negative_accuracy > best:
-            front.append(index)
-            best = -negative_accuracy
+    points = usable[np.lexsort((usable, -score[usable], speed[usable]))]
+    ordered = score[points]
+    best_before = np.maximum.accumulate(np.concatenate(([-math.inf], ordered)))[:-1]
+    front: list[int] = points[ordered > best_before].tolist()
     return front
 
 

@@ -33,9 +33,15 @@ def tables_json(frames: dict[str, pd.DataFrame]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
+COMPRESS_LEVEL = 6
+"""zlib's own default: a third to a quarter of the time of the highest level, for a payload one
+to three per cent larger."""
+
+
 def encode(text: str) -> str:
     """JSON text, gzip-compressed (reproducibly), base64-encoded."""
-    return base64.b64encode(gzip.compress(text.encode(), mtime=0)).decode("ascii")
+    packed = gzip.compress(text.encode(), compresslevel=COMPRESS_LEVEL, mtime=0)
+    return base64.b64encode(packed).decode("ascii")
 
 
 def decode(text: str) -> Any:

@@ -46,12 +46,14 @@ from thesislab.site.build import (
     STYLESHEETS,
     GeneratedSite,
     check_results,
+    exported_into,
     generate,
     log,
 )
 from thesislab.site.links import MODELS_DIR, MODELS_INDEX
 from thesislab.site.model_pages import Shell, write_model_pages
 from thesislab.site.page import HOME
+from thesislab.site.render import EXPORTS_DIR
 from thesislab.site.worker import WorkerError
 from thesislab.store import RESULTS_ROOT
 
@@ -134,9 +136,12 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         return config
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
-        """Set the model pages of the last build aside while MkDocs empties the site."""
+        """Set the model pages and chart exports of the last build aside while MkDocs empties
+        the site."""
         self.shell = None
-        page_files.set_aside(Path(config.site_dir), MODELS_DIR)
+        site_dir = Path(config.site_dir)
+        page_files.set_aside(site_dir, MODELS_DIR, page_files.wrote_into(site_dir))
+        page_files.set_aside(site_dir, EXPORTS_DIR, exported_into(site_dir))
 
     def on_env(self, env: Environment, /, *, config: MkDocsConfig, files: Files) -> Environment:
         """Compile the theme's templates once per process, not once per build."""
@@ -168,6 +173,7 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         assert self.site is not None
         site_dir = Path(config.site_dir)
         page_files.put_back(site_dir, MODELS_DIR)
+        page_files.put_back(site_dir, EXPORTS_DIR)
         written = 0
         if self.shell is not None:
             written = write_model_pages(self.site.models, self.shell, site_dir, self.cache_dir)

@@ -13,6 +13,7 @@ whatever the rows.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -22,11 +23,12 @@ from thesislab.errors import ThesislabError
 from thesislab.results import columns
 from thesislab.results.columns import View
 from thesislab.site.charts import selections
-from thesislab.site.frames import identities
+from thesislab.site.frames import ROW_KEY, identities
 from thesislab.site.palette import colour_range
 from thesislab.site.pareto import pareto_front
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 LABEL_LEFT_FROM = 0.6
@@ -130,6 +132,9 @@ class Chart:
     starts: Mapping[str, str] = field(default_factory=dict)
     """Preferred starting values of selector fields (the site's default device): a selector
     starts there where the chart has rows with that value, else at its most common value."""
+    keyed: bool = False
+    """Whether `rows` are a slice of the results table with the keys of their rows (`ROW_KEY`):
+    its digest then reads the keys, not the values."""
 
     def _drawable(self, column: str) -> pd.Series:
         values = self.rows[column]
@@ -200,8 +205,36 @@ class Chart:
     def _front_of(self, rows: pd.DataFrame) -> list[int]:
         """Positions of the frontier among `rows`, lowest x first: the best y (the highest, or
         the lowest where a lower y is better) reachable at each x."""
-        y = rows[self.spec.y]
-        return pareto_front(list(rows[self.spec.x]), list(-y if self.spec.minimise_y else y))
+        return pareto_front(*self._coordinates(rows))
+
+    def _coordinates(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """The x and y of `rows` as the frontier takes them: y negated where lower is better."""
+        x = rows[self.spec.x].to_numpy(dtype=float, na_value=math.nan)
+        y = rows[self.spec.y].to_numpy(dtype=float, na_value=math.nan)
+        return x, -y if self.spec.minimise_y else y
+
+    def _fronts(self, rows: pd.DataFrame, grouping: list[str]) -> np.ndarray | None:
+        """Positions of the frontier of each group of `rows` (by the columns `grouping`), the
+        groups in the order of their values, each fastest first; None without any group."""
+        import numpy as np
+        import pandas as pd
+
+        groups = (
+            rows.groupby(grouping, sort=True).ngroup().to_numpy()
+            if grouping
+            else np.zeros(len(rows), dtype=np.int64)
+        )
+        x, y = self._coordinates(rows)
+        usable = np.flatnonzero((groups >= 0) & ~np.isnan(x) & ~np.isnan(y))
+        if grouping and not (groups >= 0).any():
+            return None
+        # Per group: fastest first; among equal x the best y first; ties keep the rows' order.
+        order = usable[np.lexsort((usable, -y[usable], x[usable], groups[usable]))]
+        ordered, group = y[order], groups[order]
+        best = pd.Series(ordered).groupby(group).cummax().to_numpy()
+        before = np.concatenate(([-math.inf], best[:-1]))
+        before[np.flatnonzero(np.diff(group, prepend=-1))] = -math.inf  # each group's first
+        return order[ordered > before]
 
     @cached_property
     def front(self) -> pd.DataFrame:
@@ -213,6 +246,9 @@ class Chart:
         if spec.frontier == "none" or drawn.empty:
             empty = [spec.x, spec.y, "scope", "group", "row", *self.choices]
             return pd.DataFrame(columns=list(dict.fromkeys(empty)))
+        drawn = drawn[
+            list(dict.fromkeys([spec.x, spec.y, *self.choices, spec.colour, "reference"]))
+        ]
         scopes = {selections.ALL: drawn}
         if self.has_reference:
             scopes[selections.OWN] = drawn[~drawn["reference"]]
@@ -220,22 +256,23 @@ class Chart:
         grouping = [*self.choices, *([spec.colour] if per_colour else [])]
         parts = []
         for scope, rows in scopes.items():
-            groups = rows.groupby(grouping, sort=True) if grouping else [((), rows)]
-            for _, group in groups:
-                chosen = group.iloc[self._front_of(group)]
-                part = (
-                    chosen[list(self.choices)]
-                    .astype(str)
-                    .assign(
-                        **{spec.x: chosen[spec.x].to_numpy(), spec.y: chosen[spec.y].to_numpy()},
-                        scope=scope,
-                        group=chosen[spec.colour].astype(str).to_numpy() if per_colour else "all",
-                        row=chosen.index.to_numpy(),
-                    )
+            positions = self._fronts(rows, grouping)
+            if positions is None:
+                continue
+            chosen = rows.iloc[positions]
+            part = (
+                chosen[list(self.choices)]
+                .astype(str)
+                .assign(
+                    **{spec.x: chosen[spec.x].to_numpy(), spec.y: chosen[spec.y].to_numpy()},
+                    scope=scope,
+                    group=chosen[spec.colour].astype(str).to_numpy() if per_colour else "all",
+                    row=chosen.index.to_numpy(),
                 )
-                if per_colour:  # lines share the points' colour legend
-                    part[spec.colour] = part["group"]
-                parts.append(part)
+            )
+            if per_colour:  # lines share the points' colour legend
+                part[spec.colour] = part["group"]
+            parts.append(part)
         return pd.concat(parts, ignore_index=True)
 
     @cached_property
@@ -244,6 +281,7 @@ class Chart:
         is kept, and of the others those whose identity hashes lowest, a sample that depends on
         each row alone: one more record changes it by a point or two, not all over (and the
         chart's PDF usually stays as it was)."""
+        import numpy as np
         import pandas as pd
 
         drawn = self.drawn
@@ -253,12 +291,11 @@ class Chart:
             pd.util.hash_pandas_object(drawn["pair"].astype(object), index=False)
             if self.spec.paired
             else identities(drawn)
-        )
-        kept = set(units.iloc[self.front["row"].unique()]) if not self.front.empty else set()
-        others = units[~units.isin(kept)].drop_duplicates().sort_values(kind="stable")
+        ).to_numpy()
+        kept = np.unique(units[self.front["row"].unique()]) if not self.front.empty else units[:0]
+        others = np.setdiff1d(np.unique(units), kept, assume_unique=True)  # in hash order
         budget = max(0, self.max_points // (2 if self.spec.paired else 1) - len(kept))
-        kept |= set(others.iloc[:budget])
-        return drawn[units.isin(kept)]
+        return drawn[np.isin(units, np.concatenate([kept, others[:budget]]))]
 
     @cached_property
     def front_rows(self) -> pd.DataFrame:
@@ -279,8 +316,13 @@ class Chart:
     @cached_property
     def digest(self) -> str:
         """A hash of everything the chart shows: its layout, sampling and rows."""
+        import numpy as np
         import pandas as pd
 
+        if self.keyed:  # its layout follows from its spec, starts and rows
+            made_of = (self.spec, self.max_points, sorted(self.starts.items()), [*self.rows])
+            keys = self.rows[ROW_KEY].to_numpy(dtype=np.int64).tobytes()
+            return hashlib.sha256(repr(made_of).encode() + keys).hexdigest()
         wanted = dict.fromkeys([*CSV_COLUMNS, *self._point_columns()])
         rows = self.rows[[column for column in wanted if column in self.rows.columns]]
         hashed = pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes()
@@ -301,7 +343,9 @@ class Chart:
     @cached_property
     def by_selection(self) -> list[selections.Selection]:
         """The points drawn at each selection (`selections.selections`)."""
-        return selections.selections(self.drawn, self.choices, self.has_reference)
+        spec = self.spec
+        read = dict.fromkeys([spec.x, spec.y, "reference", *self.choices])  # what they need
+        return selections.selections(self.drawn[list(read)], self.choices, self.has_reference)
 
     def at_start(self, rows: pd.DataFrame) -> pd.DataFrame:
         """The rows of a per-selection dataset at the selectors' starting values, in scope

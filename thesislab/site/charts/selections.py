@@ -46,13 +46,17 @@ def selections(
 ) -> list[Selection]:
     """Every selection of a chart whose drawable rows are `drawn`: each combination of the
     selectors' `choices`, in each scope."""
+    import pandas as pd
+
     chosen = list(choices)
+    texts = {column: drawn[column].astype(str) for column in chosen}
     result: list[Selection] = []
     for combination in itertools.product(*choices.values()):
         values = dict(zip(chosen, combination, strict=True))
-        rows = drawn
+        keep = pd.Series(True, index=drawn.index)
         for column, value in values.items():
-            rows = rows[rows[column].astype(str) == value]
+            keep &= texts[column] == value
+        rows = drawn[keep]
         scopes = {ALL: rows, **({OWN: rows[~rows["reference"]]} if has_reference else {})}
         result.extend(Selection(values, scope, part) for scope, part in scopes.items())
     return result
