@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +200,68 @@ def _row_key(row: dict[str, object]) -> int:
     return hash(tuple(tuple(value) if isinstance(value, list) else value for value in row.values()))
 
 
+def _place(row: dict[str, object], tiebreak: tuple[object, ...]) -> tuple[object, ...]:
+    """Where a row goes in the table: by source, family, name, quantization and device (missing
+    values last), then by `tiebreak`."""
+    quantization, device = row["quantization"], row["device"]
+    return (
+        row["source"],
+        row["family"],
+        row["name"],
+        quantization is None,
+        quantization or "",
+        device is None,
+        device or "",
+        *tiebreak,
+    )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A configuration's rows, with their keys (`_row_key`) and places (`_place`)."""
+
+    rows: list[dict[str, object]]
+    keys: list[int]
+    places: list[tuple[object, ...]]
+
+
+@dataclass
+class _Sorted:
+    """The rows of the table in its order, as columns (and each row's place and key): kept from
+    one join to the next, so that a few rows come and go without sorting them all again."""
+
+    places: list[tuple[object, ...]] = field(default_factory=list)
+    keys: list[int] = field(default_factory=list)
+    columns: dict[str, list[object]] = field(
+        default_factory=lambda: {column: [] for column in TABLE_COLUMNS}
+    )
+
+    @classmethod
+    def of(
+        cls, rows: list[dict[str, object]], keys: list[int], places: list[tuple[object, ...]]
+    ) -> _Sorted:
+        order = sorted(range(len(rows)), key=places.__getitem__)
+        columns = {column: [rows[index][column] for index in order] for column in TABLE_COLUMNS}
+        return cls([places[index] for index in order], [keys[index] for index in order], columns)
+
+    def remove(self, places: list[tuple[object, ...]]) -> None:
+        for place in places:
+            at = bisect_left(self.places, place)
+            del self.places[at], self.keys[at]
+            for values in self.columns.values():
+                del values[at]
+
+    def insert(
+        self, rows: list[dict[str, object]], keys: list[int], places: list[tuple[object, ...]]
+    ) -> None:
+        for row, key, place in zip(rows, keys, places, strict=True):
+            at = bisect_left(self.places, place)
+            self.places.insert(at, place)
+            self.keys.insert(at, key)
+            for column, values in self.columns.items():
+                values.insert(at, row[column])
+
+
 @dataclass
 class _Join:
     """The records of a set of results directories, indexed for the join, and the rows of each
@@ -217,71 +279,119 @@ class _Join:
     config_of: dict[str, str] = field(default_factory=dict)
     roles: dict[str, set[Role]] = field(default_factory=dict)
     """The roles of each model id (one per directory holding it)."""
+    origin: dict[str, int] = field(default_factory=dict)
+    """The place of the first results directory holding each record id."""
     seeds: dict[str, list[str]] = field(default_factory=dict)
-    """The model ids of each configuration, in id order."""
+    """The model ids of each configuration, in `_rank` order."""
     artifacts_of: dict[str, list[str]] = field(default_factory=dict)
-    """The artifact ids of each model id, in id order (models not loaded included)."""
+    """The artifact ids of each model id, in `_rank` order (models not loaded included)."""
     measurements_of: dict[str, list[str]] = field(default_factory=dict)
-    """The measurement ids of each artifact id, in id order (artifacts not loaded included)."""
-    rows_of: dict[str, tuple[list[dict[str, object]], list[int]]] = field(default_factory=dict)
-    """The rows of each configuration, with their keys."""
-    order: list[str] = field(default_factory=list)
-    """The configurations, in id order."""
+    """The measurement ids of each artifact id, in `_rank` order (artifacts not loaded
+    included)."""
+    rows_of: dict[str, _Rows] = field(default_factory=dict)
+    """The rows of each configuration, with their keys and places."""
+    lending: set[str] = field(default_factory=set)
+    """The configurations of untrained networks measured on a device, which lend their latency
+    to others (`_architecture_rows`)."""
+    sorted: _Sorted | None = None
+    """The table as the last join left it; None where it is to be sorted anew."""
 
     def add(
         self,
+        place: int,
         store: Store,
         declared: Role | None,
         models: dict[str, ModelRecord],
         artifacts: dict[str, ArtifactRecord],
         measurements: dict[str, MeasurementRecord],
     ) -> set[str]:
-        """Add records of `store` (which declares the role `declared`), in id order; return
-        the configurations whose records changed (their rows are stale until `rejoin`)."""
+        """Add records of `store`, the `place`-th results directory (which declares the role
+        `declared`); return the configurations whose records changed (their rows are stale
+        until `rejoin`)."""
         touched: set[str] = set()
+        origin = self.origin
+        ranked = self._rank
         for identifier, model in models.items():
             if identifier not in self.models:
                 config_id = store.configuration_id(identifier)
                 self.models[identifier] = model
                 self.config_of[identifier] = config_id
-                insort(self.seeds.setdefault(config_id, []), identifier)
+                origin.setdefault(identifier, place)
+                insort(self.seeds.setdefault(config_id, []), identifier, key=ranked)
             self.roles.setdefault(identifier, set()).add(model_role(model, declared))
             touched.add(self.config_of[identifier])
         for identifier, artifact in artifacts.items():
             if identifier not in self.artifacts:
                 self.artifacts[identifier] = artifact
-                insort(self.artifacts_of.setdefault(artifact.model_id, []), identifier)
+                origin.setdefault(identifier, place)
+                insort(self.artifacts_of.setdefault(artifact.model_id, []), identifier, key=ranked)
             touched.add(self.config_of.get(artifact.model_id, ""))
         for identifier, measurement in measurements.items():
             if identifier not in self.measurements:
                 self.measurements[identifier] = measurement
-                insort(self.measurements_of.setdefault(measurement.artifact_id, []), identifier)
-            measured = self.artifacts.get(measurement.artifact_id)
-            touched.add(self.config_of.get(measured.model_id, "") if measured else "")
+                origin.setdefault(identifier, place)
+                measured = self.measurements_of.setdefault(measurement.artifact_id, [])
+                insort(measured, identifier, key=ranked)
+            timed = self.artifacts.get(measurement.artifact_id)
+            touched.add(self.config_of.get(timed.model_id, "") if timed else "")
         touched.discard("")
         return touched
 
+    def holds_any(self, added: list[_Loaded]) -> bool:
+        """Whether any of the `added` records is here already (from another directory)."""
+        return any(
+            not self.models.keys().isdisjoint(models)
+            or not self.artifacts.keys().isdisjoint(artifacts)
+            or not self.measurements.keys().isdisjoint(measurements)
+            for models, artifacts, measurements in added
+        )
+
+    def _rank(self, identifier: str) -> tuple[int, str]:
+        """Where a record comes among others: by results directory, then by id."""
+        return self.origin[identifier], identifier
+
     def rejoin(self, configurations: set[str]) -> None:
         """Join the rows of `configurations` again."""
-        new = [config_id for config_id in configurations if config_id not in self.rows_of]
-        if len(new) > len(self.order) // 8:
-            self.order = sorted([*self.order, *new])
-        else:
-            for config_id in new:
-                insort(self.order, config_id)
+        lent = bool(self.lending)
+        before = [
+            self.rows_of[config_id] for config_id in configurations if config_id in self.rows_of
+        ]
         for config_id in configurations:
-            self.rows_of[config_id] = self._join(config_id)
+            joined = self.rows_of[config_id] = self._join(config_id)
+            if any(row["stage"] == UNTRAINED and row["device"] is not None for row in joined.rows):
+                self.lending.add(config_id)
+            else:
+                self.lending.discard(config_id)
+        if self.sorted is None or lent or self.lending:  # rows lent to others: all change
+            self.sorted = None
+            return
+        for known in before:
+            self.sorted.remove(known.places)
+        for config_id in configurations:
+            joined = self.rows_of[config_id]
+            self.sorted.insert(joined.rows, joined.keys, joined.places)
+
+    def table(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The table, in order, and the keys of its rows."""
+        import numpy as np
+        import pandas as pd
+
+        if self.sorted is None:
+            self.sorted = self._sort()
+        frame = pd.DataFrame(self.sorted.columns, columns=list(TABLE_COLUMNS))
+        return frame, np.asarray(self.sorted.keys, dtype=np.int64)
 
     def contents(self, config_id: str) -> list[str]:
         """The ids of a configuration's records: its models, then their artifacts, then
-        those's measurements, each in id order."""
+        those's measurements, each in `_rank` order."""
         seeds = self.seeds[config_id]
         artifacts = [a for model in seeds for a in self.artifacts_of.get(model, [])]
         measured = [m for artifact in artifacts for m in self.measurements_of.get(artifact, [])]
         return [*seeds, *artifacts, *measured]
 
-    def _join(self, config_id: str) -> tuple[list[dict[str, object]], list[int]]:
-        """The rows of a configuration, and their keys."""
+    def _join(self, config_id: str) -> _Rows:
+        """The rows of a configuration, with their keys and places (among equal rows, in the
+        `_rank` order of the configurations' first models)."""
         seeds = self.seeds[config_id]
         models = {identifier: self.models[identifier] for identifier in seeds}
         role = combined_role(role for identifier in seeds for role in self.roles[identifier])
@@ -295,30 +405,34 @@ class _Join:
             for artifact in artifacts
         }
         rows = list(_rows_of_configuration(config_id, models, role, artifacts, measurements_of))
-        return rows, [_row_key(row) for row in rows]
+        first = self._rank(seeds[0])
+        places = [_place(row, (0, *first, index)) for index, row in enumerate(rows)]
+        return _Rows(rows, [_row_key(row) for row in rows], places)
 
-    def rows(self) -> tuple[list[dict[str, object]], list[int]]:
-        """Every row of the table, unsorted, and their keys."""
+    def _sort(self) -> _Sorted:
+        """Every row of the table, sorted."""
         rows: list[dict[str, object]] = []
         keys: list[int] = []
-        for config_id in self.order:
-            own, own_keys = self.rows_of[config_id]
-            rows += own
-            keys += own_keys
+        places: list[tuple[object, ...]] = []
+        for config_id in sorted(self.rows_of, key=lambda config: self._rank(self.seeds[config][0])):
+            own = self.rows_of[config_id]
+            rows += own.rows
+            keys += own.keys
+            places += own.places
         joined = _architecture_rows(rows)
-        if not joined:
-            return rows, keys
-        # a configuration's row without a device gives way to those with a latency
-        with_latency = {(row["config_id"], row["quantization"]) for row in joined}
-        kept = [
-            index
-            for index, row in enumerate(rows)
-            if row["device"] or (row["config_id"], row["quantization"]) not in with_latency
-        ]
-        return (
-            [rows[index] for index in kept] + joined,
-            [keys[index] for index in kept] + [_row_key(row) for row in joined],
-        )
+        if joined:  # a configuration's row without a device gives way to those with a latency
+            with_latency = {(row["config_id"], row["quantization"]) for row in joined}
+            kept = [
+                index
+                for index, row in enumerate(rows)
+                if row["device"] or (row["config_id"], row["quantization"]) not in with_latency
+            ]
+            rows = [rows[index] for index in kept] + joined
+            keys = [keys[index] for index in kept] + [_row_key(row) for row in joined]
+            places = [places[index] for index in kept] + [
+                _place(row, (1, index, "", 0)) for index, row in enumerate(joined)
+            ]
+        return _Sorted.of(rows, keys, places)
 
 
 _Loaded = tuple[dict[str, ModelRecord], dict[str, ArtifactRecord], dict[str, MeasurementRecord]]
@@ -399,8 +513,6 @@ def joined(
     process are the same with some added (a rebuild under `mkdocs serve`), only the
     configurations of the new records are joined again.
     """
-    import numpy as np
-    import pandas as pd
 
     given = [results] if isinstance(results, Store | Path | str) else list(results)
     stores = [item if isinstance(item, Store) else Store.shared(item) for item in given]
@@ -410,27 +522,26 @@ def joined(
         loaded = [_load(store, invalid) for store in stores]
         join = _joins.pop(roots, None)
         added = None if join is None or join.declared != declared else _added(join, loaded)
+        if join is not None and added is not None and join.holds_any(added):
+            added = None  # a record in one more directory: it may come before its place
         extends = join.serial if join is not None and added is not None else None
         if join is None or added is None:
             join, added = _Join(declared), loaded
         join.serial = next(_serials)
         changed: set[str] = set()
-        for store, role, (models, artifacts, measurements) in zip(
-            stores, declared, added, strict=True
+        for place, (store, role, (models, artifacts, measurements)) in enumerate(
+            zip(stores, declared, added, strict=True)
         ):
-            changed |= join.add(store, role, models, artifacts, measurements)
+            changed |= join.add(place, store, role, models, artifacts, measurements)
         join.rejoin(changed)
         join.loaded = loaded
         _joins[roots] = join
         while len(_joins) > KEPT_JOINS:
             del _joins[next(iter(_joins))]
-        rows, keys = join.rows()
-        frame = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
-    order = frame.sort_values(["source", "family", "name", "quantization", "device"]).index
-    positions = order.to_numpy()
+        frame, keys = join.table()
     return Joined(
-        frame.iloc[positions].reset_index(drop=True),
-        np.asarray(keys, dtype=np.int64)[positions],
+        frame,
+        keys,
         {**join.models, **join.artifacts, **join.measurements},
         join.serial,
         extends,
