@@ -192,12 +192,12 @@ class Store:
         for kind in kinds:
             directory = os.path.join(self.root, kind)
             if os.path.isdir(directory):
-                with os.scandir(directory) as entries:
-                    names = sorted(
-                        entry.name
-                        for entry in entries
-                        if not entry.name.startswith(".") and entry.name.endswith(".json")
-                    )
+                names = [
+                    name
+                    for name in os.listdir(directory)
+                    if not name.startswith(".") and name.endswith(".json")
+                ]
+                names.sort()
                 folder = directory + os.sep
                 for name in names:
                     yield name[:-5], folder + name  # less ".json"

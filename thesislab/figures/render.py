@@ -29,7 +29,7 @@ def figure_file(figure: Figure, output_format: FigureFormat) -> bytes:
     if output_format is FigureFormat.pgf:
         return pgf_source(figure).encode()
     if output_format is FigureFormat.csv:
-        return str(figure.chart.csv_rows().to_csv(index=False)).encode()
+        return figure.chart.csv().encode()
     from thesislab.site.exports import chart_file
 
     return chart_file(

@@ -235,32 +235,31 @@ class Catalogue:
         )
         return heapq.nlargest(count, dated, key=lambda item: (item[1], item[0]))
 
-    def by_family(self, among: Collection[str]) -> list[tuple[str, list[dict[str, str]]]]:
-        """The configurations of `among` for the models index: per family (in name order), its
-        name, page (relative to the index) and, unless it was simply trained, its stage and
-        method; where several configurations share a name and these, what sets each apart (its
-        recipe's own settings in words, else its id)."""
-        families: dict[str, list[dict[str, str]]] = {}
-        namesakes: dict[tuple[str, ...], list[str]] = {}
+    def index(self, among: Collection[str]) -> list[tuple[str, str, str, str]]:
+        """The configurations of `among` as the models index lists them, by family, then name
+        and page (each in name order): each one's family, name, page (relative to the index) and,
+        unless it was simply trained, its stage and method; where several configurations share
+        a name and these, what sets each apart (its recipe's own settings in words, else its
+        id)."""
         listed = self.listed
+        shared = Counter((listed[config][1], listed[config][3]) for config in among)
+        namesakes: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for config_id in among:
             _, name, _, detail = listed[config_id]
-            namesakes.setdefault((name, *detail), []).append(config_id)
-        for group in namesakes.values():
-            apart = self._apart(group) if len(group) > 1 else {}
-            for config_id in group:
-                family, name, page, detail = listed[config_id]
-                families.setdefault(family, []).append(
-                    {
-                        "name": name,
-                        "page": page,
-                        "detail": " · ".join([*detail, *apart.get(config_id, [])]),
-                    }
-                )
-        return [
-            (family, sorted(entries, key=lambda entry: (entry["name"], entry["page"])))
-            for family, entries in sorted(families.items())
-        ]
+            if shared[(name, detail)] > 1:
+                namesakes.setdefault((name, detail), []).append(config_id)
+        apart = {
+            config_id: words
+            for group in namesakes.values()
+            for config_id, words in self._apart(group).items()
+        }
+        entries = []
+        for config_id in among:
+            family, name, page, detail = listed[config_id]
+            words = [*detail, *apart[config_id]] if config_id in apart else detail
+            entries.append((family, name, page, " · ".join(words)))
+        entries.sort(key=lambda entry: entry[:3])
+        return entries
 
     def _apart(self, namesakes: list[str]) -> dict[str, list[str]]:
         """What sets each of `namesakes` apart, in words: the recipe settings it has that the

@@ -98,9 +98,10 @@ def chunked(
 ) -> list[DataFile]:
     """`rows` (a table, in the order shown) as data files named `name`, each the JSON text of
     its rows (`encode`), cut only between `units` (the rows' configurations, say), or where a
-    file would hold more than `max_rows`. `keys`: where each row is worked out from one row of
-    the results table alone, that row's key (`frames.ROW_KEY`), which tells a file's rows apart
-    at no cost (else their values are hashed)."""
+    file would hold more than `max_rows`. `keys`: a key of each row's content, equal for equal
+    rows within this process (that of the row of the results table it is worked out from alone,
+    `frames.ROW_KEY`), which tells a file's rows apart at no cost (else their values are
+    hashed)."""
     import numpy as np
     import pandas as pd
 

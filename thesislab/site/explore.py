@@ -183,7 +183,7 @@ def _label(column: str, value: str) -> str:
 
 
 def _choices(frame: pd.DataFrame, column: str) -> list[str]:
-    return sorted(set(value_texts(frame[column])))
+    return sorted(set(value_texts(frame[column].drop_duplicates())))
 
 
 def _template() -> Layout:

@@ -138,13 +138,14 @@ def _rendered_script(
     chart_id: str,
     print_spec: str,
     tables: dict[str, pd.DataFrame],
-    rows: pd.DataFrame,
+    csv: str | pd.DataFrame,
     cache_dir: Path | None,
 ) -> bytes:
     """The exports script of a chart, from its print spec (without data), its datasets and its
-    CSV's rows: the whole job, in the rendering process."""
+    CSV (or the rows to write it from): the whole job, in the rendering process."""
     spec = with_data(json.loads(print_spec), tables)
-    return _script(chart_id, render(spec, "pdf", cache_dir), str(rows.to_csv(index=False)))
+    text = csv if isinstance(csv, str) else str(csv.to_csv(index=False))
+    return _script(chart_id, render(spec, "pdf", cache_dir), text)
 
 
 def exports_script(chart: Chart, cache_dir: Path | None = None) -> Future[bytes]:
@@ -155,7 +156,7 @@ def exports_script(chart: Chart, cache_dir: Path | None = None) -> Future[bytes]
         chart.spec.chart_id,
         spec_json(chart.layout, "print"),
         chart.datasets,
-        chart.csv_rows(),
+        chart.csv() if chart.keyed else chart.csv_rows(),  # its lines kept, or written there
         cache_dir,
     )
 

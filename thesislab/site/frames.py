@@ -24,6 +24,7 @@ from thesislab.site.palette import NO_METHOD
 from thesislab.site.pareto import interpolate_front, pareto_front
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from thesislab.models.counting import ModelCount
@@ -36,8 +37,20 @@ BASELINE_METHOD = "uniform"
 
 ROW_KEY = "row_key"
 """The column of a slice of the results table holding the keys of its rows
-(`results.table.Joined.keys`): equal keys, equal rows, within one process. Rows worked out
-from others (pairs, comparisons) are not the table's: they never carry it as theirs."""
+(`results.table.Joined.keys`): equal keys, equal rows, within one process. A row worked out
+from a few rows of the table alone (one side of a pair) carries the key of those
+(`combined_keys`); one worked out from many (compared with a frontier) carries none."""
+
+
+def combined_keys(*keys: np.ndarray) -> np.ndarray:
+    """Keys (`ROW_KEY`) of rows each worked out from one row of each of `keys`' rows (in that
+    order), from those rows' keys."""
+    import numpy as np
+
+    combined = np.zeros(len(keys[0]), dtype=np.uint64)
+    for column in keys:  # FNV-1a over the keys, wrapping as unsigned 64-bit numbers do
+        combined = (combined ^ np.asarray(column).astype(np.uint64)) * np.uint64(0x100000001B3)
+    return combined.view(np.int64)
 
 
 def prepare(frame: pd.DataFrame) -> pd.DataFrame:
@@ -128,17 +141,23 @@ def _long_form(
 ) -> pd.DataFrame:
     """Pairs in long form: the rows `first[i]` and `second[i]` of `frame`, each pair keyed by
     `prefix` and its second row's identity (so that a pair keeps its key as results come)."""
+    import numpy as np
     import pandas as pd
 
     if not second:
         return frame.iloc[0:0].assign(pair="", side="", order=0)
     pairs = [f"{prefix}-{key:016x}" for key in identities(frame.loc[second])]
     parts = []
-    for order, indices in enumerate((first, second)):
+    for order, (indices, partners) in enumerate(((first, second), (second, first))):
         part = frame.loc[indices].copy()
         part["pair"] = pairs
         part["side"] = [side[order] for side in sides]
         part["order"] = order
+        if ROW_KEY in frame.columns:  # a pair's point is its row's and its partner's
+            own, other = frame.loc[indices, ROW_KEY], frame.loc[partners, ROW_KEY]
+            part[ROW_KEY] = combined_keys(
+                own.to_numpy(), other.to_numpy(), np.full(len(own), order)
+            )
         parts.append(part)
     return pd.concat(parts, ignore_index=True).sort_values(["pair", "order"], ignore_index=True)
 
@@ -168,6 +187,13 @@ class _Baselines:
         return self.rows[best]
 
 
+_partners: dict[int, dict[int, int]] = {}
+"""The partner of each student (both by row key, `ROW_KEY`) in each group of rows of one
+architecture, stage, quantization and device, by a hash of the group's row keys, as the last
+call found them: a rebuild in the same process looks for partners only in the groups whose rows
+changed."""
+
+
 def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Each distilled row with the non-distilled row of the same architecture it is compared to.
 
@@ -175,36 +201,41 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     whose name shares the longest prefix with the student's (same recipe), then the most seeds.
     Long form: sides 'without teacher' and 'with teacher'.
     """
+    global _partners
     keys = ["architecture", "stage", "quantization", "device"]
-    keyed = _keyed(frame[[*keys, "name", "n_seeds", "distilled"]], keys).assign(row=frame.index)
+    known = ROW_KEY in frame.columns
+    read = [*keys, "name", "n_seeds", "distilled", *([ROW_KEY] if known else [])]
+    keyed = _keyed(frame[read], keys).assign(row=frame.index)
     baselines = keyed[~keyed["distilled"]].sort_values(["name", "row"])
+    students = keyed[keyed["distilled"]]
     names, rows = baselines["name"].tolist(), baselines["row"].tolist()
     seeds = baselines["n_seeds"].tolist()
-    positions = baselines.groupby(keys, sort=False).indices  # in name order within each
-    groups: dict[tuple[object, ...], _Baselines] = {}
-
-    def baselines_of(key: tuple[object, ...]) -> _Baselines | None:
-        if key not in groups and key in positions:
-            at = list(positions[key])
-            groups[key] = _Baselines(
-                [names[i] for i in at],
-                [(-int(seeds[i]), int(rows[i])) for i in at],
-                [int(rows[i]) for i in at],
+    student_names, student_rows = students["name"].tolist(), students["row"].tolist()
+    row_keys = baselines[ROW_KEY].tolist() if known else rows
+    student_keys = students[ROW_KEY].tolist() if known else student_rows
+    row_of = dict(zip(row_keys, rows, strict=True))
+    among = baselines.groupby(keys, sort=False).indices  # in name order within each
+    partner_of: dict[int, int] = {}
+    found: dict[int, dict[int, int]] = {}
+    for key, at in students.groupby(keys, sort=False).indices.items():
+        if key not in among:
+            continue
+        group = list(among[key])
+        digest = hash((tuple(row_keys[i] for i in group), tuple(student_keys[i] for i in at)))
+        chosen = _partners.get(digest) if known else None
+        if chosen is None:
+            baseline = _Baselines(
+                [names[i] for i in group],
+                [(-int(seeds[i]), int(rows[i])) for i in group],
+                [int(row_keys[i]) for i in group],
             )
-        return groups.get(key)
-
-    students = keyed[keyed["distilled"]]
-    first, second = [], []
-    for key, name, row in zip(
-        students[keys].itertuples(index=False, name=None),
-        students["name"].tolist(),
-        students["row"].tolist(),
-        strict=True,
-    ):
-        group = baselines_of(key)
-        if group is not None:
-            first.append(int(group.partner(name)))
-            second.append(int(row))
+            chosen = {student_keys[i]: baseline.partner(student_names[i]) for i in at}
+        found[digest] = chosen
+        partner_of.update((student_rows[i], row_of[chosen[student_keys[i]]]) for i in at)
+    if known:
+        _partners = found
+    first = [partner_of[row] for row in student_rows if row in partner_of]
+    second = [row for row in student_rows if row in partner_of]
     return _long_form(
         frame, first, second, "distillation", [["without teacher", "with teacher"]] * len(second)
     )
@@ -250,7 +281,9 @@ def versus_baseline(frame: pd.DataFrame) -> pd.DataFrame:
     Uniform pruning's frontier is taken over all its stages: a uniformly narrowed network trained
     from scratch is the baseline every pruning pipeline has to beat.
     """
-    pruned = measured(frame[frame["pruning_method"] != NO_METHOD]).copy()
+    pruned = measured(frame[frame["pruning_method"] != NO_METHOD]).drop(
+        columns=ROW_KEY, errors="ignore"
+    )
     pruned["accuracy_change"] = math.nan
     for _, rows in pruned.groupby("device"):
         baseline = rows[rows["pruning_method"] == BASELINE_METHOD]

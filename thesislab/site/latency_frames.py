@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from thesislab.importers.thesis2019 import DEVICE as THESIS_DEVICE
 from thesislab.results.table import MEASURED, OF_ARCHITECTURE
-from thesislab.site.frames import REFERENCE_SOURCE
+from thesislab.site.frames import REFERENCE_SOURCE, ROW_KEY, combined_keys
 from thesislab.site.pareto import pareto_front
 
 if TYPE_CHECKING:
@@ -43,11 +43,15 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
     }
     timed = timed.assign(latency_from=origin, rank=timed["device"].map(order))
     keys = ["config_id", "quantization"]
-    first = timed[[*keys, "device", "latency_ms", "latency_from", "rank"]].rename(
+    keyed = [ROW_KEY] if ROW_KEY in timed.columns else []
+    first = timed[[*keys, "device", "latency_ms", "latency_from", "rank", *keyed]].rename(
         columns=lambda column: column if column in keys else f"first_{column}"
     )
     pairs = timed.merge(first, on=keys)
     pairs = pairs[pairs["first_rank"] < pairs["rank"]]
+    if keyed:  # a pair's row is its two rows'
+        first_keys = pairs.pop(f"first_{ROW_KEY}").to_numpy()
+        pairs[ROW_KEY] = combined_keys(pairs[ROW_KEY].to_numpy(), first_keys)
     from_architecture = (pairs["latency_from"] == OF_ARCHITECTURE) | (
         pairs["first_latency_from"] == OF_ARCHITECTURE
     )
@@ -234,6 +238,7 @@ def thesis_fronts(compared: pd.DataFrame, device: str) -> pd.DataFrame:
         & (compared["source"] == REFERENCE_SOURCE)
         & compared["accuracy"].notna()
     ].reset_index(drop=True)
+    rows = rows.drop(columns=ROW_KEY, errors="ignore")  # fronts are of all rows together
     accuracy = list(rows["accuracy"])
     before = set(pareto_front(list(rows["first_latency_ms"]), accuracy))
     after = set(pareto_front(list(rows["latency_ms"]), accuracy))

@@ -8,6 +8,7 @@ from thesislab.results.roles import Role
 from thesislab.results.table import OF_ARCHITECTURE
 from thesislab.site import frames, latency_frames
 from thesislab.site.charts.data import Chart, ChartSpec
+from thesislab.site.frames import ROW_KEY
 from thesislab.site.page import LOOKUP, UNFINISHED_STAGE, Page, natural_order, slug
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ def _device_comparison(compared: pd.DataFrame) -> Chart:
             error_bars=False,
         ),
         compared,
+        keyed=ROW_KEY in compared.columns,
     )
 
 
@@ -130,6 +132,7 @@ def lookup_page(frame: pd.DataFrame) -> Page:
                     error_bars=False,
                 ),
                 rows,
+                keyed=ROW_KEY in rows.columns,
             )
         },
         context={

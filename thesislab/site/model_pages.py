@@ -90,8 +90,9 @@ class ModelPage:
         }
 
     def search_entry(self) -> dict[str, str]:
-        """The page's entry in the site's search index (text as HTML, as search expects)."""
-        return dict(self._entry)
+        """The page's entry in the site's search index (text as HTML, as search expects): one
+        dict per page, which the index only reads."""
+        return self._entry
 
 
 def _names(model: ModelRecord) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
@@ -121,18 +122,17 @@ def _models_index(frame: pd.DataFrame, catalogue: Catalogue) -> Page:
     files (it grows with the results)."""
     import pandas as pd
 
-    families = catalogue.by_family(frame["config_id"].unique().tolist())
-    entries = pd.DataFrame(
-        [{"family": family, **entry} for family, listed in families for entry in listed],
-        columns=["family", "name", "page", "detail"],
-    )
-    chunks = data_files.chunked("models", entries, entries["page"])
+    listed = catalogue.index(frame["config_id"].unique().tolist())
+    families = Counter(family for family, *_ in listed)
+    entries = pd.DataFrame(listed, columns=["family", "name", "page", "detail"])
+    keys = pd.Series([hash(entry) for entry in listed], dtype="int64")
+    chunks = data_files.chunked("models", entries, entries["page"], keys=keys)
     return Page(
         MODELS_INDEX,
         "Models",
         "models.j2",
         context={
-            "families": [(family, len(listed)) for family, listed in families],
+            "families": sorted(families.items()),
             "chunks": chunks,
             "data_dir": data_files.DATA_DIR,
         },
@@ -268,7 +268,11 @@ def _pruning(pruned: pd.DataFrame, spread: float) -> list[Page]:
         "pruning.j2",
         section="Pruning",
         charts={
-            "methods": Chart(ChartSpec("pruning", "Pruning methods", **_PRUNING_CHART), pruned),
+            "methods": Chart(
+                ChartSpec("pruning", "Pruning methods", **_PRUNING_CHART),
+                pruned,
+                keyed=ROW_KEY in pruned.columns,
+            ),
             "change": Chart(
                 ChartSpec(
                     "pruning-change",
@@ -303,6 +307,7 @@ def _pruning(pruned: pd.DataFrame, spread: float) -> list[Page]:
                     "method": Chart(
                         ChartSpec(f"method-{slug(str(method))}", str(method), **_PRUNING_CHART),
                         shown,
+                        keyed=ROW_KEY in shown.columns,
                     )
                 },
                 context={
@@ -331,7 +336,11 @@ def _paired_page(
         title,
         f"{name}.j2",
         charts={
-            "pairs": Chart(ChartSpec(name, title, paired=True, shape="side", **settings), pairs)
+            "pairs": Chart(
+                ChartSpec(name, title, paired=True, shape="side", **settings),
+                pairs,
+                keyed=ROW_KEY in pairs.columns,
+            )
         },
         context={"pairs": frames.pair_table(pairs), **(context or {})},
     )

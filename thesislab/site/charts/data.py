@@ -122,6 +122,21 @@ class Undrawn:
 
 
 @dataclass
+class _Lines:
+    """CSV lines written, by the key of their row (`ROW_KEY`)."""
+
+    lines: dict[int, str] = field(default_factory=dict)
+    most: int = 0
+    """The most rows of one CSV written with them."""
+
+
+_csv_lines: dict[tuple[str, ...], _Lines] = {}
+"""The CSV lines of the rows of the results table written in this process, per header and
+column types of a CSV: a rebuild writes only those of rows it did not write before (a chart's
+CSV holds every row: tens of thousands at a lab's scale)."""
+
+
+@dataclass
 class Chart:
     """A chart's rows and what it draws of them."""
 
@@ -393,6 +408,28 @@ class Chart:
         spec = self.spec
         wanted = dict.fromkeys([*CSV_COLUMNS, spec.x, spec.y, *spec.selectors])
         return self.rows[[column for column in wanted if column in self.rows.columns]]
+
+    def csv(self) -> str:
+        """The chart's CSV file: its `csv_rows`. A keyed chart's lines are those its rows'
+        keys were written as before in this process, where they were (`_csv_lines`)."""
+        rows = self.csv_rows()
+        if not self.keyed:
+            return str(rows.to_csv(index=False))
+        header = str(rows.iloc[:0].to_csv(index=False))
+        kind = (header, *map(str, rows.dtypes))
+        known = _csv_lines.setdefault(kind, _Lines())
+        keys = self.rows[ROW_KEY].tolist()
+        missing = [at for at, key in enumerate(keys) if key not in known.lines]
+        if missing:
+            written = str(rows.iloc[missing].to_csv(index=False)).splitlines(keepends=True)[1:]
+            if len(written) != len(missing):  # a value with a line break: no line per row
+                return str(rows.to_csv(index=False))
+            known.lines.update(zip((keys[at] for at in missing), written, strict=True))
+        text = header + "".join(map(known.lines.__getitem__, keys))
+        known.most = max(known.most, len(keys))
+        if len(known.lines) > 4 * known.most:  # lines of rows long gone
+            known.lines = {key: known.lines[key] for key in keys}
+        return text
 
     @cached_property
     def layout(self) -> Layout:
