@@ -146,20 +146,21 @@ def _long_form(
 
     if not second:
         return frame.iloc[0:0].assign(pair="", side="", order=0)
-    pairs = [f"{prefix}-{key:016x}" for key in identities(frame.loc[second])]
+    identity = [column for column in IDENTITY if column in frame.columns]
+    keys = identities(frame.loc[second, identity]).to_numpy()
+    pairs = [f"{prefix}-{key:016x}" for key in keys]
     parts = []
     for order, (indices, partners) in enumerate(((first, second), (second, first))):
-        part = frame.loc[indices].copy()
+        part = frame.loc[indices]
         part["pair"] = pairs
         part["side"] = [side[order] for side in sides]
         part["order"] = order
         if ROW_KEY in frame.columns:  # a pair's point is its row's and its partner's
-            own, other = frame.loc[indices, ROW_KEY], frame.loc[partners, ROW_KEY]
-            part[ROW_KEY] = combined_keys(
-                own.to_numpy(), other.to_numpy(), np.full(len(own), order)
-            )
+            own, other = part[ROW_KEY].to_numpy(), frame.loc[partners, ROW_KEY].to_numpy()
+            part[ROW_KEY] = combined_keys(own, other, np.full(len(own), order))
         parts.append(part)
-    return pd.concat(parts, ignore_index=True).sort_values(["pair", "order"], ignore_index=True)
+    by_pair = np.lexsort((np.repeat([0, 1], len(keys)), np.concatenate([keys, keys])))
+    return pd.concat(parts, ignore_index=True).take(by_pair).reset_index(drop=True)
 
 
 @dataclass(frozen=True)

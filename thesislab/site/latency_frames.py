@@ -4,6 +4,7 @@ latencies compared across devices and against what a lookup table or MACs alone 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from thesislab.importers.thesis2019 import DEVICE as THESIS_DEVICE
@@ -33,6 +34,8 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
     A pair's first device is the thesis's, the others come by name; pairs come in that order.
     Rows without `latency_from` count as measured on their own artifacts.
     """
+    import numpy as np
+
     timed = frame[
         frame["latency_ms"].notna() & frame["device"].notna() & frame["quantization"].notna()
     ]
@@ -47,8 +50,12 @@ def device_comparison(frame: pd.DataFrame) -> pd.DataFrame:
     first = timed[[*keys, "device", "latency_ms", "latency_from", "rank", *keyed]].rename(
         columns=lambda column: column if column in keys else f"first_{column}"
     )
-    pairs = timed.merge(first, on=keys)
-    pairs = pairs[pairs["first_rank"] < pairs["rank"]]
+    at = timed[[*keys, "rank"]].assign(row=np.arange(len(timed)))  # the merge, on a few columns
+    matched = at.merge(first, on=keys)
+    matched = matched[matched["first_rank"] < matched["rank"]]
+    pairs = timed.iloc[matched["row"].to_numpy()].reset_index(drop=True)
+    for column in first.columns.drop(keys):
+        pairs[column] = matched[column].to_numpy()
     if keyed:  # a pair's row is its two rows'
         first_keys = pairs.pop(f"first_{ROW_KEY}").to_numpy()
         pairs[ROW_KEY] = combined_keys(pairs[ROW_KEY].to_numpy(), first_keys)
@@ -126,11 +133,24 @@ def _rank_correlation(
 ) -> float:
     """Spearman's rho (Pearson's correlation of the average ranks) or Kendall's tau-b, without
     scipy (which pandas would need for them): NaN where either side has a single value."""
-    if len(first) < 2 or _single_valued(first) or _single_valued(second):
+    values = (first.to_numpy(dtype=float).tobytes(), second.to_numpy(dtype=float).tobytes())
+    return _correlation_of(*values, method)
+
+
+@lru_cache(maxsize=256)
+def _correlation_of(first: bytes, second: bytes, method: Literal["spearman", "kendall"]) -> float:
+    """`_rank_correlation` of the values as bytes (float64): a rebuild works out only those of
+    the groups whose values changed (a few of a device page's)."""
+    import numpy as np
+    import pandas as pd
+
+    x = pd.Series(np.frombuffer(first, dtype=float))
+    y = pd.Series(np.frombuffer(second, dtype=float))
+    if len(x) < 2 or _single_valued(x) or _single_valued(y):
         return math.nan
     if method == "spearman":
-        return float(first.rank().corr(second.rank()))
-    return _kendall_tau_b(first.to_numpy(dtype=float), second.to_numpy(dtype=float))
+        return float(x.rank().corr(y.rank()))
+    return _kendall_tau_b(x.to_numpy(), y.to_numpy())
 
 
 def _macs_ranking(group: pd.DataFrame) -> dict[str, float | int]:

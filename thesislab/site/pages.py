@@ -508,7 +508,7 @@ def _site_pages(
             if catalogue is None
             else kept(
                 "models",
-                ("\n".join(sorted(published["config_id"].unique())),),
+                ("\n".join(published["config_id"].unique()),),
                 lambda: [_models_index(published, catalogue)],
             )
         ),

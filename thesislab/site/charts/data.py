@@ -107,6 +107,11 @@ class Layout:
     """Values of the shape field, in the order of the shapes (a pair's first point: circle)."""
 
 
+def _any_value(values: pd.Series) -> bool:
+    """Whether any of `values` is not missing (the first usually says so)."""
+    return bool(values.iloc[:1].notna().any() or values.notna().any())
+
+
 def most_common(values: pd.Series) -> str:
     """The most common of `values` (as text), the first by name of those as common."""
     counts = values.astype(str).value_counts()
@@ -307,10 +312,15 @@ class Chart:
             if self.spec.paired
             else identities(drawn)
         ).to_numpy()
-        kept = np.unique(units[self.front["row"].unique()]) if not self.front.empty else units[:0]
-        others = np.setdiff1d(np.unique(units), kept, assume_unique=True)  # in hash order
-        budget = max(0, self.max_points // (2 if self.spec.paired else 1) - len(kept))
-        return drawn[np.isin(units, np.concatenate([kept, others[:budget]]))]
+        kept = np.isin(units, units[self.front["row"].unique()] if not self.front.empty else [])
+        others = np.sort(units[~kept])  # in hash order
+        others = others[np.concatenate(([True], others[1:] != others[:-1]))[: len(others)]]
+        budget = max(
+            0, self.max_points // (2 if self.spec.paired else 1) - len(np.unique(units[kept]))
+        )
+        if budget and len(others):  # the lowest hashes: those up to the last kept
+            kept |= units <= others[:budget][-1]
+        return drawn[kept]
 
     @cached_property
     def front_rows(self) -> pd.DataFrame:
@@ -445,11 +455,11 @@ class Chart:
             fixed=tuple(self.fixed.items()),
             has_reference=self.has_reference,
             has_own=bool((~drawn["reference"]).any()),
-            has_spread=bool(self.spec.y == "accuracy" and drawn["accuracy_std"].notna().any()),
+            has_spread=self.spec.y == "accuracy" and _any_value(drawn["accuracy_std"]),
             tooltip=tuple(
                 column.name
                 for column in TOOLTIP_COLUMNS
-                if column.name in drawn.columns and drawn[column.name].notna().any()
+                if column.name in drawn.columns and _any_value(drawn[column.name])
             ),
             shapes=self._shape_values(),
         )
