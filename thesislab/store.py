@@ -187,20 +187,26 @@ class Store:
             self._scanned[str(path)] = _Scanned(_stamp(str(path)), record)
         return identifier
 
+    @staticmethod
+    def _record_names(directory: str) -> list[str]:
+        """The names of the record files in `directory`, in order (none where it is not)."""
+        if not os.path.isdir(directory):
+            return []
+        names = [
+            name
+            for name in os.listdir(directory)
+            if not name.startswith(".") and name.endswith(".json")
+        ]
+        names.sort()
+        return names
+
     def _record_paths(self, kinds: Iterable[RecordKind]) -> Iterator[tuple[str, str]]:
         """(id, file path) of every record file of `kinds`, in file name order."""
         for kind in kinds:
             directory = os.path.join(self.root, kind)
-            if os.path.isdir(directory):
-                names = [
-                    name
-                    for name in os.listdir(directory)
-                    if not name.startswith(".") and name.endswith(".json")
-                ]
-                names.sort()
-                folder = directory + os.sep
-                for name in names:
-                    yield name[:-5], folder + name  # less ".json"
+            folder = directory + os.sep
+            for name in self._record_names(directory):
+                yield name[:-5], folder + name  # less ".json"
 
     def _scan(self, path: str) -> _Scanned:
         """The record file `path`, read again only if its (mtime, size) changed since it was
@@ -252,19 +258,22 @@ class Store:
         loaded: dict[str, Record] = {}
         scanned = self._scanned
         known = len(scanned)
+        directory = os.path.join(self.root, kind)
+        folder = directory + os.sep
         with collector.paused():
-            for identifier, path in self._record_paths([kind]):
+            for name in self._record_names(directory):
+                path = folder + name
                 found = scanned.get(path)
-                try:
-                    if found is None or found.stamp != _stamp(path):
+                if found is None or found.stamp != _stamp(path):
+                    try:
                         found = self._scan(path)
-                except ThesislabError as error:
-                    if invalid is None:
-                        raise
-                    invalid.append(error)
-                    continue
+                    except ThesislabError as error:
+                        if invalid is None:
+                            raise
+                        invalid.append(error)
+                        continue
                 if record_type is None or isinstance(found.record, record_type):
-                    loaded[identifier] = found.record
+                    loaded[name[:-5]] = found.record  # less ".json"
         collector.freeze_survivors(len(scanned) - known)
         return loaded
 

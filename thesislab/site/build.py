@@ -63,6 +63,11 @@ class GeneratedSite:
     """The page of each model configuration, written into the site after the build."""
     rendered: list[str] = field(default_factory=list)
     """The pages rendered anew (the others showed what they showed in the last build)."""
+    charts: int = 0
+    """How many charts the pages draw."""
+    drawn: list[str] = field(default_factory=list)
+    """The charts (ids) drawn anew: figure and exports (the others showed what they showed in
+    the last build)."""
 
     def write_later_assets(self, site_dir: Path, wait: bool = True) -> None:
         """Write the background assets into the built site: now, waiting for them, or (when not
@@ -137,9 +142,10 @@ def _write(target: Path, data: bytes) -> None:
     target.write_bytes(data)
 
 
-_made: dict[str, tuple[str, Figure, Future[bytes]]] = {}
-"""The last build's figure and exports job of each chart, with the chart's digest: a rebuild in
-the same process (as under `mkdocs serve`) redoes only the charts whose data changed."""
+_made: tuple[Path | None, dict[str, tuple[str, Figure, Future[bytes]]]] = (None, {})
+"""The cache folder of the last build, and its figure and exports job of each chart, with the
+chart's digest: a rebuild in the same process with the same cache (as under `mkdocs serve`)
+redoes only the charts whose data changed."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,7 @@ def generate(results_dirs: list[Path], cache_dir: Path | None = None) -> Generat
 
 
 def _generate(results_dirs: list[Path], cache_dir: Path | None) -> GeneratedSite:
+    global _made
     from thesislab.results.table import joined
     from thesislab.store import discover
 
@@ -224,12 +231,13 @@ def _generate(results_dirs: list[Path], cache_dir: Path | None) -> GeneratedSite
     family_pages = {
         str(page.context["family"]): page.path for page in pages if page.template == "family.j2"
     }
+    made = _made[1] if _made[0] == cache_dir else {}  # exports are rendered into the cache
     current: dict[str, tuple[str, Figure, Future[bytes]]] = {}
     changed: dict[str, tuple[Chart, Future[bytes]]] = {}
     for page, role, chart in ((p, r, c) for p in pages for r, c in p.charts.items()):
         if chart.empty:
             continue
-        known = _made.get(chart.spec.chart_id)
+        known = made.get(chart.spec.chart_id)
         if known and known[0] == chart.digest and not _failed(known[2]):
             current[chart.spec.chart_id] = known
             page.charts[role] = known[1].chart  # what was worked out about it holds
@@ -237,10 +245,9 @@ def _generate(results_dirs: list[Path], cache_dir: Path | None) -> GeneratedSite
             changed[chart.spec.chart_id] = (chart, exports.exports_script(chart, cache_dir))
     for chart_id, (chart, job) in changed.items():
         current[chart_id] = (chart.digest, figure(chart), job)
-    _made.clear()
-    _made.update(current)
+    _made = (cache_dir, current)
     models = model_pages(frame, catalogue, family_pages, table.keys, touched)
-    site = GeneratedSite(pages, later=later, models=models)
+    site = GeneratedSite(pages, later=later, models=models, charts=len(current), drawn=[*changed])
     figures = {chart_id: made[1] for chart_id, made in current.items()}
     rendered: dict[str, _Rendered] = {}
     navigation = navigation_digest(pages)

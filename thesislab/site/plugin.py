@@ -178,13 +178,16 @@ class ResultsPlugin(BasePlugin[ResultsPluginConfig]):  # type: ignore[no-untyped
         if self.shell is not None:
             written = write_model_pages(self.site.models, self.shell, site_dir, self.cache_dir)
         log.info(
-            "thesislab: rendered %d of %d pages, wrote %d of %d model pages",
+            "thesislab: rendered %d of %d pages, drew %d of %d charts, wrote %d of %d model pages",
             len(self.site.rendered),
             len(self.site.pages),
+            len(self.site.drawn),
+            self.site.charts,
             written,
             len(self.site.models),
         )
-        log.debug("thesislab: rendered %s", ", ".join(self.site.rendered))
+        log.debug("thesislab: rendered pages %s", ", ".join(self.site.rendered))
+        log.debug("thesislab: drew charts %s", ", ".join(self.site.drawn))
         try:
             self.site.write_later_assets(site_dir, wait=not self.serving)
         except (OSError, WorkerError) as error:
