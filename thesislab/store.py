@@ -30,6 +30,7 @@ cyclic garbage collector paused, and the records of a large read are frozen out 
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -43,6 +44,7 @@ import pydantic_core
 from thesislab import collector
 from thesislab.errors import ThesislabError, validation_message
 from thesislab.filesystem import atomic_write_bytes
+from thesislab.folder_changes import FolderChanges
 from thesislab.records import (
     RECORD_ADAPTER,
     ArtifactRecord,
@@ -117,6 +119,19 @@ class _Scanned:
     configuration_id: str | None = None
 
 
+def _is_record_file(name: str) -> bool:
+    return not name.startswith(".") and name.endswith(".json")
+
+
+@dataclass
+class _Listing:
+    """A record folder's file names as last read (in order), and the changes to its files
+    noticed since."""
+
+    names: list[str]
+    changes: FolderChanges
+
+
 @dataclass
 class Store:
     """A results directory: its record files and every other path in it."""
@@ -126,15 +141,22 @@ class Store:
     """Record files read so far, by path: a file is read and validated again only when its
     (mtime, size) changed, so a repeated `load()` or `table()` reads new files only."""
 
+    watched: bool = field(default=False, repr=False)
+    """Whether the kernel's notices of changes to its folders (`folder_changes`) spare a scan
+    the look at every file (a shared store's)."""
+    _listings: dict[str, _Listing] = field(default_factory=dict, repr=False)
+    """The record file names of each folder as last read, with their folder's changes."""
+
     _shared: ClassVar[dict[Path, Store]] = {}
 
     @classmethod
     def shared(cls, root: Path | str) -> Store:
         """This process's store of `root`, whose scan `table()` keeps from one call to the next
-        (a rebuild under `mkdocs serve` reads only the records added since)."""
+        (a rebuild under `mkdocs serve` reads only the records added since, and looks only at
+        the files changed since, where the kernel notices their changes)."""
         key = Path(root).resolve()
         if key not in cls._shared:
-            cls._shared[key] = cls(Path(root))
+            cls._shared[key] = cls(Path(root), watched=True)
         return cls._shared[key]
 
     def path_of(self, kind: RecordKind, identifier: str) -> Path:
@@ -192,13 +214,35 @@ class Store:
         """The names of the record files in `directory`, in order (none where it is not)."""
         if not os.path.isdir(directory):
             return []
-        names = [
-            name
-            for name in os.listdir(directory)
-            if not name.startswith(".") and name.endswith(".json")
-        ]
+        names = [name for name in os.listdir(directory) if _is_record_file(name)]
         names.sort()
         return names
+
+    def _names_since(self, directory: str) -> tuple[list[str], set[str] | None]:
+        """The names of the record files in `directory`, in order, and those of them changed
+        since the last call, as the kernel noticed (`folder_changes`, for a shared store); None
+        for all (the folder was read whole)."""
+        listing = self._listings.pop(directory, None)
+        changed = None if listing is None else listing.changes.take()
+        if listing is None or changed is None:
+            if listing is not None:
+                listing.changes.close()
+            watched = self.watched and os.path.isdir(directory)
+            changes = FolderChanges.of(directory) if watched else None  # before reading it
+            names = self._record_names(directory)
+            if changes is not None:
+                self._listings[directory] = _Listing(names, changes)
+            return names, None
+        for name in filter(_is_record_file, changed):
+            at = bisect.bisect_left(listing.names, name)
+            listed = at < len(listing.names) and listing.names[at] == name
+            present = os.path.isfile(os.path.join(directory, name))
+            if present and not listed:
+                listing.names.insert(at, name)
+            elif listed and not present:
+                del listing.names[at]
+        self._listings[directory] = listing
+        return listing.names, changed
 
     def _record_paths(self, kinds: Iterable[RecordKind]) -> Iterator[tuple[str, str]]:
         """(id, file path) of every record file of `kinds`, in file name order."""
@@ -260,11 +304,14 @@ class Store:
         known = len(scanned)
         directory = os.path.join(self.root, kind)
         folder = directory + os.sep
+        names, changed = self._names_since(directory)
         with collector.paused():
-            for name in self._record_names(directory):
+            for name in names:
                 path = folder + name
                 found = scanned.get(path)
-                if found is None or found.stamp != _stamp(path):
+                if found is None or (
+                    (changed is None or name in changed) and found.stamp != _stamp(path)
+                ):
                     try:
                         found = self._scan(path)
                     except ThesislabError as error:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from thesislab.errors import ThesislabError
 from thesislab.results.table import architecture_known
 from thesislab.site.palette import NO_METHOD
-from thesislab.site.pareto import interpolate_front, pareto_front
+from thesislab.site.pareto import front_accuracies, pareto_front
 
 if TYPE_CHECKING:
     import numpy as np
@@ -291,12 +291,12 @@ def versus_baseline(frame: pd.DataFrame) -> pd.DataFrame:
         front = baseline.iloc[
             pareto_front(list(baseline["latency_ms"]), list(baseline["accuracy"]))
         ]
-        latencies, accuracies = list(front["latency_ms"]), list(front["accuracy"])
-        changes = []
-        for latency, accuracy in zip(rows["latency_ms"], rows["accuracy"], strict=True):
-            best = interpolate_front(latencies, accuracies, float(latency))
-            changes.append(math.nan if best is None else float(accuracy) - best)
-        pruned.loc[rows.index, "accuracy_change"] = changes
+        best = front_accuracies(
+            front["latency_ms"].tolist(),
+            front["accuracy"].tolist(),
+            rows["latency_ms"].to_numpy(dtype=float),
+        )
+        pruned.loc[rows.index, "accuracy_change"] = rows["accuracy"].to_numpy(float) - best
     return pruned
 
 

@@ -8,7 +8,6 @@ baseline's frontier between its points, in log latency as the charts' axis is.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -49,13 +48,37 @@ def interpolate_front(
 
     `front_latency` and `front_accuracy` describe a frontier as `pareto_front` orders it.
     """
-    points = list(zip(front_latency, front_accuracy, strict=True))
-    if not points or not points[0][0] <= latency <= points[-1][0]:
-        return None
-    for (left, left_accuracy), (right, right_accuracy) in itertools.pairwise(points):
-        if left <= latency <= right:
-            if right == left or left <= 0:
-                return right_accuracy if latency == right else left_accuracy
-            share = math.log(latency / left) / math.log(right / left)
-            return left_accuracy + share * (right_accuracy - left_accuracy)
-    return points[-1][1]
+    (accuracy,) = front_accuracies(front_latency, front_accuracy, [latency])
+    return None if math.isnan(accuracy) else float(accuracy)
+
+
+def front_accuracies(
+    front_latency: Sequence[float],
+    front_accuracy: Sequence[float],
+    latencies: Sequence[float] | np.ndarray,
+) -> np.ndarray:
+    """`interpolate_front` at each of `latencies` at once: NaN outside the frontier's range."""
+    import numpy as np
+
+    x, y = np.asarray(front_latency, dtype=float), np.asarray(front_accuracy, dtype=float)
+    at = np.asarray(latencies, dtype=float)
+    found = np.full(len(at), math.nan)
+    if not len(x):
+        return found
+    inside = np.flatnonzero((x[0] <= at) & (at <= x[-1]))
+    if len(x) == 1:
+        found[inside] = y[0]
+        return found
+    # The first pair of points around each latency: (left, right], or [x[0], x[1]].
+    right = np.searchsorted(x, at[inside], side="left").clip(1, len(x) - 1)
+    left_x, right_x, left_y, right_y = x[right - 1], x[right], y[right - 1], y[right]
+    latency = at[inside]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.log(latency / left_x) / np.log(right_x / left_x)
+    flat = (right_x == left_x) | (left_x <= 0)  # no log scale: the point it is at, or left
+    found[inside] = np.where(
+        flat,
+        np.where(latency == right_x, right_y, left_y),
+        left_y + share * (right_y - left_y),
+    )
+    return found
