@@ -22,6 +22,7 @@ from thesislab import records as records_module
 from thesislab import store as store_module
 from thesislab.errors import ThesislabError
 from thesislab.filesystem import atomic_write_bytes
+from thesislab.folder_changes import FolderChanges
 from thesislab.models.spec import ArchSpec
 from thesislab.records import (
     ArtifactRecord,
@@ -338,6 +339,46 @@ def test_load_and_table_share_one_scan_that_reads_each_file_version_once(tmp_pat
     path.write_text(json.dumps(data, indent=4))
     assert table(tmp_path).loc[0, "accuracy"] == pytest.approx(0.8)
     assert len(read) == 4
+
+
+def _count_stamps(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Patch the store's look at a file's (mtime, size) to note every file it looks at."""
+    looked: list[str] = []
+    real = store_module._stamp
+
+    def counting(path: str) -> tuple[int, int]:
+        looked.append(path)
+        return real(path)
+
+    monkeypatch.setattr(store_module, "_stamp", counting)
+    return looked
+
+
+def test_a_shared_store_looks_again_only_at_the_files_the_kernel_says_changed(
+    tmp_path, monkeypatch
+):
+    noticing = FolderChanges.of(str(tmp_path))
+    if noticing is None:
+        pytest.skip("the kernel notices no change here (another platform or file system)")
+    noticing.close()
+    writer = Store(tmp_path)
+    edited, gone = writer.write(_model(1, 0.9)), writer.write(_model(2, 0.8))
+    shared = Store.shared(tmp_path)
+    assert set(shared.of_kind(ModelRecord)) == {edited, gone}
+    looked = _count_stamps(monkeypatch)
+    assert set(shared.of_kind(ModelRecord)) == {edited, gone} and looked == []
+    path = writer.path_of("model", edited)
+    data = json.loads(path.read_text())
+    data["accuracy"] = 0.7
+    path.write_text(json.dumps(data))  # in place: the same file, new content
+    writer.path_of("model", gone).unlink()
+    added = writer.write(_model(3, 0.85))
+    loaded = shared.of_kind(ModelRecord)
+    assert set(loaded) == {edited, added} and loaded[edited].accuracy == 0.7
+    assert set(looked) == {str(writer.path_of("model", m)) for m in (edited, added)}
+    shutil.rmtree(tmp_path / "model")  # the folder gone: read whole when it is back
+    again = writer.write(_model(4, 0.8))
+    assert set(shared.of_kind(ModelRecord)) == {again}
 
 
 def test_committed_records_are_named_by_the_ids_of_their_content():
