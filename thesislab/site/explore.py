@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from thesislab.results.columns import (
@@ -214,13 +215,23 @@ def _screen_spec() -> str:
     return json.dumps(spec, separators=(",", ":"))
 
 
+@lru_cache(maxsize=64)
+def _legends(title: str, labels: tuple[str, ...]) -> dict[str, Any]:
+    """The legend of a colour field, on the screen and in print (as Vega-Lite): the same for
+    the same labels (one dict each, only read)."""
+    width = print_size(COLUMN_WIDTH_CM)[0]
+    return {
+        medium: legend(title, labels, medium, width, FONT_SIZE_PT).to_dict()
+        for medium in ("screen", "print")
+    }
+
+
 def options(
     frame: pd.DataFrame, device: str | None, most_points: int = MOST_POINTS
 ) -> dict[str, Any]:
     """What the page's script needs besides the rows: the axes, the colour fields with their
     values, colours and legends (on the screen and in print), the filters' values, the scales,
     where the view starts and the least span of an axis."""
-    width = print_size(COLUMN_WIDTH_CM)[0]
     colour_fields = {}
     for column in COLOURS:
         values = _choices(frame, column)
@@ -231,10 +242,7 @@ def options(
             "values": values,
             "labels": labels,
             "colours": [colour_of(label) for label in labels],
-            "legend": {
-                "screen": legend(title, labels, "screen", width, FONT_SIZE_PT).to_dict(),
-                "print": legend(title, labels, "print", width, FONT_SIZE_PT).to_dict(),
-            },
+            "legend": _legends(title, tuple(labels)),
         }
     devices = [name for name in _choices(frame, DEVICE) if name != value_text(None)]
     return {

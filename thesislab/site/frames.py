@@ -245,16 +245,17 @@ def distillation_pairs(frame: pd.DataFrame) -> pd.DataFrame:
 def quantization_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """fp32 and quantized rows of one model configuration on one device. Sides: quantizations."""
     keys = ["config_id", "device"]
-    keyed = _keyed(frame[frame["quantization"].notna()], keys).assign(row=lambda rows: rows.index)
+    timed = frame.loc[frame["quantization"].notna(), [*keys, "quantization"]]
+    keyed = _keyed(timed, keys).assign(row=lambda rows: rows.index)
     fp32 = keyed[keyed["quantization"] == "fp32"].drop_duplicates(keys)
     quantized = keyed[keyed["quantization"] != "fp32"]
     matched = quantized.merge(fp32[[*keys, "row"]], on=keys, suffixes=("", "_fp32"))
     return _long_form(
         frame,
-        [int(row) for row in matched["row_fp32"]],
-        [int(row) for row in matched["row"]],
+        matched["row_fp32"].astype(int).tolist(),
+        matched["row"].astype(int).tolist(),
         "quantization",
-        [["fp32", str(quantization)] for quantization in matched["quantization"]],
+        [["fp32", str(quantization)] for quantization in matched["quantization"].tolist()],
     )
 
 
@@ -339,7 +340,9 @@ def counts(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
     Missing values count under '(none)', e.g. results without a latency have no device.
     """
-    filled = frame.assign(**{column: frame[column].fillna("(none)").astype(str) for column in by})
+    filled = frame[list(dict.fromkeys([*by, "config_id"]))].assign(
+        **{column: frame[column].fillna("(none)").astype(str) for column in by}
+    )
     grouped = filled.groupby(by)
     return (
         grouped.size()
