@@ -28,11 +28,12 @@ class Memo:
 
     @contextmanager
     def build(self) -> Iterator[None]:
-        """One build: the values it does not ask for are dropped when it ends."""
+        """One build: the values it asks for replace those of the same names when it ends (the
+        others stay: a value kept whole keeps those it was worked out from, one name each)."""
         self._now = {}
         try:
             yield
-            self._last = self._now
+            self._last.update(self._now)
         finally:
             self._now = None
 

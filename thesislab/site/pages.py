@@ -257,8 +257,26 @@ _PRUNING_CHART: dict[str, Any] = {
 }
 
 
-def _pruning(pruned: pd.DataFrame, spread: float) -> list[Page]:
-    """The pages on pruning, of the pruned results (`spread`: `seed_spread` of all)."""
+PRUNING_CHANGE = ChartSpec(
+    "pruning-change",
+    "Accuracy change against uniform pruning at matched latency",
+    colour="pruning_method",
+    colour_title="Pruning",
+    y="accuracy_change",
+    y_title="Accuracy − uniform's",
+    y_format="+.1%",
+    frontier="none",
+    rule="zero",
+    selectors=("device", "stage"),
+    error_bars=False,
+    y_lacks="a uniform-pruned network to compare with: they lie outside the latency range of "
+    "uniform pruning's results",
+)
+
+
+def _pruning(pruned: pd.DataFrame, spread: float, device: str | None) -> list[Page]:
+    """The pages on pruning, of the pruned results (`spread`: `seed_spread` of all), their
+    charts starting on `device`."""
     compared = frames.versus_baseline(pruned)
     summary = frames.baseline_summary(compared)
     context = {"baseline": frames.BASELINE_METHOD, "seed_spread": spread}
@@ -268,48 +286,24 @@ def _pruning(pruned: pd.DataFrame, spread: float) -> list[Page]:
         "pruning.j2",
         section="Pruning",
         charts={
-            "methods": Chart(
-                ChartSpec("pruning", "Pruning methods", **_PRUNING_CHART),
-                pruned,
-                keyed=ROW_KEY in pruned.columns,
+            "methods": _chart(
+                ChartSpec("pruning", "Pruning methods", **_PRUNING_CHART), pruned, device
             ),
-            "change": Chart(
-                ChartSpec(
-                    "pruning-change",
-                    "Accuracy change against uniform pruning at matched latency",
-                    colour="pruning_method",
-                    colour_title="Pruning",
-                    y="accuracy_change",
-                    y_title="Accuracy − uniform's",
-                    y_format="+.1%",
-                    frontier="none",
-                    rule="zero",
-                    selectors=("device", "stage"),
-                    error_bars=False,
-                    y_lacks="a uniform-pruned network to compare with: they lie outside the "
-                    "latency range of uniform pruning's results",
-                ),
-                compared,
-            ),
+            "change": Chart(PRUNING_CHANGE, compared, starts=_starts(device)),
         },
         context={**context, "summary": summary},
     )
     pages = [comparison]
     for method, rows in pruned.groupby("pruning_method"):
         shown = pruned[pruned["pruning_method"].isin([method, frames.BASELINE_METHOD])]
+        spec = ChartSpec(f"method-{slug(str(method))}", str(method), **_PRUNING_CHART)
         pages.append(
             Page(
                 f"pruning/{slug(str(method))}.md",
                 str(method),
                 "method.j2",
                 section="Pruning",
-                charts={
-                    "method": Chart(
-                        ChartSpec(f"method-{slug(str(method))}", str(method), **_PRUNING_CHART),
-                        shown,
-                        keyed=ROW_KEY in shown.columns,
-                    )
-                },
+                charts={"method": _chart(spec, shown, device)},
                 context={
                     **context,
                     "method": method,
@@ -440,7 +434,7 @@ def _site_pages(
     pages = [
         _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue, device),
         *_families(final, device),
-        *kept("pruning", (pruned, spread), lambda: _pruning(pruned, spread)),
+        *_memo.get("pruning", (pruned, spread, device), lambda: _pruning(pruned, spread, device)),
         *kept(
             "distillation",
             (published,),
