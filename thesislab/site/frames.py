@@ -12,6 +12,7 @@ with a `pair` key and a `side`, so one chart builder can draw them all.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import math
 from contextlib import suppress
 from dataclasses import dataclass
@@ -128,12 +129,27 @@ IDENTITY = ("config_id", "quantization", "device")
 """What tells one row of the results table from the others."""
 
 
+_identified: dict[bytes, np.ndarray] = {}
+"""The identities of the last few sets of rows with keys (`ROW_KEY`), by a digest of their keys:
+two charts of the same rows (the overview and the families' frontiers) hash them once."""
+
+
 def identities(rows: pd.DataFrame) -> pd.Series:
     """A hash of each row's `IDENTITY`: the same for the same row whatever the other rows."""
+    import numpy as np
     import pandas as pd
 
+    global _identified
+    digest = None
+    if ROW_KEY in rows.columns:
+        digest = hashlib.sha256(rows[ROW_KEY].to_numpy(dtype=np.int64).tobytes()).digest()
+        if digest in _identified:
+            return pd.Series(_identified[digest], index=rows.index)
     present = [column for column in IDENTITY if column in rows.columns]
-    return pd.util.hash_pandas_object(rows[present].astype(object), index=False)
+    hashed = pd.util.hash_pandas_object(rows[present].astype(object), index=False)
+    if digest is not None:
+        _identified = {**dict(list(_identified.items())[-3:]), digest: hashed.to_numpy()}
+    return hashed
 
 
 def _long_form(

@@ -133,6 +133,8 @@ class _Lines:
     lines: dict[int, str] = field(default_factory=dict)
     most: int = 0
     """The most rows of one CSV written with them."""
+    texts: dict[bytes, str] = field(default_factory=dict)
+    """The last few CSVs written, by a digest of their rows' keys (charts of the same rows)."""
 
 
 _csv_lines: dict[tuple[str, ...], _Lines] = {}
@@ -422,13 +424,19 @@ class Chart:
     def csv(self) -> str:
         """The chart's CSV file: its `csv_rows`. A keyed chart's lines are those its rows'
         keys were written as before in this process, where they were (`_csv_lines`)."""
+        import numpy as np
+
         rows = self.csv_rows()
         if not self.keyed:
             return str(rows.to_csv(index=False))
         header = str(rows.iloc[:0].to_csv(index=False))
         kind = (header, *map(str, rows.dtypes))
         known = _csv_lines.setdefault(kind, _Lines())
-        keys = self.rows[ROW_KEY].tolist()
+        rows_keys = self.rows[ROW_KEY].to_numpy(dtype=np.int64)
+        made_of = hashlib.sha256(rows_keys.tobytes()).digest()
+        if made_of in known.texts:
+            return known.texts[made_of]
+        keys = rows_keys.tolist()
         missing = [at for at, key in enumerate(keys) if key not in known.lines]
         if missing:
             written = str(rows.iloc[missing].to_csv(index=False)).splitlines(keepends=True)[1:]
@@ -439,6 +447,7 @@ class Chart:
         known.most = max(known.most, len(keys))
         if len(known.lines) > 4 * known.most:  # lines of rows long gone
             known.lines = {key: known.lines[key] for key in keys}
+        known.texts = {**dict(list(known.texts.items())[-3:]), made_of: text}
         return text
 
     @cached_property
