@@ -25,7 +25,9 @@ A store keeps one scan of its files (each read and validated once per file versi
 configuration, artifact, device). Reading a large directory is mostly parsing: records are parsed
 by pydantic's JSON parser (the standard library's says where a file is not JSON), with the
 cyclic garbage collector paused, and the records of a large read are frozen out of its sight
-(`thesislab.collector`).
+(`thesislab.collector`). A repeated scan of the process's shared store looks again only at the
+files the kernel says changed since (`thesislab.folder_changes`), where it says so; elsewhere
+at every file's (mtime, size).
 """
 
 from __future__ import annotations

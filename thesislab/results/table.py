@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -195,9 +196,15 @@ def _architecture_rows(rows: list[dict[str, object]]) -> list[dict[str, object]]
     return added
 
 
+_LISTS = ("model_ids", "artifact_ids")
+"""The columns whose values are lists (of record ids)."""
+_values = operator.itemgetter(*(column for column in TABLE_COLUMNS if column not in _LISTS))
+_in_order = operator.itemgetter(*TABLE_COLUMNS)
+
+
 def _row_key(row: dict[str, object]) -> int:
     """A key of a row's content: equal for equal rows within this process (see `Joined.keys`)."""
-    return hash(tuple(tuple(value) if isinstance(value, list) else value for value in row.values()))
+    return hash((_values(row), *(tuple(row[column]) for column in _LISTS)))  # type: ignore[arg-type]
 
 
 def _place(row: dict[str, object], tiebreak: tuple[object, ...]) -> tuple[object, ...]:
@@ -241,7 +248,9 @@ class _Sorted:
         cls, rows: list[dict[str, object]], keys: list[int], places: list[tuple[object, ...]]
     ) -> _Sorted:
         order = sorted(range(len(rows)), key=places.__getitem__)
-        columns = {column: [rows[index][column] for index in order] for column in TABLE_COLUMNS}
+        ordered = [_in_order(rows[index]) for index in order]
+        by_column = zip(*ordered, strict=True) if ordered else ([] for _ in TABLE_COLUMNS)
+        columns = dict(zip(TABLE_COLUMNS, map(list, by_column), strict=True))
         return cls([places[index] for index in order], [keys[index] for index in order], columns)
 
     def remove(self, places: list[tuple[object, ...]]) -> None:
@@ -290,6 +299,9 @@ class _Join:
     included)."""
     rows_of: dict[str, _Rows] = field(default_factory=dict)
     """The rows of each configuration, with their keys and places."""
+    whole: bool = True
+    """Whether the records being added are a whole read of the directories (which come in
+    `_rank` order), not some added since."""
     lending: set[str] = field(default_factory=set)
     """The configurations of untrained networks measured on a device, which lend their latency
     to others (`_architecture_rows`)."""
@@ -309,33 +321,37 @@ class _Join:
         `declared`); return the configurations whose records changed (their rows are stale
         until `rejoin`)."""
         touched: set[str] = set()
-        origin = self.origin
-        ranked = self._rank
         for identifier, model in models.items():
             if identifier not in self.models:
                 config_id = store.configuration_id(identifier)
                 self.models[identifier] = model
                 self.config_of[identifier] = config_id
-                origin.setdefault(identifier, place)
-                insort(self.seeds.setdefault(config_id, []), identifier, key=ranked)
+                self._put(self.seeds.setdefault(config_id, []), identifier, place)
             self.roles.setdefault(identifier, set()).add(model_role(model, declared))
             touched.add(self.config_of[identifier])
         for identifier, artifact in artifacts.items():
             if identifier not in self.artifacts:
                 self.artifacts[identifier] = artifact
-                origin.setdefault(identifier, place)
-                insort(self.artifacts_of.setdefault(artifact.model_id, []), identifier, key=ranked)
+                self._put(self.artifacts_of.setdefault(artifact.model_id, []), identifier, place)
             touched.add(self.config_of.get(artifact.model_id, ""))
         for identifier, measurement in measurements.items():
             if identifier not in self.measurements:
                 self.measurements[identifier] = measurement
-                origin.setdefault(identifier, place)
                 measured = self.measurements_of.setdefault(measurement.artifact_id, [])
-                insort(measured, identifier, key=ranked)
+                self._put(measured, identifier, place)
             timed = self.artifacts.get(measurement.artifact_id)
             touched.add(self.config_of.get(timed.model_id, "") if timed else "")
         touched.discard("")
         return touched
+
+    def _put(self, identifiers: list[str], identifier: str, place: int) -> None:
+        """Put the id of a record from the `place`-th directory among `identifiers`, in
+        `_rank` order (at their end, where a whole read puts them: in that order)."""
+        self.origin[identifier] = place
+        if self.whole or not identifiers or self._rank(identifiers[-1]) < (place, identifier):
+            identifiers.append(identifier)
+        else:
+            insort(identifiers, identifier, key=self._rank)
 
     def holds_any(self, added: list[_Loaded]) -> bool:
         """Whether any of the `added` records is here already (from another directory)."""
@@ -528,6 +544,7 @@ def joined(
         if join is None or added is None:
             join, added = _Join(declared), loaded
         join.serial = next(_serials)
+        join.whole = extends is None
         changed: set[str] = set()
         for place, (store, role, (models, artifacts, measurements)) in enumerate(
             zip(stores, declared, added, strict=True)
