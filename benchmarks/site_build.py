@@ -5,10 +5,10 @@ distilled or int8) to a temporary results directory with the real `Store`, then 
 each N (1,000 and 10,000 unless given): the time of `table()` and of a cold build (empty cache
 directory), each in a new process with its imports, and the build's peak memory; the time of a
 rebuild in the same process after one new record, in place as under `mkdocs serve` (which does
-not wait for the PDFs) until the pages are written, with how many pages it rendered and model
-pages it wrote, and into a new folder as `thesislab site build` does, until the new PDFs are
-written; the size of the largest page with the scripts and stylesheets it loads at start; and
-the data files the pages whose data grows with the results load.
+not wait for the PDFs) until the pages are written, with how many pages it rendered, charts it
+drew and model pages it wrote, and into a new folder as `thesislab site build` does, until the
+new PDFs are written; the size of the largest page with the scripts and stylesheets it loads at
+start; and the data files the pages whose data grows with the results load.
 
 Run: .venv/bin/python benchmarks/site_build.py [N ...]
 """

@@ -23,7 +23,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from thesislab import collector
 from thesislab.errors import ThesislabError
@@ -202,9 +202,9 @@ _values = operator.itemgetter(*(column for column in TABLE_COLUMNS if column not
 _in_order = operator.itemgetter(*TABLE_COLUMNS)
 
 
-def _row_key(row: dict[str, object]) -> int:
+def _row_key(row: dict[str, Any]) -> int:
     """A key of a row's content: equal for equal rows within this process (see `Joined.keys`)."""
-    return hash((_values(row), *(tuple(row[column]) for column in _LISTS)))  # type: ignore[arg-type]
+    return hash((_values(row), *(tuple(row[column]) for column in _LISTS)))
 
 
 def _place(row: dict[str, object], tiebreak: tuple[object, ...]) -> tuple[object, ...]:
@@ -274,7 +274,7 @@ class _Sorted:
 @dataclass
 class _Join:
     """The records of a set of results directories, indexed for the join, and the rows of each
-    configuration: records added since the last `table()` extend it (see `_delta`)."""
+    configuration: records added since the last `table()` extend it (see `_added`)."""
 
     declared: tuple[Role | None, ...]
     """The role each results directory declares."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from thesislab.site.fingerprint import inputs_digest
 
@@ -47,4 +47,4 @@ class Memo:
         value = known[1] if digest is not None and known and known[0] == digest else make()
         if digest is not None:
             self._now[name] = (digest, value)
-        return value  # type: ignore[return-value]
+        return cast(T, value)
