@@ -41,6 +41,12 @@ NEWEST = datetime(2030, 1, 1, tzinfo=UTC)
 """When the sample run and the calibration network were made: after every published record."""
 
 
+SMALL_OWN = ModelRecord(
+    name="mobilenetv2_d9_er4_w16_own", architecture=SMALL, seed=1, accuracy=0.925
+)
+"""The fixture's own `SMALL` configuration (one seed), deployed in fp32 and int8."""
+
+
 def _deploy(store: Store, model: ModelRecord, quantization: Quantization = "fp32") -> str:
     """An artifact of `model`, int8 a little less accurate than the model."""
     accuracy = (model.accuracy or 0.0) - (0.004 if quantization == "int8" else 0.0)
@@ -49,9 +55,7 @@ def _deploy(store: Store, model: ModelRecord, quantization: Quantization = "fp32
 
 def write_own_results(store: Store) -> None:
     """The thesislab records of the fixture."""
-    small = ModelRecord(
-        name="mobilenetv2_d9_er4_w16_own", architecture=SMALL, seed=1, accuracy=0.925
-    )
+    small = SMALL_OWN
     fp32 = _deploy(store, small)
     measure(store, fp32, LOCAL, 3.1)
     measure(store, fp32, PI, 30.0)
