@@ -435,29 +435,11 @@ def _site_pages(
         _home(published, final, prepared[prepared["role"] != Role.PUBLISHED], catalogue, device),
         *_families(final, device),
         *_memo.get("pruning", (pruned, spread, device), lambda: _pruning(pruned, spread, device)),
-        *kept(
-            "distillation",
-            (published,),
-            lambda: [
-                _paired_page(
-                    "distillation.md",
-                    "Distillation",
-                    frames.distillation_pairs(published),
-                    shape_title="Trained",
-                )
-            ],
-        ),
+        *kept("distillation", (published,), lambda: [_distillation_page(published)]),
         *kept(
             "quantization",
             (quantized := _quantized(published),),
-            lambda: [
-                _paired_page(
-                    "quantization.md",
-                    "Quantization",
-                    frames.quantization_pairs(quantized),
-                    shape_title="Quantization",
-                )
-            ],
+            lambda: [_quantization_page(quantized)],
         ),
         *kept("devices", (published,), lambda: [devices_page(published)]),
         *kept(
@@ -474,21 +456,7 @@ def _site_pages(
                 lambda: [_reproduction(reproduced, catalogue, spread)],
             )
         ),
-        *kept(
-            "differences",
-            (),
-            lambda: [
-                Page(
-                    "differences.md",
-                    "Differences from the thesis",
-                    "differences.j2",
-                    context={
-                        "differences": DIFFERENCES,
-                        "reproducible": sum(d.reproduce is not None for d in DIFFERENCES),
-                    },
-                )
-            ],
-        ),
+        *kept("differences", (), lambda: [_differences_page()]),
         *([_samples(samples, device)] if len(samples) else []),
         *kept(
             "results",
@@ -506,15 +474,29 @@ def _site_pages(
                 lambda: [_models_index(published, catalogue)],
             )
         ),
-        *kept(
-            "schema",
-            (),
-            lambda: [
-                Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()})
-            ],
-        ),
+        *kept("schema", (), lambda: [_schema_page()]),
     ]
     return pages
+
+
+def _distillation_page(published: pd.DataFrame) -> Page:
+    pairs = frames.distillation_pairs(published)
+    return _paired_page("distillation.md", "Distillation", pairs, shape_title="Trained")
+
+
+def _quantization_page(quantized: pd.DataFrame) -> Page:
+    pairs = frames.quantization_pairs(quantized)
+    return _paired_page("quantization.md", "Quantization", pairs, shape_title="Quantization")
+
+
+def _differences_page() -> Page:
+    reproducible = sum(difference.reproduce is not None for difference in DIFFERENCES)
+    context = {"differences": DIFFERENCES, "reproducible": reproducible}
+    return Page("differences.md", "Differences from the thesis", "differences.j2", context=context)
+
+
+def _schema_page() -> Page:
+    return Page("schema.md", "Record schema", "schema.j2", context={"schema": json_schema()})
 
 
 def _results_page(prepared: pd.DataFrame, compare: str | None) -> Page:
